@@ -1,0 +1,65 @@
+"""Critic: deterministic checks first (tools/grounding.py), then a model review.
+
+The model review reports mischaracterization, overclaiming and tone. Its findings are advisory
+(severity warning) and must quote the item they concern: a finding whose quote is not in the draft
+is the critic's own invention and is dropped. Blocking findings come from code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from flashnews import prompts
+from flashnews.models import Assessment, Draft, Finding, Paper
+from flashnews.tools.grounding import check_bulletin
+from flashnews.tools.llm import Models
+
+log = logging.getLogger(__name__)
+
+
+class ModelFinding(BaseModel):
+    arxiv_id: str = Field(description="the arXiv id of the item with the problem")
+    kind: Literal["mischaracterization", "overclaiming", "tone"]
+    problem: str = Field(description="one sentence")
+    quote: str = Field(description="the words of the item that show the problem, copied exactly")
+
+
+class Review(BaseModel):
+    """Problems found in the draft's items; an empty list when there are none."""
+
+    findings: list[ModelFinding] = Field(default_factory=list)
+
+
+def deterministic(draft: Draft, *, date: dt.date, papers: dict[str, Paper],
+                  assessments: dict[str, Assessment], selected: set[str]) -> list[Finding]:
+    return check_bulletin(draft.markdown, papers=papers, assessments=assessments,
+                          fmt=draft.format, date=date, selected=selected)
+
+
+def model_review(models: Models, draft: Draft, papers: dict[str, Paper]) -> list[Finding]:
+    """Ask the critic model about characterization, overclaiming and tone."""
+    prompt = prompts.load("critic")
+    blocks = []
+    for item in draft.items:
+        p = papers[item.paper_id]
+        blocks.append(f'<paper id="{p.arxiv_id}">\nTitle: {p.title}\nAbstract: {p.abstract}\n'
+                      f'</paper>\nItem: {item.headline}. {item.body}')
+    review = models.structured("critic", Review, [
+        SystemMessage(prompt.render("system")),
+        HumanMessage(prompt.render("review", items="\n\n".join(blocks)))],
+        prompt_hash=prompt.hash)
+    texts = {i.paper_id: f"{i.headline} {i.body}".lower() for i in draft.items}
+    out = []
+    for f in review.findings:
+        quote = " ".join(f.quote.split()).lower().strip(" .\"'")
+        if f.arxiv_id not in texts or not quote or quote not in " ".join(texts[f.arxiv_id].split()):
+            log.info("dropped critic finding without a quote from the item: %s", f)
+            continue
+        out.append(Finding(check=f.kind, severity="warning", item=f.arxiv_id, source="model",
+                           evidence=f.quote, message=f.problem))
+    return out

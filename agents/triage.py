@@ -1,0 +1,303 @@
+"""Triage: rules first (no model call), then model scoring of the survivors, then selection.
+
+Scores come from one of two paths, chosen by config or by what the endpoint supports:
+- logprob: two yes/no questions per paper (relevance, attention), each scored by P(yes). Small
+  local models cannot write calibrated integers but rank well by P(yes) (see DESIGN.md).
+- generated: the model writes Score, Hype, rationale and key claims for a batch of papers via
+  function calling; every claim's span is verified against the abstract by code.
+Each assessment is cached in the store as soon as it exists (paper id + version + prompt hash +
+model), so no paper is scored twice, across runs, resumes and crashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from flashnews import prompts
+from flashnews.config import Settings
+from flashnews.errors import ModelError
+from flashnews.models import Assessment, Finding, KeyClaim, Paper
+from flashnews.tools.llm import Models, NoLogprobs
+
+log = logging.getLogger(__name__)
+
+# The beat, as rules: a paper that mentions none of these is not sent to any model.
+BEAT_TERMS: dict[str, list[str]] = {
+    "serving": [r"serv(?:e|ing)\b", r"inference", r"throughput", r"latenc", r"deploy", r"SLO",
+                r"time[- ]to[- ]first[- ]token", r"TTFT", r"request", r"batch"],
+    "kv-cache": [r"KV[- ]?cache", r"key[- ]value cache", r"prefix cach", r"context (?:length|window)",
+                 r"long[- ]context", r"prefill"],
+    "decoding": [r"speculative", r"decod", r"draft model", r"token(?:s)? per second", r"sampl"],
+    "quantization": [r"quantiz", r"low[- ]bit", r"\bINT[48]\b", r"\bFP[48]\b", r"ternary",
+                     r"pruning", r"sparsit", r"compress"],
+    "moe": [r"mixture[- ]of[- ]experts", r"\bMoE\b", r"expert"],
+    "hardware": [r"\bGPU", r"FPGA", r"accelerat", r"ASIC", r"kernel", r"memory (?:bandwidth|wall)",
+                 r"hardware", r"\bCXL\b", r"edge device", r"on-device", r"energy"],
+    "distributed": [r"parallelism", r"distributed", r"collective", r"communication", r"cluster",
+                    r"schedul", r"disaggregat"],
+    "efficiency": [r"efficien", r"cost", r"speed-?up", r"faster", r"memory footprint",
+                   r"reasoning (?:length|budget)", r"token"],
+}
+_LLM = re.compile(r"\b(?:LLMs?|large language models?|language models?|transformers?|Mamba|"
+                  r"state[- ]space models?|SSMs?|VLMs?|VLA|diffusion (?:language )?models?)\b",
+                  re.IGNORECASE)
+_TERMS = {topic: re.compile("|".join(pats), re.IGNORECASE) for topic, pats in BEAT_TERMS.items()}
+RULES_HASH = hashlib.sha256(repr(sorted(BEAT_TERMS.items())).encode()).hexdigest()[:12]
+
+INJECTION = re.compile(
+    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|prompts?)|"
+    r"disregard (?:all |the )?(?:previous|prior|above) |you are now |system prompt|"
+    r"(?:give|assign|rate|score) (?:this|the) paper (?:a |an )?(?:score of )?\d+|"
+    r"score(?: of)? 100\b|as an ai (?:reviewer|assistant)|</?paper",
+    re.IGNORECASE,
+)
+
+
+def topics_of(paper: Paper) -> list[str]:
+    """Beat topics whose terms occur in the title or abstract, most hits first."""
+    text = f"{paper.title} {paper.abstract}"
+    hits = {t: len(rx.findall(text)) for t, rx in _TERMS.items()}
+    return [t for t, n in sorted(hits.items(), key=lambda kv: -kv[1]) if n][:3]
+
+
+def rules_verdict(paper: Paper) -> Assessment | None:
+    """An off-topic verdict by rules alone, or None when the paper needs a model's judgement.
+
+    A paper survives when it is about language models (or their hardware) and touches the beat.
+    """
+    text = f"{paper.title} {paper.abstract}"
+    about_models = bool(_LLM.search(text))
+    topics = topics_of(paper)
+    systemsy = [t for t in topics if t != "efficiency"]
+    if about_models and topics:
+        return None
+    if systemsy and any(c in ("cs.DC", "cs.AR", "cs.PF", "cs.OS") for c in paper.categories):
+        return None
+    why = "not about language models" if not about_models else "no inference-systems term"
+    return Assessment(paper_id=paper.arxiv_id, version=paper.version, relevant=False, score=0,
+                      hype=0, rationale=f"rules: {why}", topics=topics, method="rules",
+                      prompt_hash=RULES_HASH, model="rules")
+
+
+def injection_findings(paper: Paper) -> list[Finding]:
+    """Text in an abstract that tries to instruct the model: shown to the editor, never obeyed."""
+    m = INJECTION.search(f"{paper.title} {paper.abstract}")
+    if not m:
+        return []
+    return [Finding(check="prompt-injection", severity="warning", item=paper.arxiv_id,
+                    source="triage", evidence=m.group(0),
+                    message=f"abstract of {paper.arxiv_id} contains instruction-like text; it was "
+                            "delimited as data and its score is the model's judgement of the paper")]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text) if s.strip()]
+
+
+def claims_from_abstract(paper: Paper, limit: int = 3) -> list[KeyClaim]:
+    """Key claims taken by code: the abstract's sentences that state a measured result."""
+    out = []
+    for s in _sentences(paper.abstract):
+        if re.search(r"\d", s) and re.search(r"%|\d\s*[x×]|faster|speed|reduc|improv|throughput|"
+                                             r"latenc|accuracy|memory|energy", s, re.IGNORECASE):
+            out.append(KeyClaim(claim=s, span=s))
+        if len(out) == limit:
+            break
+    return out
+
+
+def span_supported(span: str, abstract: str) -> bool:
+    norm = lambda s: " ".join(s.lower().split()).strip(" .")  # noqa: E731
+    return bool(norm(span)) and norm(span) in norm(abstract)
+
+
+class GeneratedClaim(BaseModel):
+    claim: str = Field(description="the claim in a few words")
+    span: str = Field(description="the words of the abstract that support it, copied exactly")
+
+
+class GeneratedAssessment(BaseModel):
+    arxiv_id: str
+    relevant: bool
+    score: int = Field(ge=0, le=100, description="significance for inference-systems engineers")
+    hype: int = Field(ge=0, le=100, description="expected attention, separate from score")
+    rationale: str = Field(description="one sentence")
+    topics: list[str] = Field(default_factory=list, max_length=3)
+    key_claims: list[GeneratedClaim] = Field(default_factory=list, max_length=3)
+
+
+class TriageBatch(BaseModel):
+    """Assessments of every paper in the batch, one each."""
+
+    assessments: list[GeneratedAssessment]
+
+
+def _paper_vars(paper: Paper) -> dict[str, str]:
+    # Tags inside an abstract could close the data block early; neutralise them.
+    clean = lambda s: s.replace("<", "‹").replace(">", "›")  # noqa: E731
+    return {"arxiv_id": paper.arxiv_id, "title": clean(paper.title),
+            "categories": ", ".join(paper.categories) or "unknown",
+            "abstract": clean(paper.abstract)}
+
+
+class Triage:
+    """Scores one edition's papers with the injected models and the assessment cache."""
+
+    def __init__(self, models: Models, cache: object, settings: Settings) -> None:
+        self.models = models
+        self.cache = cache
+        self.settings = settings
+        self.prompt = prompts.load("triage")
+        self.method: Literal["logprob", "generated"] = (
+            "generated" if settings.triage_scoring == "generated" else "logprob")
+
+    @property
+    def model_name(self) -> str:
+        return self.models.name("triage")
+
+    def _cached(self, paper: Paper) -> Assessment | None:
+        for method in ("logprob", "generated"):
+            hit = self.cache.cached_assessment(  # type: ignore[attr-defined]
+                paper, f"{self.prompt.hash}:{method}", self.model_name)
+            if hit and (self.settings.triage_scoring in ("auto", method)):
+                return hit  # type: ignore[no-any-return]
+        return None
+
+    def run(self, papers: Iterable[Paper],
+            progress: Callable[[int, int], None] | None = None) -> dict[str, Assessment]:
+        """Assess every paper; model calls only for rule survivors without a cached verdict."""
+        papers = list(papers)
+        out: dict[str, Assessment] = {}
+        todo: list[Paper] = []
+        for p in papers:
+            verdict = rules_verdict(p)
+            if verdict is not None:
+                out[p.arxiv_id] = verdict
+                continue
+            hit = self._cached(p)
+            if hit is not None:
+                out[p.arxiv_id] = hit
+            else:
+                todo.append(p)
+        done = len(papers) - len(todo)
+        if progress:
+            progress(done, len(papers))
+        i = 0
+        while i < len(todo):
+            if self.method == "logprob":
+                try:
+                    batch = [self._score_logprob(todo[i])]
+                except NoLogprobs:
+                    if self.settings.triage_scoring == "logprob":
+                        raise
+                    log.warning("endpoint gives no token probabilities: generated scores")
+                    self.method = "generated"
+                    continue
+                i += 1
+            else:
+                chunk = todo[i:i + 4]
+                batch = self._score_generated(chunk)
+                i += len(chunk)
+            for a in batch:
+                self.cache.cache_assessment(a)  # type: ignore[attr-defined]
+                out[a.paper_id] = a
+            done += len(batch)
+            if progress:
+                progress(done, len(papers))
+        return {p.arxiv_id: out[p.arxiv_id] for p in papers}
+
+    def _score_logprob(self, paper: Paper) -> Assessment:
+        system = SystemMessage(self.prompt.render("system"))
+        vars_ = _paper_vars(paper)
+        tag = f"{self.prompt.hash}:logprob"
+        p_rel = self.models.yes_no("triage", [system, HumanMessage(
+            self.prompt.render("relevance", **vars_))], prompt_hash=tag)
+        p_hype = self.models.yes_no("triage", [system, HumanMessage(
+            self.prompt.render("hype", **vars_))], prompt_hash=tag)
+        score, hype = round(100 * p_rel), round(100 * p_hype)
+        return Assessment(
+            paper_id=paper.arxiv_id, version=paper.version,
+            relevant=score >= self.settings.relevance_threshold, score=score, hype=hype,
+            rationale=f"P(yes) {p_rel:.2f} to 'is this about LLM inference systems', "
+                      f"{p_hype:.2f} to 'will practitioners talk about it'",
+            topics=topics_of(paper), key_claims=claims_from_abstract(paper), method="logprob",
+            prompt_hash=tag, model=self.model_name)
+
+    def _score_generated(self, batch: list[Paper]) -> list[Assessment]:
+        tag = f"{self.prompt.hash}:generated"
+        blocks = "\n\n".join(
+            '<paper id="{arxiv_id}">\nTitle: {title}\nCategories: {categories}\n'
+            'Abstract: {abstract}\n</paper>'.format(**_paper_vars(p)) for p in batch)
+        messages = [SystemMessage(self.prompt.render("system")),
+                    HumanMessage(self.prompt.render("generated", papers=blocks))]
+        wanted = {p.arxiv_id for p in batch}
+
+        def check(result: TriageBatch) -> None:
+            got = [a.arxiv_id for a in result.assessments]
+            if sorted(got) != sorted(wanted):
+                raise ValueError(f"expected one assessment for each of {sorted(wanted)}, "
+                                 f"got {got}")
+
+        result = self.models.structured("triage", TriageBatch, messages, prompt_hash=tag,
+                                        check=check)
+        by_id = {p.arxiv_id: p for p in batch}
+        out = []
+        for g in result.assessments:
+            paper = by_id[g.arxiv_id]
+            claims = []
+            for c in g.key_claims:
+                if span_supported(c.span, paper.abstract):
+                    claims.append(KeyClaim(claim=c.claim, span=c.span))
+                else:
+                    log.warning("dropped unsupported claim on %s: %r", paper.arxiv_id, c.span)
+            out.append(Assessment(
+                paper_id=paper.arxiv_id, version=paper.version, relevant=g.relevant,
+                score=g.score, hype=g.hype, rationale=g.rationale, topics=g.topics[:3],
+                key_claims=claims, method="generated", prompt_hash=tag, model=self.model_name))
+        return out
+
+
+class Selection(BaseModel):
+    """Which papers an edition features, in order."""
+
+    main: list[str] = Field(default_factory=list)
+    also: list[str] = Field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [*self.main, *self.also]
+
+
+def select(assessments: dict[str, Assessment], *, main: int, also: int,
+           exclude: Iterable[str] = ()) -> Selection:
+    """Top items by Score (ties by Hype), at most two per leading topic while others remain."""
+    excluded = set(exclude)
+    ranked = sorted((a for a in assessments.values() if a.relevant and a.paper_id not in excluded),
+                    key=lambda a: (-a.score, -a.hype, a.paper_id))
+    chosen: list[Assessment] = []
+    per_topic: dict[str, int] = {}
+    rest: list[Assessment] = []
+    for a in ranked:
+        topic = a.topics[0] if a.topics else ""
+        if len(chosen) < main and per_topic.get(topic, 0) < 2:
+            chosen.append(a)
+            per_topic[topic] = per_topic.get(topic, 0) + 1
+        else:
+            rest.append(a)
+    # Diversity only reorders: if it left slots empty, fill them by rank.
+    while len(chosen) < main and rest:
+        chosen.append(rest.pop(0))
+    chosen.sort(key=lambda a: (-a.score, -a.hype, a.paper_id))
+    return Selection(main=[a.paper_id for a in chosen], also=[a.paper_id for a in rest[:also]])
+
+
+def require_model_output(value: object, what: str) -> None:
+    if value is None:
+        raise ModelError(f"triage produced no {what}")

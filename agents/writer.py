@@ -1,0 +1,181 @@
+"""Writer: the model writes each item's prose; code renders the bulletin around it.
+
+Links, paper names, scores and sections are rendered from the selection and the assessments, so
+they cannot drift from the sources. On a revision round only the items (or lead, or themes) that
+have findings are rewritten, with those findings as feedback; the rest is kept as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from flashnews import prompts
+from flashnews.agents.triage import Selection
+from flashnews.models import Assessment, Draft, DraftItem, Finding, Format, Paper
+from flashnews.tools.grounding import TITLE
+from flashnews.tools.llm import Models
+
+ITEM_WORDS = {("flash", "main"): 45, ("flash", "also"): 25, ("digest", "main"): 110,
+              ("digest", "also"): 45}
+
+
+class ItemText(BaseModel):
+    """The prose of one bulletin item."""
+
+    headline: str = Field(description="3 to 8 words naming the idea")
+    body: str = Field(description="what the work does and its headline result")
+
+
+class LeadLine(BaseModel):
+    """The bulletin's one-line lead."""
+
+    lead: str = Field(description="one sentence, no numbers, no paper names")
+
+
+class Theme(BaseModel):
+    title: str = Field(description="a short title")
+    text: str = Field(description="two sentences")
+    arxiv_ids: list[str] = Field(description="ids of at least two items that show the theme")
+
+
+class Themes(BaseModel):
+    """Cross-cutting themes of a digest."""
+
+    themes: list[Theme]
+
+
+class ThemeText(BaseModel):
+    title: str
+    text: str
+    paper_ids: list[str]
+
+
+def _feedback(findings: list[Finding]) -> str:
+    if not findings:
+        return ""
+    lines = "\n".join(f"- {f.message}" + (f" (evidence: {f.evidence})" if f.evidence else "")
+                      for f in findings)
+    return f"\nA critic found these problems in your previous version; fix them:\n{lines}\n"
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split()).strip()
+
+
+def _finish(text: str) -> str:
+    text = _clean(text)
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def render(date: dt.date, fmt: Format, lead: str, items: list[DraftItem],
+           papers: dict[str, Paper], assessments: dict[str, Assessment],
+           themes: list[ThemeText] | None = None) -> str:
+    """The bulletin's Markdown, from prose pieces and the records they are about."""
+
+    def link(pid: str) -> str:
+        return f"[{papers[pid].short_name}]({papers[pid].link})"
+
+    def score(pid: str) -> str:
+        return f"Score: {assessments[pid].score} | Hype: {assessments[pid].hype}"
+
+    main = [i for i in items if i.section == "main"]
+    also = [i for i in items if i.section == "also"]
+    out = [f"# {TITLE}", f"**{date.isoformat()}**" + (" · digest" if fmt == "digest" else ""), ""]
+    if lead:
+        out += [_finish(lead), ""]
+    if fmt == "flash":
+        for i in main:
+            out += [f"**{_clean(i.headline).rstrip('.')}.** {link(i.paper_id)}: "
+                    f"{_finish(i.body)} {score(i.paper_id)}", ""]
+        if also:
+            out += ["**Also notable**", ""]
+            out += [f"- {link(i.paper_id)}: {_finish(i.body)} {score(i.paper_id)}" for i in also]
+            out.append("")
+    else:
+        out += ["## Highlights", ""]
+        for i in main:
+            out += [f"### {_clean(i.headline).rstrip('.')}", "",
+                    f"{link(i.paper_id)} · {score(i.paper_id)}", "", _finish(i.body), ""]
+        out += ["## Also Noteworthy", ""]
+        out += [f"- **{link(i.paper_id)}** · {score(i.paper_id)}: {_finish(i.body)}"
+                for i in also]
+        out += ["", "## Cross-Cutting Themes", ""]
+        for t in themes or []:
+            cites = ", ".join(link(pid) for pid in t.paper_ids)
+            out += [f"**{_clean(t.title).rstrip('.')}.** {_finish(t.text)} ({cites})", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+class Writer:
+    """Writes and revises drafts with the injected writer model."""
+
+    def __init__(self, models: Models) -> None:
+        self.models = models
+
+    def write(self, *, edition_id: str, date: dt.date, fmt: Format, selection: Selection,
+              papers: dict[str, Paper], assessments: dict[str, Assessment],
+              previous: Draft | None = None, findings: list[Finding] | None = None,
+              themes: list[ThemeText] | None = None,
+              progress: Callable[[int, int], None] | None = None
+              ) -> tuple[Draft, list[ThemeText]]:
+        prompt = prompts.load(f"writer_{fmt}")
+        findings = findings or []
+        system = SystemMessage(prompt.render("system"))
+        old = {i.paper_id: i for i in previous.items} if previous else {}
+        items: list[DraftItem] = []
+        plan = [(pid, "main") for pid in selection.main] + [(pid, "also") for pid in selection.also]
+        for n, (pid, section) in enumerate(plan, start=1):
+            mine = [f for f in findings if f.item == pid]
+            if pid in old and old[pid].section == section and not mine:
+                items.append(old[pid])
+                continue
+            paper = papers[pid]
+            text = self.models.structured("writer", ItemText, [system, HumanMessage(prompt.render(
+                "item", arxiv_id=pid, title=paper.title, abstract=paper.abstract,
+                feedback=_feedback(mine), max_words=ITEM_WORDS[(fmt, section)]))],
+                prompt_hash=prompt.hash)
+            items.append(DraftItem(paper_id=pid, headline=text.headline, body=text.body,
+                                   section=section))  # type: ignore[arg-type]
+            if progress:
+                progress(n, len(plan))
+        general = [f for f in findings if f.item is None]
+        summary = "\n".join(f"- {papers[i.paper_id].short_name}: {_clean(i.headline)}"
+                            for i in items if i.section == "main")
+        lead = previous.lead if previous and not general else ""
+        if not lead:
+            lead = self.models.structured("writer", LeadLine, [system, HumanMessage(
+                prompt.render("lead", items=summary) + _feedback(general))],
+                prompt_hash=prompt.hash).lead
+        if fmt == "digest" and (themes is None or general):
+            themes = self._themes(prompt, system, items, papers, general)
+        md = render(date, fmt, lead, items, papers, assessments, themes)
+        draft = Draft(edition_id=edition_id, format=fmt, round=(previous.round + 1) if previous
+                      else 1, lead=lead, items=items, markdown=md, prompt_hash=prompt.hash)
+        return draft, themes or []
+
+    def _themes(self, prompt: prompts.Prompt, system: SystemMessage, items: list[DraftItem],
+                papers: dict[str, Paper], findings: list[Finding]) -> list[ThemeText]:
+        ids = {i.paper_id for i in items}
+        listing = "\n".join(f"[{i.paper_id}] {papers[i.paper_id].title}: {_clean(i.body)}"
+                            for i in items)
+
+        def check(result: Themes) -> None:
+            if not result.themes:
+                raise ValueError("give at least one theme")
+            for t in result.themes:
+                cited = set(t.arxiv_ids)
+                if not cited <= ids:
+                    raise ValueError(f"theme {t.title!r} cites ids not in the list: "
+                                     f"{sorted(cited - ids)}")
+                if len(cited) < 2:
+                    raise ValueError(f"theme {t.title!r} must cite at least two of the ids")
+
+        result = self.models.structured("writer", Themes, [system, HumanMessage(
+            prompt.render("themes", items=listing) + _feedback(findings))],
+            prompt_hash=prompt.hash, check=check)
+        return [ThemeText(title=t.title, text=t.text, paper_ids=list(dict.fromkeys(t.arxiv_ids)))
+                for t in result.themes[:3]]

@@ -1,0 +1,277 @@
+"""The `flashnews` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.prompt import Prompt
+from rich.table import Table
+
+from flashnews.config import Settings
+from flashnews.errors import ConfigError, FlashnewsError
+from flashnews.models import Assessment, Edition
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Write the Inference Ecosystem — Flash News bulletin from arXiv papers.")
+out = Console()
+err = Console(stderr=True)
+FormatOpt = Annotated[Literal["flash", "digest"], typer.Option("--format", "-f",
+                                                               help="Bulletin format.")]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError: one line per bad value
+        raise ConfigError(f"invalid configuration: {' '.join(str(exc).split())[:400]}") from None
+
+
+def _fail(exc: FlashnewsError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _progress_printer() -> tuple[Any, Any]:
+    """A rich progress display on a terminal; nothing otherwise."""
+    if not err.is_terminal:
+        return None, lambda step, done, total: None
+    bar = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err, transient=True)
+    tasks: dict[str, Any] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done, total=total)
+
+    return bar, update
+
+
+def _interactive_reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:
+    out.print(Panel(Markdown(payload["markdown"]), title=f"draft of {payload['edition_id']}"))
+    _print_findings(payload["findings"])
+    choice = Prompt.ask("approve and publish, hold, or quit (review later)",
+                        choices=["approve", "hold", "quit"], default="quit", console=out)
+    if choice == "quit":
+        return None
+    return {"decision": choice, "by": os.environ.get("USER", "editor"),
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def _print_findings(findings: list[dict[str, Any]]) -> None:
+    if not findings:
+        out.print("[green]critic: no findings[/]")
+        return
+    table = Table(title="critic findings", show_lines=False)
+    for col in ("severity", "check", "item", "message"):
+        table.add_column(col)
+    for f in findings:
+        style = "red" if f["severity"] == "blocking" else "yellow"
+        table.add_row(f"[{style}]{f['severity']}[/]", f["check"], f.get("item") or "",
+                      f["message"])
+    out.print(table)
+
+
+def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
+             resume_only: bool) -> None:
+    from flashnews.service import EditionService
+
+    settings = _settings()
+    interactive = not headless and sys.stdin.isatty()
+    bar, update = _progress_printer()
+    service = EditionService(settings, progress=update)
+    try:
+        if bar:
+            bar.start()
+        try:
+            result = service.run(edition, source=source, out_dir=out_dir,
+                                 policy="interactive" if interactive else "auto",
+                                 resume_only=resume_only,
+                                 reviewer=_interactive_reviewer if interactive else None)
+        finally:
+            if bar:
+                bar.stop()
+    except FlashnewsError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    u = result.usage
+    if result.markdown and result.outcome in ("published", "already-published", "needs-review"):
+        out.print(Markdown(result.markdown))
+    if result.outcome == "failed":
+        err.print(f"[bold red]error:[/] {result.step} failed: {result.message}. Finished work is "
+                  f"saved; resume with: {result.resume_command}", highlight=False, soft_wrap=True)
+    else:
+        extra = f" — {result.resume_command}" if result.outcome == "needs-review" else ""
+        out.print(f"outcome: {result.outcome} — {result.message}{extra} "
+                  f"[dim]({u.calls} model calls, {u.input_tokens}+{u.output_tokens} tokens)[/]",
+                  highlight=False, soft_wrap=True)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def run(
+    date: Annotated[str | None, typer.Option(help="Announcement date, YYYY-MM-DD (default today).")]
+    = None,
+    format: FormatOpt = "flash",
+    source: Annotated[str | None, typer.Option(
+        help="'arxiv' or a JSONL snapshot (default: the bundled snapshot for the demo day "
+             "2026-02-25, arXiv otherwise).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
+    headless: Annotated[bool, typer.Option(help="Never prompt: approve automatically only when "
+                                                "the critic found nothing blocking.")] = False,
+) -> None:
+    """Run an edition end to end (or continue it where it stopped)."""
+    try:
+        day = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        _fail(ConfigError(f"--date must be YYYY-MM-DD, got {date!r}"))
+    _execute(Edition(date=day, format=format), source=source, out_dir=out_dir,
+             headless=headless, resume_only=False)
+
+
+@app.command()
+def resume(
+    edition: Annotated[str, typer.Argument(help="Edition id, e.g. 2026-02-25-flash.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
+    headless: Annotated[bool, typer.Option(help="Never prompt.")] = False,
+) -> None:
+    """Continue an edition from the step that failed; finished steps are not repeated."""
+    try:
+        ed = Edition.parse(edition)
+    except ValueError as exc:
+        _fail(ConfigError(str(exc)))
+    _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True)
+
+
+@app.command()
+def status(
+    edition: Annotated[str | None, typer.Argument(help="Edition id; all editions if omitted.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Where an edition is: its step, scores, and the model calls and tokens so far."""
+    from flashnews.service import EditionService
+
+    service = EditionService(_settings())
+    try:
+        if edition is None:
+            rows = [r.model_dump() for r in service.store.editions()]
+            if as_json:
+                out.print_json(json.dumps(rows))
+                return
+            table = Table(title="editions")
+            for col in ("id", "status", "step", "updated", "message"):
+                table.add_column(col)
+            for r in rows:
+                table.add_row(r["id"], r["status"], r["step"] or "", r["updated_at"],
+                              r["message"] or "")
+            out.print(table)
+            return
+        try:
+            Edition.parse(edition)
+        except ValueError as exc:
+            _fail(ConfigError(str(exc)))
+        report = _status_report(service, edition)
+    finally:
+        service.close()
+    if as_json:
+        out.print_json(json.dumps(report))
+        return
+    out.print(f"[bold]{edition}[/]: {report['status']}"
+              + (f" at step [bold]{report['step']}[/]" if report["step"] else "")
+              + (f" — {report['message']}" if report["message"] else ""), highlight=False)
+    if report["scores"]:
+        table = Table(title="scores")
+        for col in ("#", "arXiv", "score", "hype", "relevant", "method", "title"):
+            table.add_column(col)
+        for n, s in enumerate(report["scores"], start=1):
+            table.add_row(str(n), s["paper_id"], str(s["score"]), str(s["hype"]),
+                          "yes" if s["relevant"] else "no", s["method"], s["title"][:60])
+        out.print(table)
+    usage = Table(title="model calls")
+    for col in ("role", "calls", "input tokens", "output tokens", "seconds", "failed"):
+        usage.add_column(col)
+    for role, u in report["usage"].items():
+        usage.add_row(role, str(u["calls"]), str(u["input_tokens"]), str(u["output_tokens"]),
+                      f"{u['seconds']:.1f}", str(u["failed"]))
+    out.print(usage)
+
+
+def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
+    snap = service.state(edition_id)
+    row = service.store.edition(edition_id)
+    values = snap.values or {}
+    papers = service.store.papers(edition_id)
+    scores = sorted((Assessment.model_validate(a) for a in values.get("assessments", {}).values()),
+                    key=lambda a: (-a.score, -a.hype, a.paper_id))
+    if not values:
+        state = "not started"
+    elif snap.interrupts:
+        state = "waiting for review"
+    elif snap.next:
+        state = row.status if row else "in progress"
+    else:
+        state = values.get("outcome", "done")
+    return {
+        "edition": edition_id,
+        "status": state,
+        "step": snap.next[0] if snap.next else None,
+        "message": (row.message if row else None) or values.get("message"),
+        "fetch": values.get("fetch"),
+        "selection": values.get("selection"),
+        "findings": len(values.get("findings", [])),
+        "published": values.get("published", {}),
+        "scores": [{"paper_id": a.paper_id, "score": a.score, "hype": a.hype,
+                    "relevant": a.relevant, "method": a.method,
+                    "title": papers[a.paper_id].title if a.paper_id in papers else ""}
+                   for a in scores],
+        "usage": {k: v.model_dump() for k, v in service.store.usage(edition_id).items()},
+    }
+
+
+@app.command()
+def config(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the configuration in effect (secrets hidden)."""
+    data = _settings().public_dict()
+    if as_json:
+        out.print_json(json.dumps(data, default=str))
+        return
+    table = Table(title="flashnews config (env: FLASHNEWS_*, OPENAI_API_KEY)")
+    table.add_column("setting")
+    table.add_column("value")
+    for k, v in data.items():
+        table.add_row(k, str(v))
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point: one clear line for every expected error, no traceback."""
+    logging.basicConfig(level=os.environ.get("FLASHNEWS_LOG_LEVEL", "WARNING"),
+                        format="%(levelname)s %(name)s: %(message)s")
+
+    def _terminate(signum: int, frame: object) -> None:
+        # Unwind normally so the local model server and the database are closed.
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    except FlashnewsError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted: finished steps are saved; continue with flashnews resume EDITION")
+        sys.exit(130)

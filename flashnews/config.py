@@ -1,0 +1,128 @@
+"""The one configuration object: defaults, overridden by FLASHNEWS_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["triage", "writer", "critic"]
+ROLES: tuple[Role, ...] = ("triage", "writer", "critic")
+
+EMBEDDED_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "flashnews"
+
+
+class Settings(BaseSettings):
+    """Every setting flashnews reads; `flashnews config` prints them (secrets masked)."""
+
+    model_config = SettingsConfigDict(env_prefix="FLASHNEWS_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    """Data dir: the SQLite file (checkpoints + flashnews tables), the assembled model, logs."""
+
+    out_dir: Path | None = None
+    """Where bulletins are published; default `<home>/editions`."""
+
+    base_url: str | None = None
+    """OpenAI-compatible endpoint. Unset and no API key: the embedded local model is used."""
+
+    model: str | None = None
+    """Model name for every role unless a role override is set."""
+
+    triage_model: str | None = None
+    writer_model: str | None = None
+    critic_model: str | None = None
+
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "FLASHNEWS_API_KEY")
+    )
+    """API key for the endpoint (never printed, logged or checkpointed)."""
+
+    request_timeout: float = 120.0
+    """Seconds before one model request times out."""
+
+    max_retries: int = 2
+    """Retries of a failed model request (connection errors, 429, 5xx, timeouts) with backoff."""
+
+    send_max_tokens: bool | None = None
+    """Also send `max_tokens` (llama.cpp ignores `max_completion_tokens`). Default: unless OpenAI."""
+
+    writer_max_tokens: int = 320
+    critic_max_tokens: int = 400
+    triage_max_tokens: int = 400
+
+    local_model: Path | None = None
+    """A GGUF to serve instead of the bundled Qwen2.5-Coder-1.5B-Instruct Q4_K_M."""
+
+    local_n_ctx: int = 4096
+    local_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+    local_start_timeout: float = 180.0
+
+    triage_scoring: Literal["auto", "logprob", "generated"] = "auto"
+    """logprob: score = P(yes) of a yes/no question; generated: the model writes the scores."""
+
+    relevance_threshold: int = 50
+    """Score at or above which a model-scored paper counts as relevant."""
+
+    categories: list[str] = Field(
+        default_factory=lambda: ["cs.DC", "cs.LG", "cs.CL", "cs.AR", "cs.PF", "cs.AI", "cs.OS"]
+    )
+    flash_items: int = 5
+    flash_also: int = 3
+    digest_highlights: int = 5
+    digest_also: int = 6
+    critic_rounds: int = 2
+    """How many times the writer may revise a draft after blocking findings."""
+
+    critic_use_model: bool = True
+    """Run the model review after the deterministic checks."""
+
+    @property
+    def embedded(self) -> bool:
+        """True when no endpoint is configured, so flashnews serves its own local model."""
+        return self.base_url is None and self.api_key is None
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "flashnews.sqlite"
+
+    @property
+    def editions_dir(self) -> Path:
+        return self.out_dir or self.home / "editions"
+
+    def endpoint(self) -> str:
+        """The configured endpoint URL (embedded: decided when its server starts)."""
+        return self.base_url or (OPENAI_BASE_URL if self.api_key else "embedded")
+
+    def model_for(self, role: Role) -> str:
+        override = {"triage": self.triage_model, "writer": self.writer_model,
+                    "critic": self.critic_model}[role]
+        if override:
+            return override
+        if self.model:
+            return self.model
+        return EMBEDDED_MODEL_NAME if self.embedded else "gpt-4o-mini"
+
+    def public_dict(self) -> dict[str, object]:
+        """Settings as printable values; secrets show only whether they are set."""
+        out: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "set (hidden)"
+            elif value is None and name == "api_key":
+                value = "not set"
+            out[name] = str(value) if isinstance(value, Path) else value
+        out["endpoint"] = self.endpoint()
+        for role in ROLES:
+            out[f"model[{role}]"] = self.model_for(role)
+        return out

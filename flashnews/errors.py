@@ -1,0 +1,51 @@
+"""Errors that end a run with one clear line and a documented exit code."""
+
+from __future__ import annotations
+
+
+class FlashnewsError(Exception):
+    """Base of every error flashnews reports to a user (never with a traceback)."""
+
+    exit_code = 1
+    step: str | None = None
+
+    def __init__(self, message: str, *, step: str | None = None) -> None:
+        super().__init__(message)
+        if step:
+            self.step = step
+
+
+class ConfigError(FlashnewsError):
+    """A missing or invalid configuration value."""
+
+    exit_code = 2
+
+
+class SourceError(FlashnewsError):
+    """The paper source could not be read (missing file, malformed record or response)."""
+
+    exit_code = 6
+    step = "fetch"
+
+
+class ModelError(FlashnewsError):
+    """The model endpoint failed: unreachable, rejected the key, or kept returning invalid output."""
+
+    exit_code = 4
+
+
+class LocalModelError(ModelError):
+    """The embedded model could not be assembled or its server could not start."""
+
+
+class PublishError(FlashnewsError):
+    """A channel could not be delivered (e.g. the output dir is not writable)."""
+
+    exit_code = 5
+    step = "publish"
+
+
+class EditionLocked(FlashnewsError):
+    """Another process is running the same edition."""
+
+    exit_code = 8

@@ -1,0 +1,162 @@
+"""Records that cross a boundary (files, the model, the store, the checkpoint), as pydantic models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Format = Literal["flash", "digest"]
+Severity = Literal["blocking", "warning", "info"]
+
+_ID_RE = re.compile(r"^(?P<base>(\d{4}\.\d{4,5})|([a-z\-]+(\.[A-Z]{2})?/\d{7}))(v(?P<v>\d+))?$")
+
+
+def split_arxiv_id(raw: str) -> tuple[str, int | None]:
+    """Split '2602.20732v2' (or an abs URL) into ('2602.20732', 2); version None when absent."""
+    text = raw.strip().rsplit("/abs/", 1)[-1]
+    m = _ID_RE.match(text)
+    if not m:
+        raise ValueError(f"not an arXiv id: {raw!r}")
+    return m.group("base"), int(m.group("v")) if m.group("v") else None
+
+
+class Paper(BaseModel):
+    """One arXiv paper as announced: the only source of facts a bulletin may use."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    arxiv_id: str
+    version: int = 1
+    title: str
+    authors: list[str] = Field(default_factory=list)
+    abstract: str
+    categories: list[str] = Field(default_factory=list)
+    primary_category: str | None = None
+    submitted: dt.date | None = None
+    label: str | None = Field(default=None, description="Editor label in curated datasets only.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, data: object) -> object:
+        if isinstance(data, dict):
+            data = dict(data)
+            base, version = split_arxiv_id(str(data.get("arxiv_id", "")))
+            data["arxiv_id"] = base
+            if version and not data.get("version"):
+                data["version"] = version
+            prim = data.get("primary_category")
+            cats = list(data.get("categories") or [])
+            if prim and prim not in cats:
+                cats.insert(0, prim)
+            data["categories"] = cats
+        return data
+
+    @field_validator("title", "abstract")
+    @classmethod
+    def _squash(cls, v: str) -> str:
+        # arXiv wraps titles and abstracts at fixed columns; one space is what a reader sees.
+        v = " ".join(v.split())
+        if not v:
+            raise ValueError("must not be empty")
+        return v
+
+    @property
+    def link(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def short_name(self) -> str:
+        """The name a bulletin uses: the part of the title before a colon, when it is short."""
+        head = self.title.split(":", 1)[0].strip()
+        return head if ":" in self.title and len(head) <= 40 else self.title
+
+
+class KeyClaim(BaseModel):
+    """A claim of the paper with the abstract span that supports it (checked by code)."""
+
+    claim: str
+    span: str
+
+
+class Assessment(BaseModel):
+    """The triage verdict on one paper."""
+
+    paper_id: str
+    version: int = 1
+    relevant: bool
+    score: int = Field(ge=0, le=100)
+    hype: int = Field(ge=0, le=100)
+    rationale: str
+    topics: list[str] = Field(default_factory=list)
+    key_claims: list[KeyClaim] = Field(default_factory=list)
+    method: Literal["rules", "logprob", "generated", "editor"] = "generated"
+    prompt_hash: str
+    model: str
+
+
+class DraftItem(BaseModel):
+    """One item of a draft: the prose is the model's, links, names and scores are code's."""
+
+    paper_id: str
+    headline: str
+    body: str
+    section: Literal["main", "also"] = "main"
+
+
+class Draft(BaseModel):
+    """A rendered bulletin and the items it was rendered from."""
+
+    edition_id: str
+    format: Format
+    round: int = 1
+    lead: str = ""
+    items: list[DraftItem] = Field(default_factory=list)
+    markdown: str
+    prompt_hash: str = ""
+
+
+class Finding(BaseModel):
+    """One problem the critic found, with the evidence that shows it."""
+
+    check: str
+    severity: Severity
+    message: str
+    item: str | None = Field(default=None, description="arXiv id of the item concerned, if any.")
+    evidence: str = ""
+    source: Literal["code", "model", "triage"] = "code"
+
+
+class Edition(BaseModel):
+    """One bulletin: an announcement day in one format."""
+
+    date: dt.date
+    format: Format = "flash"
+
+    @property
+    def id(self) -> str:
+        return f"{self.date.isoformat()}-{self.format}"
+
+    @classmethod
+    def parse(cls, edition_id: str) -> Edition:
+        m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})-(flash|digest)", edition_id.strip())
+        if not m:
+            raise ValueError(
+                f"not an edition id: {edition_id!r} (expected DATE-FORMAT, e.g. 2026-02-25-flash)"
+            )
+        return cls(date=dt.date.fromisoformat(m.group(1)), format=m.group(2))  # type: ignore[arg-type]
+
+
+class ModelCall(BaseModel):
+    """One model call as recorded in the run ledger."""
+
+    edition_id: str
+    role: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    seconds: float = 0.0
+    ok: bool = True
+    prompt_hash: str = ""

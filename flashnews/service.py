@@ -1,0 +1,163 @@
+"""Running an edition: the graph, its checkpointer and models, ending in one explicit outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.types import Command
+from pydantic import BaseModel
+
+from flashnews.config import Role, Settings
+from flashnews.errors import FlashnewsError
+from flashnews.graphs.checkpoint import open_checkpointer
+from flashnews.graphs.edition import build_graph
+from flashnews.models import Edition
+from flashnews.runtime import Progress, Runtime, _no_progress
+from flashnews.tools.arxiv import ArxivSource, SnapshotSource, Source
+from flashnews.tools.store import Store, Usage
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["published", "already-published", "quiet-day", "needs-review", "failed",
+                  "empty-unexpected"]
+EXIT_CODES: dict[str, int] = {"published": 0, "already-published": 0, "quiet-day": 0,
+                              "needs-review": 3, "empty-unexpected": 6}
+Reviewer = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+class RunResult(BaseModel):
+    """How a run ended."""
+
+    edition_id: str
+    outcome: Outcome
+    message: str
+    exit_code: int = 0
+    step: str | None = None
+    path: str | None = None
+    markdown: str | None = None
+    usage: Usage = Usage()
+    resume_command: str | None = None
+
+
+def source_from_spec(spec: str, settings: Settings) -> Source:
+    """`arxiv` or a path to a JSONL snapshot."""
+    if spec == "arxiv":
+        return ArxivSource(settings.categories)
+    return SnapshotSource(Path(spec).expanduser().resolve())
+
+
+class EditionService:
+    """Runs, resumes and reports editions for one configuration."""
+
+    def __init__(self, settings: Settings, *,
+                 model_factory: Callable[[Role, str], BaseChatModel] | None = None,
+                 progress: Progress = _no_progress) -> None:
+        self.settings = settings
+        self.store = Store(settings.db_path)
+        self.model_factory = model_factory
+        self.progress = progress
+
+    def close(self) -> None:
+        self.store.close()
+
+    def state(self, edition_id: str) -> Any:
+        """The edition's latest checkpoint (a StateSnapshot); empty values if it never ran."""
+        from flashnews.tools.llm import Models
+
+        with open_checkpointer(self.settings) as saver:
+            models = Models(self.settings, self.store, edition_id, factory=self.model_factory)
+            rt = Runtime(self.settings, self.store, models, self.settings.editions_dir)
+            graph = build_graph(rt, saver)
+            return graph.get_state({"configurable": {"thread_id": edition_id}})
+
+    def run(self, edition: Edition, *, source: str | None, out_dir: Path | None,
+            policy: Literal["auto", "interactive"] = "auto", resume_only: bool = False,
+            reviewer: Reviewer | None = None) -> RunResult:
+        """Start or continue an edition; never repeat finished work; return its outcome."""
+        from flashnews.tools.llm import Models
+
+        eid = edition.id
+        out = (out_dir or self.settings.editions_dir).expanduser().resolve()
+        row = self.store.edition(eid)
+        if row and row.status == "published":
+            return RunResult(edition_id=eid, outcome="already-published", path=row.path,
+                             message=f"{eid} was already published ({row.path}); nothing to do",
+                             usage=self.store.usage(eid)["total"])
+        config: Any = {"configurable": {"thread_id": eid}}
+        with open_checkpointer(self.settings) as saver, \
+                Models(self.settings, self.store, eid, factory=self.model_factory) as models:
+            rt = Runtime(self.settings, self.store, models, out, policy=policy,
+                         progress=self.progress)
+            graph = build_graph(rt, saver)
+            snap = graph.get_state(config)
+            if not snap.values:
+                if resume_only:
+                    raise FlashnewsError(f"edition {eid} has never run; start it with: "
+                                         f"flashnews run --date {edition.date} "
+                                         f"--format {edition.format}")
+                if source is None:
+                    source = str(self._default_source(edition.date))
+                inp: Any = {"edition_id": eid, "date": edition.date.isoformat(),
+                            "format": edition.format, "source": source, "round": 0}
+            else:
+                inp = None
+                source = source or snap.values.get("source")
+            rt.source = source_from_spec(source, self.settings) if source else None
+            if snap.values and not snap.next:
+                return self._finished(eid, snap.values, out)
+            if snap.next == ("review",) and policy == "auto" and snap.interrupts:
+                return self._held(eid, snap, out)
+            self.store.set_edition(eid, status="running", step=(snap.next or ("fetch",))[0])
+            try:
+                graph.invoke(inp, config)
+                snap = graph.get_state(config)
+                while snap.interrupts and policy == "interactive" and reviewer is not None:
+                    answer = reviewer(snap.interrupts[0].value)
+                    if answer is None:  # the editor quit: the pause is saved
+                        break
+                    graph.invoke(Command(resume=answer), config)
+                    snap = graph.get_state(config)
+            except FlashnewsError as exc:
+                step = graph.get_state(config).next
+                where = step[0] if step else (exc.step or "unknown")
+                self.store.set_edition(eid, status="failed", step=where, message=str(exc))
+                resume = f"flashnews resume {eid} --out {out}"
+                return RunResult(edition_id=eid, outcome="failed", step=where, message=str(exc),
+                                 exit_code=exc.exit_code, resume_command=resume,
+                                 usage=self.store.usage(eid)["total"])
+            if snap.interrupts:
+                return self._held(eid, snap, out)
+            return self._finished(eid, snap.values, out)
+
+    def _default_source(self, date: dt.date) -> str:
+        from flashnews.tools.arxiv import DEMO_DATE, demo_snapshot
+
+        return str(demo_snapshot()) if date == DEMO_DATE else "arxiv"
+
+    def _held(self, eid: str, snap: Any, out: Path) -> RunResult:
+        payload = snap.interrupts[0].value
+        n = payload.get("blocking", 0)
+        why = f"{n} blocking finding(s) remain" if n else "waiting for the editor"
+        self.store.set_edition(eid, status="needs-review", step="review", message=why)
+        return RunResult(edition_id=eid, outcome="needs-review", step="review",
+                         exit_code=EXIT_CODES["needs-review"], markdown=payload.get("markdown"),
+                         message=f"{eid} needs review: {why}; nothing was published",
+                         resume_command=f"flashnews run --date {eid[:10]} --format {eid[11:]} "
+                                        f"--out {out}",
+                         usage=self.store.usage(eid)["total"])
+
+    def _finished(self, eid: str, values: dict[str, Any], out: Path) -> RunResult:
+        outcome = values.get("outcome", "failed")
+        message = values.get("message", "")
+        path = values.get("published", {}).get("markdown")
+        status = "published" if outcome == "published" else outcome
+        self.store.set_edition(eid, status=status, step=None, message=message, path=path)
+        return RunResult(edition_id=eid, outcome=outcome, message=message, path=path,
+                         exit_code=EXIT_CODES.get(outcome, 1),
+                         markdown=(values.get("draft") or {}).get("markdown"),
+                         usage=self.store.usage(eid)["total"])

@@ -1,0 +1,168 @@
+"""The edition graph: fetch -> triage -> select -> write -> critique (-> write) -> review -> publish.
+
+Only wiring lives here: each node adapts state to an agent (agents/) and back. State holds ids
+and small records; paper texts live once in the store. One thread per edition (thread id =
+edition id), checkpointed after every node, so a failure resumes at the node that failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypedDict
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from flashnews.agents import critic, editor, fetcher
+from flashnews.agents.triage import Selection, Triage, injection_findings, select
+from flashnews.agents.writer import ThemeText, Writer
+from flashnews.models import Assessment, Draft, Finding, Paper
+from flashnews.runtime import Runtime
+from flashnews.tools.publish import publish_markdown
+
+
+class EditionState(TypedDict, total=False):
+    """Checkpointed state of one edition (JSON-able values only)."""
+
+    edition_id: str
+    date: str
+    format: str
+    fetch: dict[str, Any]
+    paper_ids: list[str]
+    assessments: dict[str, dict[str, Any]]
+    triage_findings: list[dict[str, Any]]
+    selection: dict[str, list[str]]
+    draft: dict[str, Any] | None
+    themes: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    round: int
+    review: dict[str, Any]
+    published: dict[str, str]
+    outcome: str
+    message: str
+
+
+def _papers(rt: Runtime, state: EditionState) -> dict[str, Paper]:
+    return rt.store.papers(state["edition_id"])
+
+
+def _assessments(state: EditionState) -> dict[str, Assessment]:
+    return {k: Assessment.model_validate(v) for k, v in state.get("assessments", {}).items()}
+
+
+def _date(state: EditionState) -> dt.date:
+    return dt.date.fromisoformat(state["date"])
+
+
+def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
+                ) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Wire the nodes around an injected runtime (models, store, source, output dir)."""
+
+    def fetch_node(state: EditionState) -> dict[str, Any]:
+        rt.progress("fetch", 0, 1)
+        update = fetcher.fetch(rt, state["edition_id"], _date(state))
+        rt.progress("fetch", 1, 1)
+        outcome = update["fetch"]["outcome"]  # type: ignore[index]
+        if outcome != "ok":
+            update |= {"outcome": outcome, "message": update["fetch"]["message"]}  # type: ignore[index]
+        return update
+
+    def triage_node(state: EditionState) -> dict[str, Any]:
+        papers = _papers(rt, state)
+        ordered = [papers[i] for i in state["paper_ids"]]
+        triage = Triage(rt.models, rt.store, rt.settings)
+        result = triage.run(ordered, progress=lambda d, t: rt.progress("triage", d, t))
+        warnings = [f.model_dump() for p in ordered for f in injection_findings(p)]
+        return {"assessments": {k: a.model_dump(mode="json") for k, a in result.items()},
+                "triage_findings": warnings}
+
+    def select_node(state: EditionState) -> dict[str, Any]:
+        s = rt.settings
+        main, also = ((s.flash_items, s.flash_also) if state["format"] == "flash"
+                      else (s.digest_highlights, s.digest_also))
+        earlier = rt.store.published_elsewhere(state["edition_id"])
+        selection = select(_assessments(state), main=main, also=also, exclude=earlier)
+        update: dict[str, Any] = {"selection": selection.model_dump()}
+        if not selection.main:
+            update |= {"outcome": "needs-review",
+                       "message": "no paper passed triage: nothing to publish"}
+        return update
+
+    def write_node(state: EditionState) -> dict[str, Any]:
+        previous = Draft.model_validate(state["draft"]) if state.get("draft") else None
+        findings = [Finding.model_validate(f) for f in state.get("findings", [])]
+        themes = [ThemeText.model_validate(t) for t in state.get("themes", [])] or None
+        draft, themes_out = Writer(rt.models).write(
+            edition_id=state["edition_id"], date=_date(state), fmt=state["format"],  # type: ignore[arg-type]
+            selection=Selection.model_validate(state["selection"]), papers=_papers(rt, state),
+            assessments=_assessments(state), previous=previous, findings=findings,
+            themes=themes, progress=lambda d, t: rt.progress("write", d, t))
+        return {"draft": draft.model_dump(mode="json"),
+                "themes": [t.model_dump() for t in themes_out], "round": draft.round}
+
+    def critique_node(state: EditionState) -> dict[str, Any]:
+        draft = Draft.model_validate(state["draft"])
+        papers = _papers(rt, state)
+        selected = set(Selection.model_validate(state["selection"]).ids)
+        found = critic.deterministic(draft, date=_date(state), papers=papers,
+                                     assessments=_assessments(state), selected=selected)
+        if rt.settings.critic_use_model:
+            found += critic.model_review(rt.models, draft, papers)
+        return {"findings": [f.model_dump() for f in found]}
+
+    def review_node(state: EditionState) -> dict[str, Any]:
+        findings = [Finding.model_validate(f) for f in
+                    [*state.get("triage_findings", []), *state.get("findings", [])]]
+        decision = editor.review(rt.policy, state["edition_id"], state["draft"]["markdown"],  # type: ignore[index]
+                                 findings)
+        update: dict[str, Any] = {"review": decision}
+        if decision["decision"] != "approve":
+            update |= {"outcome": "needs-review", "message": "the editor held the edition"}
+        return update
+
+    def publish_node(state: EditionState) -> dict[str, Any]:
+        eid = state["edition_id"]
+        published = dict(state.get("published", {}))
+        target = rt.store.delivered(eid, "markdown")
+        if target is None:
+            path = publish_markdown(eid, state["draft"]["markdown"], rt.out_dir)  # type: ignore[index]
+            target = str(path)
+            rt.store.record_delivery(eid, "markdown", target)
+        published["markdown"] = target
+        selection = Selection.model_validate(state["selection"])
+        papers = _papers(rt, state)
+        rt.store.mark_published(eid, [(pid, papers[pid].version) for pid in selection.ids])
+        return {"published": published, "outcome": "published",
+                "message": f"published {target}"}
+
+    def after_fetch(state: EditionState) -> str:
+        return "triage" if state["fetch"]["outcome"] == "ok" else END
+
+    def after_select(state: EditionState) -> str:
+        return "write" if state["selection"]["main"] else END
+
+    def after_critique(state: EditionState) -> str:
+        blocking = any(f["severity"] == "blocking" for f in state.get("findings", []))
+        return "write" if blocking and state["round"] <= rt.settings.critic_rounds else "review"
+
+    def after_review(state: EditionState) -> str:
+        return "publish" if state["review"]["decision"] == "approve" else END
+
+    g: StateGraph[Any] = StateGraph(EditionState)
+    g.add_node("fetch", fetch_node)
+    g.add_node("triage", triage_node)
+    g.add_node("select", select_node)
+    g.add_node("write", write_node)
+    g.add_node("critique", critique_node)
+    g.add_node("review", review_node)
+    g.add_node("publish", publish_node)
+    g.add_edge(START, "fetch")
+    g.add_conditional_edges("fetch", after_fetch, ["triage", END])
+    g.add_edge("triage", "select")
+    g.add_conditional_edges("select", after_select, ["write", END])
+    g.add_edge("write", "critique")
+    g.add_conditional_edges("critique", after_critique, ["write", "review"])
+    g.add_conditional_edges("review", after_review, ["publish", END])
+    g.add_edge("publish", END)
+    return g.compile(checkpointer=checkpointer)
