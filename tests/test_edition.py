@@ -1,0 +1,178 @@
+"""The edition graph end to end on the scripted fake: checkpoints, resume, no repeated work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from flashnews.service import EditionService
+from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+from tests.conftest import DEMO
+
+
+def test_demo_edition_publishes_a_grounded_bulletin(service, fake, tmp_path) -> None:
+    result = service.run(DEMO, source=None, out_dir=tmp_path / "out")
+    assert result.outcome == "published" and result.exit_code == 0
+    path = Path(result.path or "")
+    assert path == tmp_path / "out" / "2026-02-25-flash.md"
+    text = path.read_text()
+    assert text.startswith("# Inference Ecosystem — Flash News\n**2026-02-25**")
+    assert text.count("Score: ") == 8 and "https://arxiv.org/abs/" in text
+    assert not list(path.parent.glob(".*.tmp"))
+    kinds = fake.kinds()
+    assert kinds["triage"] > 0 and kinds["writer"] > 0 and kinds["critic"] == 1
+    assert service.store.usage(DEMO.id)["total"].calls == sum(kinds.values())
+
+
+def test_published_edition_is_a_no_op(service, fake, tmp_path) -> None:
+    service.run(DEMO, source=None, out_dir=tmp_path / "out")
+    before = len(fake.calls)
+    again = service.run(DEMO, source=None, out_dir=tmp_path / "elsewhere")
+    assert again.outcome == "already-published" and again.exit_code == 0
+    assert "already published" in again.message
+    assert len(fake.calls) == before
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_unwritable_output_then_resume_publishes_without_model_calls_or_fetch(
+        settings, fake, tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the output dir should be")
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    failed = svc.run(DEMO, source=None, out_dir=blocker / "out")
+    assert failed.outcome == "failed" and failed.step == "publish" and failed.exit_code == 5
+    assert str(blocker / "out") in failed.message
+    assert failed.resume_command == f"flashnews resume {DEMO.id} --out {blocker / 'out'}"
+    calls = len(fake.calls)
+
+    # Resuming must neither fetch (the source is gone) nor call a model.
+    def no_fetch(*a, **k):
+        raise AssertionError("fetched again")
+
+    monkeypatch.setattr("flashnews.tools.arxiv.SnapshotSource.papers", no_fetch)
+    ok = svc.run(DEMO, source=None, out_dir=tmp_path / "good", resume_only=True)
+    assert ok.outcome == "published", ok.message
+    assert len(fake.calls) == calls
+    assert (tmp_path / "good" / f"{DEMO.id}.md").is_file()
+
+
+def test_writer_failure_resumes_at_write_without_triage_calls(settings, tmp_path) -> None:
+    down = {"writer": True}
+
+    def responder(req: Request):
+        if req.kind == "writer" and down["writer"]:
+            return openai.APIConnectionError(request=httpx.Request("POST", "http://x"))
+        return grounded_responder(req)
+
+    fake = FakeChatModel(responder=responder)
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    failed = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
+    assert (failed.outcome, failed.step, failed.exit_code) == ("failed", "write", 4)
+    assert "unreachable" in failed.message
+    triage_calls = fake.kinds()["triage"]
+    assert triage_calls > 0
+
+    down["writer"] = False
+    ok = svc.run(DEMO, source=None, out_dir=tmp_path / "out", resume_only=True)
+    assert ok.outcome == "published"
+    assert fake.kinds()["triage"] == triage_calls  # zero triage calls on resume
+    assert fake.kinds()["writer"] > 0
+
+
+def test_scores_are_cached_across_editions_of_the_day(service, fake, tmp_path) -> None:
+    service.run(DEMO, source=None, out_dir=tmp_path / "out")
+    triage_calls = fake.kinds()["triage"]
+    digest = DEMO.model_copy(update={"format": "digest"})
+    result = service.run(digest, source=None, out_dir=tmp_path / "out")
+    assert result.outcome == "published"
+    assert fake.kinds()["triage"] == triage_calls
+    assert "## Cross-Cutting Themes" in (result.markdown or "")
+
+
+def test_critic_sends_a_bad_item_back_and_the_writer_fixes_it(settings, tmp_path) -> None:
+    first = {"done": False}
+
+    def responder(req: Request):
+        reply = grounded_responder(req)
+        if req.tool == "ItemText" and not first["done"]:
+            first["done"] = True
+            return {"headline": "Too good", "body": "It is 37.5x faster than anything."}
+        return reply
+
+    fake = FakeChatModel(responder=responder)
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
+    assert result.outcome == "published"
+    assert "37.5x" not in (result.markdown or "")
+    revisions = [c for c in fake.calls if "critic found these problems" in c.text]
+    assert len(revisions) == 1 and "'37.5'" in revisions[0].text
+
+
+def test_chatter_that_survives_the_rounds_blocks_headless_publish(settings, tmp_path) -> None:
+    def responder(req: Request):
+        if req.tool == "LeadLine":
+            return {"lead": "Here's the bulletin I've drafted for you"}
+        return grounded_responder(req)
+
+    fake = FakeChatModel(responder=responder)
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
+    assert result.outcome == "needs-review" and result.exit_code == 3
+    assert not (tmp_path / "out").exists()
+    leads = [c for c in fake.calls if c.tool == "LeadLine"]
+    assert len(leads) == 1 + settings.critic_rounds
+    # Running it again headless neither calls a model nor publishes.
+    before = len(fake.calls)
+    again = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
+    assert again.outcome == "needs-review" and len(fake.calls) == before
+
+
+def test_interactive_review_approves_through_interrupt(settings, fake, tmp_path) -> None:
+    seen = []
+
+    def reviewer(payload):
+        seen.append(payload)
+        return {"decision": "approve", "by": "test"}
+
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    result = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+                     reviewer=reviewer)
+    assert result.outcome == "published" and len(seen) == 1
+    assert seen[0]["markdown"].startswith("# Inference Ecosystem")
+
+
+def test_quit_at_review_keeps_the_pause(settings, fake, tmp_path) -> None:
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    held = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+                   reviewer=lambda payload: None)
+    assert held.outcome == "needs-review"
+    calls = len(fake.calls)
+    ok = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+                 reviewer=lambda payload: {"decision": "approve"})
+    assert ok.outcome == "published" and len(fake.calls) == calls
+
+
+def test_empty_snapshot_is_an_explicit_outcome(service, tmp_path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = service.run(DEMO, source=str(empty), out_dir=tmp_path / "out")
+    assert result.outcome == "empty-unexpected" and result.exit_code == 6
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_snapshot_fails_fetch_with_the_line(service, tmp_path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"arxiv_id": "2602.20732", "title": "t"}\n')
+    result = service.run(DEMO, source=str(bad), out_dir=tmp_path / "out")
+    assert result.outcome == "failed" and result.step == "fetch" and result.exit_code == 6
+    assert f"{bad}:1" in result.message and "abstract" in result.message
+
+
+def test_resume_of_unknown_edition_is_clear(service) -> None:
+    from flashnews.errors import FlashnewsError
+
+    with pytest.raises(FlashnewsError, match="has never run"):
+        service.run(DEMO, source=None, out_dir=None, resume_only=True)

@@ -1,0 +1,123 @@
+"""The deterministic critic catches every defect seen in real bulletins, and only real ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from flashnews.agents.writer import ThemeText, render
+from flashnews.models import Assessment, DraftItem, Paper
+from flashnews.tools.grounding import blocking, check_bulletin, name_matches, numbers_in
+
+DATE = dt.date(2026, 2, 25)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CHESS, KNAP, TOM, FAST, REVIVE, ISO = ("2602.20732", "2602.20217", "2602.20662", "2602.20515",
+                                       "2602.21140", "2602.19594")
+
+
+@pytest.fixture
+def scores(papers: dict[str, Paper]) -> dict[str, Assessment]:
+    out = {pid: Assessment(paper_id=pid, relevant=True, score=80, hype=40, rationale="test",
+                           prompt_hash="h", model="m") for pid in papers}
+    out[TOM] = out[TOM].model_copy(update={"score": 87, "hype": 53})
+    return out
+
+
+def _items(papers: dict[str, Paper]) -> list[DraftItem]:
+    body = {CHESS: "It keeps 1% of the KV cache and reaches up to 4.56x throughput.",
+            KNAP: "Draft layers are chosen as a knapsack problem, for up to 1.47x speedup.",
+            TOM: "Ternary weights live in ROM, reaching 3,306 TPS.",
+            FAST: "An FPGA design for sparse prefill with 2.5x lower TTFT.",
+            REVIVE: "MoE serving recovers from hardware failures without restarting."}
+    items = [DraftItem(paper_id=pid, headline="A headline", body=text) for pid, text in
+             body.items()]
+    items.append(DraftItem(paper_id=ISO, headline="Bench", body="54 real optimization tasks.",
+                           section="also"))
+    return items
+
+
+@pytest.fixture
+def clean(papers: dict[str, Paper], scores: dict[str, Assessment]) -> str:
+    return render(DATE, "flash", "Memory is today's bottleneck", _items(papers), papers, scores)
+
+
+def check(md: str, papers: dict[str, Paper], scores: dict[str, Assessment], fmt: str = "flash"):
+    selected = {CHESS, KNAP, TOM, FAST, REVIVE, ISO}
+    return check_bulletin(md, papers=papers, assessments=scores, fmt=fmt, date=DATE,  # type: ignore[arg-type]
+                          selected=selected)
+
+
+def test_clean_draft_has_no_findings(clean: str, papers, scores) -> None:
+    assert check(clean, papers, scores) == []
+
+
+@pytest.mark.parametrize(("defect", "mutate", "expect"), [
+    ("wrong number", lambda md: md.replace("4.56x", "5.2x"), ("number", CHESS, "5.2")),
+    ("number of another paper", lambda md: md.replace("1.47x", "4.56x"), ("number", KNAP, "4.56")),
+    ("link to the wrong id", lambda md: md.replace("abs/2602.20662", "abs/2602.19177"),
+     ("link", "2602.19177", None)),
+    ("name not the linked title", lambda md: md.replace("[TOM]", "[CHESS]"), ("name", TOM, None)),
+    ("missing score", lambda md: md.replace("Score: 87 | Hype: 53", ""), ("score", TOM, None)),
+    ("score not the assessment", lambda md: md.replace("Score: 87 | Hype: 53",
+                                                       "Score: 99 | Hype: 53"),
+     ("score", TOM, None)),
+    ("chatter at the top", lambda md: "Here's the flash news bulletin I've drafted:\n\n" + md,
+     ("chatter", None, None)),
+    ("chatter at the bottom", lambda md: md + "\nIt looks like write permission was denied. "
+     "Would you like me to try again?\n", ("chatter", None, None)),
+    ("wrong date", lambda md: md.replace("**2026-02-25**", "**2026-02-24**"), ("date", None, None)),
+    ("error published as bulletin", lambda md: "Error: permission denied\n",
+     ("title", None, None)),
+])
+def test_each_defect_is_caught(defect, mutate, expect, clean, papers, scores) -> None:
+    assert "Score: 87 | Hype: 53" in clean  # TOM's line, which some mutations target
+    found = blocking(check(mutate(clean), papers, scores))
+    check_name, item, evidence = expect
+    hits = [f for f in found if f.check == check_name and (item is None or f.item == item)]
+    assert hits, f"{defect} not caught: {found}"
+    if evidence:
+        assert any(evidence in f.evidence for f in hits)
+
+
+def test_digest_needs_sections_and_themes_citing_two_papers(papers, scores) -> None:
+    items = _items(papers)
+    md = render(DATE, "digest", "Lead", items, papers, scores,
+                [ThemeText(title="Memory", text="KV cache and ROM.", paper_ids=[CHESS, TOM])])
+    assert check(md, papers, scores, "digest") == []
+    one = render(DATE, "digest", "Lead", items, papers, scores,
+                 [ThemeText(title="Memory", text="Only one.", paper_ids=[CHESS])])
+    assert [f.check for f in blocking(check(one, papers, scores, "digest"))] == ["theme"]
+    missing = md.replace("## Also Noteworthy", "## Other")
+    assert any(f.check == "section" for f in blocking(check(missing, papers, scores, "digest")))
+
+
+def test_numbers_and_names() -> None:
+    assert [v for _, v in numbers_in("up to 4.56x on 3,306 TPS, Qwen3 and Llama-3-70B")] == [
+        4.56, 3306.0, 3.0, 70.0]
+    assert name_matches("Scaling SSMs on Multiple GPUs",
+                        "Scaling State-Space Models on Multiple GPUs with Tensor Parallelism")
+    assert not name_matches("CHESS", "KnapSpec: Self-Speculative Decoding via Adaptive Layers")
+
+
+@pytest.mark.skipif(not (SHARED / "reference").is_dir(), reason="../shared/reference not present")
+def test_reference_bulletins_report_only_real_problems(papers) -> None:
+    refs = [json.loads(line) for line in (SHARED / "data/references-dev.jsonl").open()]
+    scores = {r["arxiv_id"]: Assessment(paper_id=r["arxiv_id"], relevant=True, score=r["score"],
+                                        hype=r["hype"], rationale="editor", prompt_hash="-",
+                                        model="editor") for r in refs}
+    report = {}
+    for name, fmt in [("flash", "flash"), ("digest-a", "digest"), ("digest-b", "digest")]:
+        md = (SHARED / f"reference/bulletin-2026-02-25-{name}.md").read_text()
+        found = check_bulletin(md, papers=papers, assessments=scores, fmt=fmt, date=DATE)
+        report[name] = sorted((f.check, f.item or "", f.evidence[:12]) for f in found)
+    # TOM's "~500 MB" and "~1.2 GB" are not in its abstract; the also-notable items lack scores.
+    assert report["flash"] == [("number", TOM, "1.2"), ("number", TOM, "500"),
+                               ("score", "2602.19594", ""), ("score", "2602.19938", "")]
+    # Digest A: one theme names no paper of the edition.
+    assert [c for c, _, _ in report["digest-a"]] == ["theme"]
+    # Digest B: no Highlights section; '50' (of 50-80%) is in no cited abstract; two themes
+    # do not name two papers.
+    assert sorted(c for c, _, _ in report["digest-b"]) == ["number", "section", "theme", "theme"]
