@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Literal
 
+from flashnews.tools.grounding import check_bulletin
+from flashnews.tools.llm import Models
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from flashnews import prompts
 from flashnews.models import Assessment, Draft, Finding, Paper
-from flashnews.tools.grounding import check_bulletin
-from flashnews.tools.llm import Models
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +42,39 @@ def deterministic(draft: Draft, *, date: dt.date, papers: dict[str, Paper],
                           fmt=draft.format, date=date, selected=selected)
 
 
-def model_review(models: Models, draft: Draft, papers: dict[str, Paper]) -> list[Finding]:
+def _brief(paper: Paper) -> str:
+    """What the critic needs of an abstract: its opening and its result sentences.
+
+    The whole of every abstract would not fit a small model's context with the draft, and the
+    claims that items overstate are in these sentences.
+    """
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", paper.abstract)]
+    keep = sentences[:2] + [s for s in sentences[2:] if re.search(r"\d", s)]
+    return " ".join(keep)
+
+
+def model_review(models: Models, draft: Draft, papers: dict[str, Paper],
+                 per_call: int = 8) -> list[Finding]:
     """Ask the critic model about characterization, overclaiming and tone."""
     prompt = prompts.load("critic")
-    blocks = []
-    for item in draft.items:
-        p = papers[item.paper_id]
-        blocks.append(f'<paper id="{p.arxiv_id}">\nTitle: {p.title}\nAbstract: {p.abstract}\n'
-                      f'</paper>\nItem: {item.headline}. {item.body}')
-    review = models.structured("critic", Review, [
-        SystemMessage(prompt.render("system")),
-        HumanMessage(prompt.render("review", items="\n\n".join(blocks)))],
-        prompt_hash=prompt.hash)
     texts = {i.paper_id: f"{i.headline} {i.body}".lower() for i in draft.items}
     out = []
-    for f in review.findings:
-        quote = " ".join(f.quote.split()).lower().strip(" .\"'")
-        if f.arxiv_id not in texts or not quote or quote not in " ".join(texts[f.arxiv_id].split()):
-            log.info("dropped critic finding without a quote from the item: %s", f)
-            continue
-        out.append(Finding(check=f.kind, severity="warning", item=f.arxiv_id, source="model",
-                           evidence=f.quote, message=f.problem))
+    for start in range(0, len(draft.items), per_call):
+        blocks = []
+        for item in draft.items[start:start + per_call]:
+            p = papers[item.paper_id]
+            blocks.append(f'<paper id="{p.arxiv_id}">\nTitle: {p.title}\nAbstract (key sentences): '
+                          f"{_brief(p)}\n</paper>\nItem: {item.headline}. {item.body}")
+        review = models.structured("critic", Review, [
+            SystemMessage(prompt.render("system")),
+            HumanMessage(prompt.render("review", items="\n\n".join(blocks)))],
+            prompt_hash=prompt.hash)
+        for f in review.findings:
+            quote = " ".join(f.quote.split()).lower().strip(" .\"'")
+            text = " ".join(texts.get(f.arxiv_id, "").split())
+            if not quote or quote not in text:
+                log.info("dropped critic finding without a quote from the item: %s", f)
+                continue
+            out.append(Finding(check=f.kind, severity="warning", item=f.arxiv_id, source="model",
+                               evidence=f.quote, message=f.problem))
     return out

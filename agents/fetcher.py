@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flashnews.tools.arxiv import SnapshotSource, announcement_window
+
 from flashnews.errors import SourceError
 from flashnews.runtime import Runtime
-from flashnews.tools.arxiv import SnapshotSource, announcement_window
 
 
 def fetch(rt: Runtime, edition_id: str, date: dt.date) -> dict[str, object]:

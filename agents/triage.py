@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Literal
 
+from flashnews.tools.llm import Models, NoLogprobs
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
@@ -24,7 +25,6 @@ from flashnews import prompts
 from flashnews.config import Settings
 from flashnews.errors import ModelError
 from flashnews.models import Assessment, Finding, KeyClaim, Paper
-from flashnews.tools.llm import Models, NoLogprobs
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,10 @@ _LLM = re.compile(r"\b(?:LLMs?|large language models?|language models?|transform
                   r"state[- ]space models?|SSMs?|VLMs?|VLA|diffusion (?:language )?models?)\b",
                   re.IGNORECASE)
 _TERMS = {topic: re.compile("|".join(pats), re.IGNORECASE) for topic, pats in BEAT_TERMS.items()}
-RULES_HASH = hashlib.sha256(repr(sorted(BEAT_TERMS.items())).encode()).hexdigest()[:12]
+MIN_BEAT_HITS = 4
+"""Beat-term occurrences a paper needs to reach a model (on the dev set: keeps every featured
+paper, drops 11 of 12 off-topic ones)."""
+RULES_HASH = hashlib.sha256(repr((sorted(BEAT_TERMS.items()), MIN_BEAT_HITS)).encode()).hexdigest()[:12]
 
 INJECTION = re.compile(
     r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|prompts?)|"
@@ -60,29 +63,34 @@ INJECTION = re.compile(
 )
 
 
+def _hits(paper: Paper) -> dict[str, int]:
+    text = f"{paper.title} {paper.abstract}"
+    return {t: len(rx.findall(text)) for t, rx in _TERMS.items()}
+
+
 def topics_of(paper: Paper) -> list[str]:
     """Beat topics whose terms occur in the title or abstract, most hits first."""
-    text = f"{paper.title} {paper.abstract}"
-    hits = {t: len(rx.findall(text)) for t, rx in _TERMS.items()}
+    hits = _hits(paper)
     return [t for t, n in sorted(hits.items(), key=lambda kv: -kv[1]) if n][:3]
 
 
 def rules_verdict(paper: Paper) -> Assessment | None:
     """An off-topic verdict by rules alone, or None when the paper needs a model's judgement.
 
-    A paper survives when it is about language models (or their hardware) and touches the beat.
+    A paper survives when it is about language models (or is systems work in a systems category)
+    and uses the beat's vocabulary often enough to be about it, not just mention it.
     """
-    text = f"{paper.title} {paper.abstract}"
-    about_models = bool(_LLM.search(text))
-    topics = topics_of(paper)
-    systemsy = [t for t in topics if t != "efficiency"]
-    if about_models and topics:
+    hits = _hits(paper)
+    total = sum(hits.values())
+    about_models = bool(_LLM.search(f"{paper.title} {paper.abstract}"))
+    systems = hits["hardware"] + hits["distributed"] >= 3 and any(
+        c in ("cs.DC", "cs.AR", "cs.PF", "cs.OS") for c in paper.categories)
+    if (about_models or systems) and total >= MIN_BEAT_HITS:
         return None
-    if systemsy and any(c in ("cs.DC", "cs.AR", "cs.PF", "cs.OS") for c in paper.categories):
-        return None
-    why = "not about language models" if not about_models else "no inference-systems term"
+    why = "not about language models" if not (about_models or systems) else \
+        f"{total} inference-systems term(s), {MIN_BEAT_HITS} needed"
     return Assessment(paper_id=paper.arxiv_id, version=paper.version, relevant=False, score=0,
-                      hype=0, rationale=f"rules: {why}", topics=topics, method="rules",
+                      hype=0, rationale=f"rules: {why}", topics=topics_of(paper), method="rules",
                       prompt_hash=RULES_HASH, model="rules")
 
 

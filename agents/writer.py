@@ -10,17 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from flashnews.agents.triage import Selection
+from flashnews.tools.grounding import TITLE
+from flashnews.tools.llm import Models
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from flashnews import prompts
-from flashnews.agents.triage import Selection
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Format, Paper
-from flashnews.tools.grounding import TITLE
-from flashnews.tools.llm import Models
 
-ITEM_WORDS = {("flash", "main"): 45, ("flash", "also"): 25, ("digest", "main"): 110,
-              ("digest", "also"): 45}
+# Word budgets per item: short items keep the house style and a small local model's output fast.
+ITEM_WORDS = {("flash", "main"): 35, ("flash", "also"): 20, ("digest", "main"): 90,
+              ("digest", "also"): 35}
 
 
 class ItemText(BaseModel):

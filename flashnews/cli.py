@@ -116,7 +116,8 @@ def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, head
     else:
         extra = f" — {result.resume_command}" if result.outcome == "needs-review" else ""
         out.print(f"outcome: {result.outcome} — {result.message}{extra} "
-                  f"[dim]({u.calls} model calls, {u.input_tokens}+{u.output_tokens} tokens)[/]",
+                  f"[dim](this run: {result.run_calls} model calls; edition: {u.calls} calls, "
+                  f"{u.input_tokens}+{u.output_tokens} tokens)[/]",
                   highlight=False, soft_wrap=True)
     raise typer.Exit(result.exit_code)
 

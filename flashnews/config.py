@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     send_max_tokens: bool | None = None
     """Also send `max_tokens` (llama.cpp ignores `max_completion_tokens`). Default: unless OpenAI."""
 
-    writer_max_tokens: int = 320
+    writer_max_tokens: int = 220
     critic_max_tokens: int = 400
     triage_max_tokens: int = 400
 
@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         default_factory=lambda: ["cs.DC", "cs.LG", "cs.CL", "cs.AR", "cs.PF", "cs.AI", "cs.OS"]
     )
     flash_items: int = 5
-    flash_also: int = 3
+    flash_also: int = 2
     digest_highlights: int = 5
     digest_also: int = 6
     critic_rounds: int = 2

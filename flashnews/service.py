@@ -41,6 +41,9 @@ class RunResult(BaseModel):
     path: str | None = None
     markdown: str | None = None
     usage: Usage = Usage()
+    """Ledger totals of the edition across all its runs."""
+    run_calls: int = 0
+    """Model calls made by this run alone."""
     resume_command: str | None = None
 
 
@@ -79,6 +82,16 @@ class EditionService:
             policy: Literal["auto", "interactive"] = "auto", resume_only: bool = False,
             reviewer: Reviewer | None = None) -> RunResult:
         """Start or continue an edition; never repeat finished work; return its outcome."""
+        before = self.store.usage(edition.id)["total"].calls
+        result = self._run(edition, source=source, out_dir=out_dir, policy=policy,
+                           resume_only=resume_only, reviewer=reviewer)
+        result.usage = self.store.usage(edition.id)["total"]
+        result.run_calls = result.usage.calls - before
+        return result
+
+    def _run(self, edition: Edition, *, source: str | None, out_dir: Path | None,
+             policy: Literal["auto", "interactive"], resume_only: bool,
+             reviewer: Reviewer | None) -> RunResult:
         from flashnews.tools.llm import Models
 
         eid = edition.id
@@ -86,8 +99,7 @@ class EditionService:
         row = self.store.edition(eid)
         if row and row.status == "published":
             return RunResult(edition_id=eid, outcome="already-published", path=row.path,
-                             message=f"{eid} was already published ({row.path}); nothing to do",
-                             usage=self.store.usage(eid)["total"])
+                             message=f"{eid} was already published ({row.path}); nothing to do")
         config: Any = {"configurable": {"thread_id": eid}}
         with open_checkpointer(self.settings) as saver, \
                 Models(self.settings, self.store, eid, factory=self.model_factory) as models:
@@ -128,8 +140,7 @@ class EditionService:
                 self.store.set_edition(eid, status="failed", step=where, message=str(exc))
                 resume = f"flashnews resume {eid} --out {out}"
                 return RunResult(edition_id=eid, outcome="failed", step=where, message=str(exc),
-                                 exit_code=exc.exit_code, resume_command=resume,
-                                 usage=self.store.usage(eid)["total"])
+                                 exit_code=exc.exit_code, resume_command=resume)
             if snap.interrupts:
                 return self._held(eid, snap, out)
             return self._finished(eid, snap.values, out)
@@ -148,8 +159,7 @@ class EditionService:
                          exit_code=EXIT_CODES["needs-review"], markdown=payload.get("markdown"),
                          message=f"{eid} needs review: {why}; nothing was published",
                          resume_command=f"flashnews run --date {eid[:10]} --format {eid[11:]} "
-                                        f"--out {out}",
-                         usage=self.store.usage(eid)["total"])
+                                        f"--out {out}")
 
     def _finished(self, eid: str, values: dict[str, Any], out: Path) -> RunResult:
         outcome = values.get("outcome", "failed")
@@ -159,5 +169,4 @@ class EditionService:
         self.store.set_edition(eid, status=status, step=None, message=message, path=path)
         return RunResult(edition_id=eid, outcome=outcome, message=message, path=path,
                          exit_code=EXIT_CODES.get(outcome, 1),
-                         markdown=(values.get("draft") or {}).get("markdown"),
-                         usage=self.store.usage(eid)["total"])
+                         markdown=(values.get("draft") or {}).get("markdown"))

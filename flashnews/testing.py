@@ -25,6 +25,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field
 
 _PAPER = re.compile(r'<paper id="([^"]+)">\s*Title: (.*?)\n(?:Categories: .*?\n)?Abstract: (.*?)'
                     r"\n</paper>", re.S)
@@ -120,7 +121,7 @@ class FakeChatModel(BaseChatModel):
     """A scripted chat model for unit tests: every call goes to `responder` and is recorded."""
 
     responder: Any = grounded_responder
-    calls: list[Request] = []
+    calls: list[Request] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -199,13 +200,13 @@ class StubServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path.endswith("/stats"):
                     self._send(200, dict(stub.counts))
                 else:
                     self._send(200, {"object": "list", "data": [{"id": "stub", "object": "model"}]})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 self._send(*stub.answer(body))
 

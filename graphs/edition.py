@@ -10,16 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict
 
+from flashnews.agents import critic, editor, fetcher
+from flashnews.agents.triage import Selection, Triage, injection_findings, select
+from flashnews.agents.writer import ThemeText, Writer
+from flashnews.tools.publish import publish_markdown
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from flashnews.agents import critic, editor, fetcher
-from flashnews.agents.triage import Selection, Triage, injection_findings, select
-from flashnews.agents.writer import ThemeText, Writer
 from flashnews.models import Assessment, Draft, Finding, Paper
 from flashnews.runtime import Runtime
-from flashnews.tools.publish import publish_markdown
 
 
 class EditionState(TypedDict, total=False):

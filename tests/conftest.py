@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from flashnews.tools.arxiv import demo_snapshot, read_snapshot
 
 from flashnews.config import Settings
 from flashnews.models import Edition, Paper
 from flashnews.service import EditionService
 from flashnews.testing import FakeChatModel, fake_factory
-from flashnews.tools.arxiv import demo_snapshot, read_snapshot
 
 DEMO = Edition(date=dt.date(2026, 2, 25), format="flash")
 REPO = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ def test_demo_edition_publishes_a_grounded_bulletin(service, fake, tmp_path) -> 
     assert path == tmp_path / "out" / "2026-02-25-flash.md"
     text = path.read_text()
     assert text.startswith("# Inference Ecosystem — Flash News\n**2026-02-25**")
-    assert text.count("Score: ") == 8 and "https://arxiv.org/abs/" in text
+    assert text.count("Score: ") == 7 and "https://arxiv.org/abs/" in text
     assert not list(path.parent.glob(".*.tmp"))
     kinds = fake.kinds()
     assert kinds["triage"] > 0 and kinds["writer"] > 0 and kinds["critic"] == 1

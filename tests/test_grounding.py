@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from flashnews.agents.writer import ThemeText, render
-from flashnews.models import Assessment, DraftItem, Paper
 from flashnews.tools.grounding import blocking, check_bulletin, name_matches, numbers_in
+
+from flashnews.models import Assessment, DraftItem, Paper
 
 DATE = dt.date(2026, 2, 25)
 SHARED = Path(__file__).resolve().parents[2] / "shared"

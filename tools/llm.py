@@ -11,7 +11,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -62,7 +61,7 @@ def make_chat_model(settings: Settings, role: Role, base_url: str) -> BaseChatMo
     )
 
 
-def _describe(exc: Exception, url: str, retries: int) -> str:
+def _describe(exc: Exception, url: str, retries: int, key: str = "") -> str:
     """One line for an endpoint failure; never includes the API key or the server's echo of it."""
     if isinstance(exc, openai.AuthenticationError):
         return f"model endpoint {url} rejected the API key (HTTP 401); check OPENAI_API_KEY"
@@ -78,7 +77,11 @@ def _describe(exc: Exception, url: str, retries: int) -> str:
     if isinstance(exc, openai.NotFoundError):
         return f"model endpoint {url} answered 404: wrong base URL or unknown model name"
     if isinstance(exc, openai.APIStatusError):
-        return f"model endpoint {url} failed with HTTP {exc.status_code} after {retries} retries"
+        detail = " ".join(str(getattr(exc, "message", "") or "").split())[:200]
+        if key:
+            detail = detail.replace(key, "***")
+        retried = f" after {retries} retries" if exc.status_code >= 500 else ""
+        return f"model endpoint {url} failed with HTTP {exc.status_code}{retried}: {detail}"
     return f"model call failed: {type(exc).__name__}: {exc}"
 
 
@@ -162,7 +165,8 @@ class Models:
             out = runnable.invoke(list(messages))
         except openai.OpenAIError as exc:
             self._record(role, started, None, False, prompt_hash)
-            raise ModelError(_describe(exc, self.base_url(), self.settings.max_retries),
+            key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
+            raise ModelError(_describe(exc, self.base_url(), self.settings.max_retries, key),
                              step=role) from exc
         raw = out["raw"] if isinstance(out, dict) else out
         self._record(role, started, raw, True, prompt_hash)
@@ -243,5 +247,3 @@ def _raw_text(raw: BaseMessage | None) -> str:
     return str(raw.content)
 
 
-def default_log_path(settings: Settings) -> Path:
-    return settings.home / "logs" / "flashnews.log"

@@ -1,0 +1,38 @@
+"""Record the wire cassettes from the real embedded llama.cpp server (needs the `local` extra)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import vcr
+from flashnews.tools.llm import Models
+from flashnews.tools.local_model import LocalServer, assemble
+from flashnews.tools.store import Store
+
+from flashnews.config import Settings
+from tests import wire
+
+
+def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="flashnews-record-"))
+    model = assemble(Settings().home / "models")
+    recorder = vcr.VCR(record_mode="all", **wire.VCR_CONFIG)
+    with LocalServer(model, log_path=home / "server.log", n_ctx=4096) as server:
+        settings = wire.wire_settings(home, server.base_url)
+        store = Store(settings.db_path)
+        models = Models(settings, store, "wire")
+        with recorder.use_cassette(str(wire.CASSETTES / "triage_logprob.yaml")):
+            print(wire.triage_logprob(models, store))
+        with recorder.use_cassette(str(wire.CASSETTES / "triage_generated.yaml")):
+            print(wire.triage_generated(models, store))
+        with recorder.use_cassette(str(wire.CASSETTES / "writer.yaml")):
+            draft = wire.writer_draft(models)
+            print(draft.markdown)
+        with recorder.use_cassette(str(wire.CASSETTES / "critic.yaml")):
+            print(wire.critic_review(models, draft))
+        print("usage:", store.usage("wire"))
+
+
+if __name__ == "__main__":
+    main()

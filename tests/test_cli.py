@@ -1,0 +1,190 @@
+"""The four failures this project exists to avoid, through the real command and HTTP model path.
+
+Each test runs `flashnews` as a subprocess against a stub OpenAI-compatible server on 127.0.0.1,
+so the whole path (CLI, graph, checkpointer, ChatOpenAI, HTTP) is exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from flashnews.tools.arxiv import demo_snapshot
+
+from flashnews.testing import StubServer
+
+EID = "2026-02-25-flash"
+
+
+def flashnews(args: list[str], env: dict[str, str], *, wrap: list[str] | None = None,
+              timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    cmd = [*(wrap or []), sys.executable, "-m", "flashnews", *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def stub():
+    with StubServer() as server:
+        yield server
+
+
+@pytest.fixture
+def env(tmp_path: Path, stub: StubServer) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith("FLASHNEWS_") and k != "OPENAI_API_KEY"}
+    snapshot = tmp_path / "day.jsonl"
+    shutil.copy(demo_snapshot(), snapshot)
+    e.update(FLASHNEWS_HOME=str(tmp_path / "home"), FLASHNEWS_BASE_URL=stub.base_url,
+             FLASHNEWS_MAX_RETRIES="0", COLUMNS="200", SNAPSHOT=str(snapshot))
+    return e
+
+
+def run_args(env: dict[str, str], out: Path) -> list[str]:
+    return ["run", "--date", "2026-02-25", "--source", env["SNAPSHOT"], "--out", str(out),
+            "--headless"]
+
+
+def unwritable_dir(path: Path) -> list[str]:
+    """Make `path` unwritable for the child; root needs its override capability dropped."""
+    path.mkdir()
+    path.chmod(0o555)
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: cannot make a dir unwritable")
+        return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+    return []
+
+
+def test_unwritable_output_fails_clearly_and_resume_publishes_with_zero_calls(
+        env, stub, tmp_path) -> None:
+    locked = tmp_path / "locked"
+    wrap = unwritable_dir(locked)
+    first = flashnews(run_args(env, locked), env, wrap=wrap)
+    assert first.returncode == 5, first.stderr
+    lines = [ln for ln in first.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, first.stderr
+    assert str(locked / f"{EID}.md") in lines[0] and "Permission denied" in lines[0]
+    assert f"flashnews resume {EID} --out {locked}" in lines[0]
+    assert list(locked.iterdir()) == []  # nothing half-written
+    calls = dict(stub.counts)
+    assert calls["triage"] > 0 and calls["writer"] > 0
+
+    Path(env["SNAPSHOT"]).unlink()  # a fetch on resume would now fail
+    good = tmp_path / "good"
+    second = flashnews(["resume", EID, "--out", str(good), "--headless"], env)
+    assert second.returncode == 0, second.stderr
+    assert "outcome: published" in second.stdout and "this run: 0 model calls" in second.stdout
+    assert dict(stub.counts) == calls  # zero model calls
+    assert (good / f"{EID}.md").read_text().startswith("# Inference Ecosystem")
+
+
+def test_writer_endpoint_failing_resumes_without_triage_calls(env, stub, tmp_path) -> None:
+    stub.fail["writer"] = 500
+    first = flashnews(run_args(env, tmp_path / "out"), env)
+    assert first.returncode == 4, first.stderr
+    assert "write failed" in first.stderr and "HTTP 500" in first.stderr
+    assert f"flashnews resume {EID}" in first.stderr
+    triage_calls = stub.counts["triage"]
+    assert triage_calls > 0 and stub.counts["writer"] == 0
+
+    stub.fail.clear()
+    second = flashnews(["resume", EID, "--out", str(tmp_path / "out"), "--headless"], env)
+    assert second.returncode == 0, second.stderr
+    assert stub.counts["triage"] == triage_calls
+    assert stub.counts["writer"] > 0
+
+
+def test_writer_endpoint_refusing_connections(env, stub, tmp_path) -> None:
+    first = flashnews(run_args(env, tmp_path / "out"), env)
+    assert first.returncode == 0
+    # A new edition whose writer endpoint is down: a closed port refuses connections.
+    env2 = dict(env, FLASHNEWS_BASE_URL="http://127.0.0.1:9/v1")
+    digest = flashnews(["run", "--date", "2026-02-25", "--format", "digest", "--source",
+                        env["SNAPSHOT"], "--out", str(tmp_path / "out"), "--headless"], env2)
+    # Triage is cached from the flash edition, so the first call is the writer's.
+    assert digest.returncode == 4, digest.stderr
+    assert "write failed" in digest.stderr
+    assert "http://127.0.0.1:9/v1 unreachable after 0 retries" in digest.stderr
+
+
+def test_sigkill_during_triage_does_not_rescore(env, tmp_path) -> None:
+    with StubServer(latency=0.15) as slow:
+        env = dict(env, FLASHNEWS_BASE_URL=slow.base_url)
+        cmd = [sys.executable, "-m", "flashnews", *run_args(env, tmp_path / "out")]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        db = Path(env["FLASHNEWS_HOME"]) / "flashnews.sqlite"
+        deadline = time.monotonic() + 60
+        cached = 0
+        while time.monotonic() < deadline and cached < 5:
+            time.sleep(0.1)
+            if db.exists():
+                try:
+                    with sqlite3.connect(db) as c:
+                        cached = c.execute("SELECT COUNT(*) FROM assessments").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert cached >= 5, "triage never got going"
+        with sqlite3.connect(db) as c:
+            before = dict(c.execute("SELECT paper_id, record FROM assessments").fetchall())
+        first_calls = slow.counts["triage"]
+
+        done = flashnews(["resume", EID, "--out", str(tmp_path / "out"), "--headless"], env)
+        assert done.returncode == 0, done.stderr
+        with sqlite3.connect(db) as c:
+            after = dict(c.execute("SELECT paper_id, record FROM assessments").fetchall())
+        survivors = len(after)
+        # Two yes/no calls per paper; at most one paper was cut between its two questions.
+        assert slow.counts["triage"] <= 2 * survivors + 1
+        assert slow.counts["triage"] - first_calls <= 2 * (survivors - len(before)) + 1
+        assert {k: after[k] for k in before} == before  # scores already made were kept
+
+
+def test_already_published_edition_says_so_without_model_calls(env, stub, tmp_path) -> None:
+    assert flashnews(run_args(env, tmp_path / "out"), env).returncode == 0
+    calls = dict(stub.counts)
+    # Point at a dead endpoint: any model call would fail the run.
+    again = flashnews(run_args(env, tmp_path / "out"),
+                      dict(env, FLASHNEWS_BASE_URL="http://127.0.0.1:9/v1"))
+    assert again.returncode == 0, again.stderr
+    assert "already-published" in again.stdout and "already published" in again.stdout
+    assert dict(stub.counts) == calls
+
+
+def test_status_reports_step_scores_and_usage(env, stub, tmp_path) -> None:
+    stub.fail["writer"] = 500
+    flashnews(run_args(env, tmp_path / "out"), env)
+    import json
+
+    status = flashnews(["status", EID, "--json"], env)
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
+    assert report["step"] == "write" and report["status"] == "failed"
+    assert len(report["scores"]) == 31
+    assert report["usage"]["triage"]["calls"] == stub.counts["triage"]
+    assert report["usage"]["writer"]["failed"] == 1
+    table = flashnews(["status", EID], env)
+    assert "scores" in table.stdout and "model calls" in table.stdout
+
+
+def test_bad_input_is_one_line_without_traceback(env, tmp_path) -> None:
+    missing = flashnews(["run", "--date", "2026-02-25", "--source", str(tmp_path / "no.jsonl"),
+                         "--headless", "--out", str(tmp_path / "o")], env)
+    assert missing.returncode == 6 and "snapshot not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad_date = flashnews(["run", "--date", "25/02/2026"], env)
+    assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
+    unknown = flashnews(["resume", "2026-02-26-flash"], env)
+    assert unknown.returncode == 1 and "has never run" in unknown.stderr
+    cfg = flashnews(["config"], dict(env, FLASHNEWS_CRITIC_ROUNDS="many"))
+    assert cfg.returncode == 2 and "critic_rounds" in cfg.stderr

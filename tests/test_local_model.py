@@ -1,0 +1,165 @@
+"""The embedded model: assembly checks, server lifecycle, and real end-to-end runs (marked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from flashnews.tools import local_model
+from flashnews.tools.arxiv import demo_snapshot, read_snapshot, write_snapshot
+from flashnews.tools.grounding import LINK_RE, SCORE_RE
+
+from flashnews.config import Settings
+from flashnews.errors import LocalModelError
+from flashnews.models import Edition
+from flashnews.service import EditionService
+
+HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
+needs_llama = pytest.mark.skipif(not HAS_LLAMA, reason="the local extra is not installed")
+
+
+def _parts(tmp_path: Path, chunks: list[bytes]) -> list[Path]:
+    out = []
+    for i, data in enumerate(chunks):
+        p = tmp_path / f"part{i:02d}.bin"
+        p.write_bytes(data)
+        out.append(p)
+    return out
+
+
+def test_assembly_joins_parts_in_order_and_checks_the_hash(tmp_path) -> None:
+    chunks = [b"GGUF" + b"a" * 10, b"b" * 7, b"c" * 3]
+    whole = b"".join(chunks)
+    digest = hashlib.sha256(whole).hexdigest()
+    path = local_model.assemble(tmp_path / "models", _parts(tmp_path, chunks), size=len(whole),
+                                sha256=digest, name="m.gguf")
+    assert path.read_bytes() == whole
+    # Verified once: a second call does not read the parts again.
+    assert local_model.assemble(tmp_path / "models", [], size=len(whole), sha256=digest,
+                                name="m.gguf") == path
+
+
+def test_corrupt_parts_are_a_clear_error_and_leave_nothing(tmp_path) -> None:
+    parts = _parts(tmp_path, [b"GGUF", b"x"])
+    with pytest.raises(LocalModelError, match=r"corrupt.*reinstall the part packages"):
+        local_model.assemble(tmp_path / "models", parts, size=5, sha256="0" * 64, name="m.gguf")
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_missing_part_package_is_named(monkeypatch) -> None:
+    monkeypatch.setattr(local_model, "PART_PACKAGE", "flashnews_no_such_part{}")
+    with pytest.raises(LocalModelError, match=r"flashnews-no-such-part1 is not installed.*"
+                                              r"flashnews\[local\]"):
+        local_model.part_paths()
+
+
+def test_chosen_model_must_be_a_gguf(tmp_path) -> None:
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(LocalModelError, match="not a GGUF"):
+        local_model.check_gguf(bad)
+    with pytest.raises(LocalModelError, match="points to no file"):
+        local_model.check_gguf(tmp_path / "missing.gguf")
+
+
+@needs_llama
+def test_server_that_fails_to_start_shows_its_log(tmp_path) -> None:
+    fake = tmp_path / "broken.gguf"
+    fake.write_bytes(b"GGUF" + b"\0" * 64)
+    server = local_model.LocalServer(fake, log_path=tmp_path / "server.log", start_timeout=60)
+    with pytest.raises(LocalModelError, match="failed to start") as info:
+        server.start()
+    assert len(str(info.value).splitlines()) > 2  # the server's last log lines are included
+    assert server.proc is None
+
+
+# ---- the real model ----------------------------------------------------------------------
+
+
+def _model_path() -> Path:
+    return local_model.assemble(Path(os.environ.get("FLASHNEWS_MODEL_CACHE",
+                                                    Settings().home / "models")))
+
+
+@pytest.fixture(scope="module")
+def real_model() -> Path:
+    if not HAS_LLAMA:
+        pytest.skip("the local extra is not installed")
+    try:
+        return _model_path()
+    except LocalModelError as exc:
+        pytest.skip(str(exc))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie waiting for its parent is dead for our purposes.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+@pytest.mark.model
+def test_server_dies_with_a_sigkilled_parent(real_model, tmp_path) -> None:
+    script = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from flashnews.tools.local_model import LocalServer
+        s = LocalServer(Path({str(real_model)!r}), log_path=Path({str(tmp_path)!r}) / "s.log")
+        s.start()
+        print(s.proc.pid, flush=True)
+        time.sleep(600)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())  # type: ignore[union-attr]
+    assert _alive(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 20
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(child), "the model server outlived its parent"
+
+
+@pytest.mark.model
+def test_real_local_model_writes_an_edition_end_to_end(real_model, tmp_path) -> None:
+    """3 on-beat papers and 1 off-beat paper through the embedded model, server included."""
+    keep = {"2602.20732", "2602.20662", "2602.20217", "2602.21987"}
+    day = tmp_path / "day.jsonl"
+    write_snapshot(day, [p for p in read_snapshot(demo_snapshot()) if p.arxiv_id in keep])
+    settings = Settings(home=tmp_path / "home", local_model=real_model, flash_items=3,
+                        flash_also=0, critic_rounds=1)
+    service = EditionService(settings)
+    edition = Edition(date=dt.date(2026, 2, 25), format="flash")
+    result = service.run(edition, source=str(day), out_dir=tmp_path / "out")
+    assert result.outcome in ("published", "needs-review"), result.message
+    md = result.markdown or ""
+    usage = service.store.usage(edition.id)
+    assert usage["triage"].calls == 8 and usage["writer"].calls >= 4
+    assert usage["critic"].calls >= 1 and usage["total"].output_tokens > 50
+    state = service.state(edition.id).values
+    selected = state["selection"]["main"]
+    assert selected and set(selected) <= keep
+    scores = {pid: a["score"] for pid, a in state["assessments"].items()}
+    assert scores["2602.21987"] < max(scores[p] for p in keep - {"2602.21987"})
+    links = {u.rsplit("/", 1)[-1] for _, u in LINK_RE.findall(md)}
+    assert links == set(selected)
+    for pid, (score, hype) in zip(selected, SCORE_RE.findall(md), strict=True):
+        a = state["assessments"][pid]
+        assert (int(score), int(hype)) == (a["score"], a["hype"])
+    # The server is gone once the run is over.
+    out = subprocess.run(["pgrep", "-f", "flashnews.tools._llama_serve"], capture_output=True,
+                         text=True)
+    assert str(os.getpid()) not in out.stdout and out.stdout.strip() == ""
+    service.close()

@@ -1,0 +1,94 @@
+"""Replays of real traffic to the embedded llama.cpp server (recorded by `make record`).
+
+They pin down the real model path with no server: function calling gives schema-valid output,
+yes/no token probabilities rank an on-beat paper above an off-beat one, writer output renders
+into a bulletin, and the critic's answer parses. Requests must match the recording byte for byte
+(method, path, body): a change to a prompt or a request shows here until it is re-recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from flashnews.tools.grounding import LINK_RE
+from flashnews.tools.llm import Models
+from flashnews.tools.store import Store
+
+from tests import wire
+
+pytestmark = pytest.mark.skipif(not (wire.CASSETTES / "writer.yaml").exists(),
+                                reason="no cassettes recorded (make record)")
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, object]:
+    return {**wire.VCR_CONFIG, "record_mode": "none"}
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir() -> str:
+    return str(wire.CASSETTES)
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> tuple[Models, Store]:
+    settings = wire.wire_settings(tmp_path, wire.REPLAY_URL)
+    store = Store(settings.db_path)
+    return Models(settings, store, "wire"), store
+
+
+@pytest.mark.vcr("triage_logprob.yaml")
+def test_yes_no_scoring_ranks_on_beat_papers_first(models) -> None:
+    m, store = models
+    result = wire.triage_logprob(m, store)
+    chess, tom, patch = result[wire.CHESS], result[wire.TOM], result[wire.PATCH]
+    assert {a.method for a in result.values()} == {"logprob"}
+    assert chess.score > patch.score and tom.score > patch.score
+    assert chess.relevant and not patch.relevant
+    assert store.usage("wire")["triage"].calls == 6
+    assert store.usage("wire")["triage"].input_tokens > 1000
+
+
+@pytest.mark.vcr("triage_generated.yaml")
+def test_generated_scores_are_schema_valid_and_claims_verified(models) -> None:
+    m, store = models
+    out = wire.triage_generated(m, store)
+    assert [a.paper_id for a in out] == [wire.CHESS, wire.PATCH]
+    papers = wire.papers()
+    for a in out:
+        assert 0 <= a.score <= 100 and 0 <= a.hype <= 100
+        for c in a.key_claims:  # unsupported spans were dropped by code
+            assert " ".join(c.span.lower().split()).strip(" .") in " ".join(
+                papers[a.paper_id].abstract.lower().split())
+
+
+@pytest.mark.vcr("writer.yaml")
+def test_writer_output_renders_a_bulletin(models) -> None:
+    m, store = models
+    draft = wire.writer_draft(m)
+    links = [u for _, u in LINK_RE.findall(draft.markdown)]
+    assert links == [f"https://arxiv.org/abs/{wire.CHESS}", f"https://arxiv.org/abs/{wire.TOM}"]
+    assert "Score: 93 | Hype: 62" in draft.markdown and draft.lead
+    assert all(i.headline and i.body for i in draft.items)
+    assert store.usage("wire")["writer"].calls == 3
+
+
+@pytest.mark.vcr("writer.yaml", "critic.yaml")
+def test_critic_review_parses_and_keeps_only_quoted_findings(models) -> None:
+    m, store = models
+    draft = wire.writer_draft(m)
+    findings = wire.critic_review(m, draft)
+    text = draft.markdown.lower()
+    for f in findings:
+        assert f.source == "model" and f.severity == "warning"
+        assert " ".join(f.evidence.lower().split()).strip(" .\"'") in " ".join(text.split())
+    assert store.usage("wire")["critic"].calls == 1
+
+
+def test_cassettes_hold_no_credentials() -> None:
+    for path in wire.CASSETTES.glob("*.yaml"):
+        for interaction in yaml.safe_load(path.read_text())["interactions"]:
+            headers = {k.lower() for k in interaction["request"]["headers"]}
+            assert "authorization" not in headers, path
