@@ -4,10 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # llama-cpp-python compiles (no wheel for this Python on PyPI). Not a native build: the native
 # build of 0.3.36 crashed (general protection fault in ggml-cpu) on this machine's AVX-512/AMX
-# CPU. AVX2, plus AVX-512 where the CPU has it (about 20% faster prompts here), no AMX.
+# CPU. AVX2, plus AVX-512 where the CPU has it (about 20% faster prompts here), no AMX, and no
+# multimodal library (text only: a shorter build).
 # The wheel is cached per flag set, so it is built once per machine.
 LLAMA_VERSION    := 0.3.36
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 ifneq ($(shell grep -m1 -o -E 'avx512_?vnni' /proc/cpuinfo 2>/dev/null),)
 LLAMA_CMAKE_ARGS += -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON
 endif

@@ -26,14 +26,15 @@ log = logging.getLogger(__name__)
 class ModelFinding(BaseModel):
     arxiv_id: str = Field(description="the arXiv id of the item with the problem")
     kind: Literal["mischaracterization", "overclaiming", "tone"]
-    problem: str = Field(description="one sentence")
-    quote: str = Field(description="the words of the item that show the problem, copied exactly")
+    problem: str = Field(description="one sentence", max_length=240)
+    quote: str = Field(description="the words of the item that show the problem, copied exactly",
+                       max_length=240)
 
 
 class Review(BaseModel):
     """Problems found in the draft's items; an empty list when there are none."""
 
-    findings: list[ModelFinding] = Field(default_factory=list)
+    findings: list[ModelFinding] = Field(default_factory=list, max_length=8)
 
 
 def deterministic(draft: Draft, *, date: dt.date, papers: dict[str, Paper],

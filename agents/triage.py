@@ -127,8 +127,9 @@ def span_supported(span: str, abstract: str) -> bool:
 
 
 class GeneratedClaim(BaseModel):
-    claim: str = Field(description="the claim in a few words")
-    span: str = Field(description="the words of the abstract that support it, copied exactly")
+    claim: str = Field(description="the claim in a few words", max_length=200)
+    span: str = Field(description="the words of the abstract that support it, copied exactly",
+                      max_length=400)
 
 
 class GeneratedAssessment(BaseModel):
@@ -136,7 +137,7 @@ class GeneratedAssessment(BaseModel):
     relevant: bool
     score: int = Field(ge=0, le=100, description="significance for inference-systems engineers")
     hype: int = Field(ge=0, le=100, description="expected attention, separate from score")
-    rationale: str = Field(description="one sentence")
+    rationale: str = Field(description="one sentence", max_length=240)
     topics: list[str] = Field(default_factory=list, max_length=3)
     key_claims: list[GeneratedClaim] = Field(default_factory=list, max_length=3)
 

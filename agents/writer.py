@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import cache
 
 from flashnews.agents.triage import Selection
 from flashnews.tools.grounding import TITLE
 from flashnews.tools.llm import Models
 from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from flashnews import prompts
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Format, Paper
@@ -27,26 +28,34 @@ ITEM_WORDS = {("flash", "main"): 35, ("flash", "also"): 20, ("digest", "main"): 
 class ItemText(BaseModel):
     """The prose of one bulletin item."""
 
-    headline: str = Field(description="3 to 8 words naming the idea")
+    headline: str = Field(description="3 to 8 words naming the idea", max_length=80)
     body: str = Field(description="what the work does and its headline result")
+
+
+@cache
+def item_schema(max_chars: int) -> type[ItemText]:
+    """ItemText with a length cap on the body. On llama.cpp the cap is part of the grammar, so a
+    small model cannot ramble past its token limit and leave a truncated (invalid) call."""
+    return create_model("ItemText", __base__=ItemText, body=(str, Field(
+        description="what the work does and its headline result", max_length=max_chars)))
 
 
 class LeadLine(BaseModel):
     """The bulletin's one-line lead."""
 
-    lead: str = Field(description="one sentence, no numbers, no paper names")
+    lead: str = Field(description="one sentence, no numbers, no paper names", max_length=220)
 
 
 class Theme(BaseModel):
-    title: str = Field(description="a short title")
-    text: str = Field(description="two sentences")
+    title: str = Field(description="a short title", max_length=80)
+    text: str = Field(description="two sentences", max_length=400)
     arxiv_ids: list[str] = Field(description="ids of at least two items that show the theme")
 
 
 class Themes(BaseModel):
     """Cross-cutting themes of a digest."""
 
-    themes: list[Theme]
+    themes: list[Theme] = Field(max_length=3)
 
 
 class ThemeText(BaseModel):
@@ -135,9 +144,12 @@ class Writer:
                 items.append(old[pid])
                 continue
             paper = papers[pid]
-            text = self.models.structured("writer", ItemText, [system, HumanMessage(prompt.render(
+            words = ITEM_WORDS[(fmt, section)]
+            # ~7 characters a word, with room to finish the sentence.
+            schema = item_schema(words * 9)
+            text = self.models.structured("writer", schema, [system, HumanMessage(prompt.render(
                 "item", arxiv_id=pid, title=paper.title, abstract=paper.abstract,
-                feedback=_feedback(mine), max_words=ITEM_WORDS[(fmt, section)]))],
+                feedback=_feedback(mine), max_words=words))],
                 prompt_hash=prompt.hash)
             items.append(DraftItem(paper_id=pid, headline=text.headline, body=text.body,
                                    section=section))  # type: ignore[arg-type]

@@ -40,6 +40,8 @@ class Request:
     messages: list[dict[str, str]]
     tool: str | None = None
     logprobs: bool = False
+    schema: dict[str, Any] = field(default_factory=dict)
+    """JSON schema of the forced function's arguments."""
 
     @property
     def kind(self) -> str:
@@ -55,7 +57,15 @@ class Request:
         return "\n".join(m["content"] for m in self.messages)
 
     def papers(self) -> list[tuple[str, str, str]]:
-        return _PAPER.findall(self.messages[-1]["content"] if self.messages else "")
+        """Papers in the latest message that has any (a retry message follows the question)."""
+        for m in reversed(self.messages):
+            found = _PAPER.findall(m["content"])
+            if found:
+                return found
+        return []
+
+    def max_length(self, prop: str) -> int | None:
+        return self.schema.get("properties", {}).get(prop, {}).get("maxLength")
 
 
 Reply = dict[str, Any] | float | Exception
@@ -89,6 +99,9 @@ def grounded_responder(request: Request) -> Reply:
         pid, title, abstract = papers[0]
         head = title.split(":")[0] if ":" in title else "New work"
         body = first_sentence(abstract)
+        limit = request.max_length("body")
+        if limit and len(body) > limit:  # a well-behaved model keeps to the schema
+            body = body[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "."
         return {"headline": " ".join(head.split()[:6]), "body": body}
     if request.tool == "LeadLine":
         return {"lead": "Today's papers work on the cost and speed of serving large models"}
@@ -137,7 +150,8 @@ class FakeChatModel(BaseChatModel):
         tools = kwargs.get("tools") or []
         req = Request(messages=[{"role": m.type, "content": str(m.content)} for m in messages],
                       tool=tools[0]["function"]["name"] if tools else None,
-                      logprobs=bool(kwargs.get("logprobs")))
+                      logprobs=bool(kwargs.get("logprobs")),
+                      schema=tools[0]["function"].get("parameters", {}) if tools else {})
         self.calls.append(req)
         reply = self.responder(req)
         if isinstance(reply, Exception):
@@ -231,14 +245,18 @@ class StubServer:
         req = Request(messages=[{"role": m["role"], "content": str(m.get("content") or "")}
                                 for m in body["messages"]],
                       tool=tools[0]["function"]["name"] if tools else None,
-                      logprobs=bool(body.get("logprobs")))
+                      logprobs=bool(body.get("logprobs")),
+                      schema=tools[0]["function"].get("parameters", {}) if tools else {})
         if self.latency:
             time.sleep(self.latency)
         if req.kind in self.fail:
             return self.fail[req.kind], {"error": {"message": f"stub failure for {req.kind}",
                                                    "type": "server_error"}}
         self.counts[req.kind] += 1
-        reply = self.responder(req)
+        try:
+            reply = self.responder(req)
+        except Exception as exc:  # a broken script is a server error, not a dropped connection
+            reply = exc
         if isinstance(reply, Exception):
             return 500, {"error": {"message": str(reply), "type": "server_error"}}
         message: dict[str, Any] = {"role": "assistant", "content": None}
