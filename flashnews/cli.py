@@ -90,6 +90,9 @@ def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, head
 
     settings = _settings()
     interactive = not headless and sys.stdin.isatty()
+    if not headless and not interactive:
+        err.print("stdin is not a terminal: running headless (auto-approve only when nothing "
+                  "blocks)")
     bar, update = _progress_printer()
     service = EditionService(settings, progress=update)
     try:

@@ -188,3 +188,16 @@ def test_bad_input_is_one_line_without_traceback(env, tmp_path) -> None:
     assert unknown.returncode == 1 and "has never run" in unknown.stderr
     cfg = flashnews(["config"], dict(env, FLASHNEWS_CRITIC_ROUNDS="many"))
     assert cfg.returncode == 2 and "critic_rounds" in cfg.stderr
+
+
+def test_api_key_appears_in_no_output_log_or_checkpoint(env, stub, tmp_path) -> None:
+    secret = "sk-flashnews-test-0123456789abcdefghij"
+    keyed = dict(env, OPENAI_API_KEY=secret, FLASHNEWS_LOG_LEVEL="DEBUG")
+    done = flashnews(run_args(env, tmp_path / "out"), keyed)
+    assert done.returncode == 0, done.stderr
+    assert secret not in done.stdout + done.stderr
+    cfg = flashnews(["config", "--json"], keyed)
+    assert secret not in cfg.stdout and "set (hidden)" in cfg.stdout
+    for path in Path(env["FLASHNEWS_HOME"]).rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path

@@ -86,8 +86,8 @@ def test_server_that_fails_to_start_shows_its_log(tmp_path) -> None:
 
 
 def _model_path() -> Path:
-    return local_model.assemble(Path(os.environ.get("FLASHNEWS_MODEL_CACHE",
-                                                    Settings().home / "models")))
+    cache = os.environ.get("FLASHNEWS_MODEL_CACHE", str(Path.home() / ".cache/flashnews/models"))
+    return local_model.assemble(Path(cache))
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +130,34 @@ def test_server_dies_with_a_sigkilled_parent(real_model, tmp_path) -> None:
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _alive(child), "the model server outlived its parent"
+
+
+@pytest.mark.model
+def test_ctrl_c_stops_the_embedded_server(real_model, tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("FLASHNEWS_") and k != "OPENAI_API_KEY"}
+    env.update(FLASHNEWS_HOME=str(tmp_path / "home"), FLASHNEWS_LOCAL_MODEL=str(real_model))
+    proc = subprocess.Popen([sys.executable, "-m", "flashnews", "run", "--date", "2026-02-25",
+                             "--headless", "--out", str(tmp_path / "out")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "home" / "logs" / "local-model.log"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "Uvicorn running" not in (
+            log.read_text() if log.exists() else ""):
+        time.sleep(0.2)
+    server = subprocess.run(["pgrep", "-f", "flashnews.tools._llama_serve"], capture_output=True,
+                            text=True).stdout.split()
+    assert server, "the server never started"
+    time.sleep(2)  # let triage begin
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    for pid in map(int, server):
+        deadline = time.monotonic() + 15
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(pid), "the model server outlived Ctrl-C"
 
 
 @pytest.mark.model
