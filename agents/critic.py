@@ -44,14 +44,14 @@ def deterministic(draft: Draft, *, date: dt.date, papers: dict[str, Paper],
 
 
 def _brief(paper: Paper) -> str:
-    """What the critic needs of an abstract: its opening and its result sentences.
+    """What the critic needs of an abstract: its result sentences (its opening if none).
 
-    The whole of every abstract would not fit a small model's context with the draft, and the
-    claims that items overstate are in these sentences.
+    Whole abstracts of every item would cost a small local model most of a minute per draft;
+    the claims that items overstate are in these sentences.
     """
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", paper.abstract)]
-    keep = sentences[:2] + [s for s in sentences[2:] if re.search(r"\d", s)]
-    return " ".join(keep)
+    results = [s for s in sentences if re.search(r"\d", s)]
+    return " ".join(results[:3] or sentences[:1])
 
 
 def model_review(models: Models, draft: Draft, papers: dict[str, Paper],
@@ -64,7 +64,7 @@ def model_review(models: Models, draft: Draft, papers: dict[str, Paper],
         blocks = []
         for item in draft.items[start:start + per_call]:
             p = papers[item.paper_id]
-            blocks.append(f'<paper id="{p.arxiv_id}">\nTitle: {p.title}\nAbstract (key sentences): '
+            blocks.append(f'<paper id="{p.arxiv_id}">\nTitle: {p.title}\nKey sentences of the abstract: '
                           f"{_brief(p)}\n</paper>\nItem: {item.headline}. {item.body}")
         review = models.structured("critic", Review, [
             SystemMessage(prompt.render("system")),

@@ -8,6 +8,8 @@ have findings are rewritten, with those findings as feedback; the rest is kept a
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Callable
 from functools import cache
 
@@ -21,6 +23,7 @@ from flashnews import prompts
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Format, Paper
 
 # Word budgets per item: short items keep the house style and a small local model's output fast.
+log = logging.getLogger(__name__)
 ITEM_WORDS = {("flash", "main"): 35, ("flash", "also"): 20, ("digest", "main"): 90,
               ("digest", "also"): 35}
 
@@ -81,10 +84,37 @@ def _finish(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+def complete_sentences(text: str) -> str:
+    """Drop a trailing fragment left when the length cap cut a sentence off.
+
+    The cap is flashnews' own (see item_schema), so the fragment is an artifact of it, not
+    something the model meant to say; a body with no complete sentence is kept whole.
+    """
+    text = _clean(text)
+    if text.endswith((".", "!", "?", ")")):
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text)]
+    if ends:
+        log.info("cut an unfinished sentence after %d characters", ends[-1])
+        return text[: ends[-1]]
+    return text
+
+
+def _is_title(headline: str, paper: Paper) -> bool:
+    """Whether a headline merely repeats the paper's title or name."""
+    head = set(re.findall(r"[a-z0-9]+", headline.lower()))
+    title = set(re.findall(r"[a-z0-9]+", paper.title.lower()))
+    return not head or len(head & title) >= 0.6 * len(head)
+
+
 def render(date: dt.date, fmt: Format, lead: str, items: list[DraftItem],
            papers: dict[str, Paper], assessments: dict[str, Assessment],
            themes: list[ThemeText] | None = None) -> str:
     """The bulletin's Markdown, from prose pieces and the records they are about."""
+
+    def bold(i: DraftItem) -> str:
+        head = _clean(i.headline).rstrip(".")
+        return "" if _is_title(head, papers[i.paper_id]) else f"**{head}.** "
 
     def link(pid: str) -> str:
         return f"[{papers[pid].short_name}]({papers[pid].link})"
@@ -99,8 +129,7 @@ def render(date: dt.date, fmt: Format, lead: str, items: list[DraftItem],
         out += [_finish(lead), ""]
     if fmt == "flash":
         for i in main:
-            out += [f"**{_clean(i.headline).rstrip('.')}.** {link(i.paper_id)}: "
-                    f"{_finish(i.body)} {score(i.paper_id)}", ""]
+            out += [f"{bold(i)}{link(i.paper_id)}: {_finish(i.body)} {score(i.paper_id)}", ""]
         if also:
             out += ["**Also notable**", ""]
             out += [f"- {link(i.paper_id)}: {_finish(i.body)} {score(i.paper_id)}" for i in also]
@@ -151,7 +180,8 @@ class Writer:
                 "item", arxiv_id=pid, title=paper.title, abstract=paper.abstract,
                 feedback=_feedback(mine), max_words=words))],
                 prompt_hash=prompt.hash)
-            items.append(DraftItem(paper_id=pid, headline=text.headline, body=text.body,
+            items.append(DraftItem(paper_id=pid, headline=text.headline,
+                                   body=complete_sentences(text.body),
                                    section=section))  # type: ignore[arg-type]
             if progress:
                 progress(n, len(plan))

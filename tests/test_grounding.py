@@ -71,6 +71,8 @@ def test_clean_draft_has_no_findings(clean: str, papers, scores) -> None:
     ("wrong date", lambda md: md.replace("**2026-02-25**", "**2026-02-24**"), ("date", None, None)),
     ("error published as bulletin", lambda md: "Error: permission denied\n",
      ("title", None, None)),
+    ("drift into another language", lambda md: md.replace("reaching 3,306 TPS", "达到 3,306 TPS"),
+     ("language", None, "达到")),
 ])
 def test_each_defect_is_caught(defect, mutate, expect, clean, papers, scores) -> None:
     assert "Score: 87 | Hype: 53" in clean  # TOM's line, which some mutations target
@@ -80,6 +82,12 @@ def test_each_defect_is_caught(defect, mutate, expect, clean, papers, scores) ->
     assert hits, f"{defect} not caught: {found}"
     if evidence:
         assert any(evidence in f.evidence for f in hits)
+
+
+def test_first_person_copied_from_the_abstract_is_a_warning(clean, papers, scores) -> None:
+    md = clean.replace("Ternary weights live in ROM", "We propose putting ternary weights in ROM")
+    found = check(md, papers, scores)
+    assert [(f.check, f.severity, f.item) for f in found] == [("voice", "warning", TOM)]
 
 
 def test_digest_needs_sections_and_themes_citing_two_papers(papers, scores) -> None:

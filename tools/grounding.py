@@ -33,6 +33,9 @@ CHATTER = [re.compile(p, re.IGNORECASE) for p in (
     r"\bI (?:cannot|can't|couldn't|could not|was unable)\b", r"\bbelow is (?:the|a|your)\b",
     r"\b(?:this|the) (?:draft|bulletin) (?:above|below)\b",
 )]
+# Scripts a small multilingual model drifts into mid-sentence (CJK, kana, Hangul, Cyrillic).
+FOREIGN_RE = re.compile(r"[\u0400-\u04ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+FIRST_PERSON_RE = re.compile(r"\b(?:we|our|us)\b", re.IGNORECASE)
 SECTIONS: dict[str, list[str]] = {
     "flash": [],
     "digest": ["Highlights", "Also Noteworthy", "Cross-Cutting Themes"],
@@ -194,6 +197,14 @@ def check_bulletin(markdown: str, *, papers: dict[str, Paper],
                                     f"{m.group(0)!r}"))
                 break
 
+    sources = " ".join(f"{p.title} {p.abstract}" for p in papers.values())
+    for number, line in enumerate(lines, start=1):
+        foreign = [m.group(0) for m in FOREIGN_RE.finditer(line) if m.group(0) not in sources]
+        if foreign:
+            add(Finding(check="language", severity="blocking", evidence=foreign[0],
+                        message=f"line {number} switches language ({foreign[0]!r}); the "
+                                "bulletin is English"))
+
     if fmt:
         present = {ln[3:].strip().lower() for ln in nonblank if ln.startswith("## ")}
         for name in SECTIONS[fmt]:
@@ -265,6 +276,11 @@ def _check_segment(seg: Segment, papers: dict[str, Paper],
                                message=f"link text {name!r} does not name the linked paper "
                                        f"{pid} ({paper.title[:80]})"))
     known = abstract_numbers(paper.abstract + " " + paper.title)
+    voice = FIRST_PERSON_RE.search(_prose(seg.text))
+    if voice:
+        out.append(Finding(check="voice", severity="warning", item=pid, evidence=voice.group(0),
+                           message=f"the item on {pid} speaks as the authors ({voice.group(0)!r});"
+                                   " the house voice is third person"))
     for written, value in numbers_in(_prose(seg.text)):
         if value not in known:
             out.append(Finding(check="number", severity="blocking", item=pid, evidence=written,
