@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Literal
 
@@ -198,22 +199,25 @@ class Triage:
         done = len(papers) - len(todo)
         if progress:
             progress(done, len(papers))
-        i = 0
-        while i < len(todo):
+        queue = deque(todo)
+        while queue:
             if self.method == "logprob":
                 try:
-                    batch = [self._score_logprob(todo[i])]
+                    batch = [self._score_logprob(queue[0])]
                 except NoLogprobs:
                     if self.settings.triage_scoring == "logprob":
                         raise
                     log.warning("endpoint gives no token probabilities: generated scores")
                     self.method = "generated"
                     continue
-                i += 1
+                queue.popleft()
             else:
-                chunk = todo[i:i + 4]
+                chunk = [queue.popleft() for _ in range(min(self.settings.triage_batch,
+                                                            len(queue)))]
                 batch = self._score_generated(chunk)
-                i += len(chunk)
+                # A small model may skip papers of a batch: ask again for those, in front.
+                answered = {a.paper_id for a in batch}
+                queue.extendleft(reversed([p for p in chunk if p.arxiv_id not in answered]))
             for a in batch:
                 self.cache.cache_assessment(a)  # type: ignore[attr-defined]
                 out[a.paper_id] = a
@@ -250,9 +254,9 @@ class Triage:
 
         def check(result: TriageBatch) -> None:
             got = [a.arxiv_id for a in result.assessments]
-            if sorted(got) != sorted(wanted):
-                raise ValueError(f"expected one assessment for each of {sorted(wanted)}, "
-                                 f"got {got}")
+            if not got or not set(got) <= wanted or len(got) != len(set(got)):
+                raise ValueError(f"give one assessment for each of {sorted(wanted)}, using "
+                                 f"those ids exactly once; got {got}")
 
         result = self.models.structured("triage", TriageBatch, messages, prompt_hash=tag,
                                         check=check)

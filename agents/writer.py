@@ -186,13 +186,14 @@ class Writer:
             if progress:
                 progress(n, len(plan))
         general = [f for f in findings if f.item is None]
-        summary = "\n".join(f"- {papers[i.paper_id].short_name}: {_clean(i.headline)}"
-                            for i in items if i.section == "main")
+        # Headlines only: given paper names, a small model strings them into a list.
+        summary = "\n".join(f"- {_clean(i.headline)}" for i in items if i.section == "main")
         lead = previous.lead if previous and not general else ""
         if not lead:
             lead = self.models.structured("writer", LeadLine, [system, HumanMessage(
                 prompt.render("lead", items=summary) + _feedback(general))],
                 prompt_hash=prompt.hash).lead
+            lead = complete_sentences(lead)
         if fmt == "digest" and (themes is None or general):
             themes = self._themes(prompt, system, items, papers, general)
         md = render(date, fmt, lead, items, papers, assessments, themes)

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     triage_scoring: Literal["auto", "logprob", "generated"] = "auto"
     """logprob: score = P(yes) of a yes/no question; generated: the model writes the scores."""
 
+    triage_batch: int = 4
+    """Papers per call when the model writes scores (generated scoring)."""
+
     relevance_threshold: int = 50
     """Score at or above which a model-scored paper counts as relevant."""
 

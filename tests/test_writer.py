@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flashnews.agents.writer import complete_sentences, item_schema, render
+
 from flashnews.models import Assessment, DraftItem
 
 

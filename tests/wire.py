@@ -40,10 +40,10 @@ def triage_logprob(models: Models, store: Store) -> dict[str, Assessment]:
     return Triage(models, store, models.settings).run([ps[CHESS], ps[TOM], ps[PATCH]])
 
 
-def triage_generated(models: Models, store: Store) -> list[Assessment]:
+def triage_generated(models: Models, store: Store) -> dict[str, Assessment]:
     ps = papers()
-    t = Triage(models, store, models.settings)
-    return t._score_generated([ps[CHESS], ps[PATCH]])
+    settings = models.settings.model_copy(update={"triage_scoring": "generated"})
+    return Triage(models, store, settings).run([ps[CHESS], ps[PATCH]])
 
 
 def writer_draft(models: Models) -> Draft:
