@@ -95,6 +95,39 @@ def rules_verdict(paper: Paper) -> Assessment | None:
                       prompt_hash=RULES_HASH, model="rules")
 
 
+def _matches(words: list[str], text: str) -> str | None:
+    low = text.lower()
+    return next((w for w in words if w.strip() and w.lower() in low), None)
+
+
+def watched_author(paper: Paper, settings: Settings) -> str | None:
+    names = {a.lower() for a in paper.authors}
+    return next((w for w in settings.watch_authors if w.lower() in names), None)
+
+
+def config_verdict(paper: Paper, settings: Settings) -> Assessment | Literal["score"] | None:
+    """The editor's own rules, before the beat's: exclude (a verdict), include or watch
+    ("score": the paper goes to the model whatever the beat rules say), or None."""
+    text = f"{paper.title} {paper.abstract}"
+    word = _matches(settings.exclude_keywords, text)
+    if word:
+        return Assessment(paper_id=paper.arxiv_id, version=paper.version, relevant=False,
+                          score=0, hype=0, rationale=f"rules: excluded by keyword {word!r}",
+                          topics=topics_of(paper), method="rules", prompt_hash=RULES_HASH,
+                          model="rules")
+    if _matches(settings.include_keywords, text) or watched_author(paper, settings):
+        return "score"
+    return None
+
+
+def watch_findings(paper: Paper, settings: Settings) -> list[Finding]:
+    name = watched_author(paper, settings)
+    if not name:
+        return []
+    return [Finding(check="watched-author", severity="info", item=paper.arxiv_id, source="triage",
+                    evidence=name, message=f"{paper.arxiv_id} is by {name}, on the watch list")]
+
+
 def injection_findings(paper: Paper) -> list[Finding]:
     """Text in an abstract that tries to instruct the model: shown to the editor, never obeyed."""
     m = INJECTION.search(f"{paper.title} {paper.abstract}")
@@ -187,7 +220,8 @@ class Triage:
         out: dict[str, Assessment] = {}
         todo: list[Paper] = []
         for p in papers:
-            verdict = rules_verdict(p)
+            editor = config_verdict(p, self.settings)
+            verdict = None if editor == "score" else editor or rules_verdict(p)
             if verdict is not None:
                 out[p.arxiv_id] = verdict
                 continue

@@ -27,6 +27,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Write the Inference Ecosystem — Flash News bulletin from arXiv papers.")
 out = Console()
 err = Console(stderr=True)
+SinceOpt = Annotated[str | None, typer.Option(
+    help="Explicit window start, YYYY-MM-DD[THH:MM] US Eastern (instead of the announcement "
+         "window of --date).")]
+UntilOpt = Annotated[str | None, typer.Option(help="Explicit window end (inclusive day).")]
 FormatOpt = Annotated[Literal["flash", "digest"], typer.Option("--format", "-f",
                                                                help="Bulletin format.")]
 
@@ -136,14 +140,99 @@ def run(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
     headless: Annotated[bool, typer.Option(help="Never prompt: approve automatically only when "
                                                 "the critic found nothing blocking.")] = False,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
 ) -> None:
     """Run an edition end to end (or continue it where it stopped)."""
-    try:
-        day = dt.date.fromisoformat(date) if date else dt.date.today()
-    except ValueError:
-        _fail(ConfigError(f"--date must be YYYY-MM-DD, got {date!r}"))
+    day = _day(date)
+    if since or until:
+        if source not in (None, "arxiv"):
+            _fail(ConfigError("--since/--until select an arXiv window; they do not go with a "
+                              "snapshot"))
+        source = _arxiv_spec(since, until)
     _execute(Edition(date=day, format=format), source=source, out_dir=out_dir,
              headless=headless, resume_only=False)
+
+
+def _day(date: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        _fail(ConfigError(f"--date must be YYYY-MM-DD, got {date!r}"))
+        raise  # unreachable: _fail exits
+
+
+def _arxiv_spec(since: str | None, until: str | None) -> str:
+    from flashnews.service import arxiv_spec
+
+    try:
+        return arxiv_spec(since, until)
+    except ConfigError as exc:
+        _fail(exc)
+        raise
+
+
+@app.command()
+def fetch(
+    date: Annotated[str | None, typer.Option(help="Announcement date, YYYY-MM-DD (default today).")]
+    = None,
+    save: Annotated[Path, typer.Option(help="Write the papers to this JSONL snapshot.")] = Path(
+        "papers.jsonl"),
+    source: Annotated[str, typer.Option(help="'arxiv' or a JSONL snapshot to re-save.")] = "arxiv",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+) -> None:
+    """Fetch one announcement day (or an explicit window) and save it as a snapshot."""
+    from flashnews.agents.fetcher import quiet_reason
+    from flashnews.errors import SourceError
+    from flashnews.service import source_from_spec
+    from flashnews.tools.arxiv import SnapshotSource, write_snapshot
+
+    settings = _settings()
+    day = _day(date)
+    spec = _arxiv_spec(since, until) if (since or until) else source
+    try:
+        src = source_from_spec(spec, settings)
+        if not isinstance(src, SnapshotSource) and not (since or until):
+            why = quiet_reason(settings, day)
+            if why:
+                out.print(f"outcome: quiet-day — {why}: arXiv announces no new papers")
+                raise typer.Exit(0)
+        papers = src.papers(day)
+    except SourceError as exc:
+        err.print(f"[bold red]error:[/] {getattr(exc, 'outcome', 'source-error')}: {exc}",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    if not papers:
+        err.print(f"[bold red]error:[/] empty-unexpected: {src.name} returned no papers for "
+                  f"{day.isoformat()}, a working day; check arXiv's listing", highlight=False,
+                  soft_wrap=True)
+        raise typer.Exit(9)
+    write_snapshot(save, papers)
+    out.print(f"outcome: ok — {len(papers)} papers saved to {save}", highlight=False)
+
+
+@app.command()
+def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Published editions and the papers each featured (never featured again)."""
+    from flashnews.tools.store import Store
+
+    store = Store(_settings().db_path)
+    try:
+        rows = store.history()
+    finally:
+        store.close()
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    if not rows:
+        out.print("no edition published yet")
+        return
+    for r in rows:
+        out.print(f"[bold]{r['edition']}[/] published {r['published_at']} — {r['path']}",
+                  highlight=False)
+        for p in r["papers"]:  # type: ignore[attr-defined]
+            out.print(f"  {p['arxiv_id']}v{p['version']}  {p['title']}", highlight=False)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
@@ -79,6 +80,25 @@ class Settings(BaseSettings):
     categories: list[str] = Field(
         default_factory=lambda: ["cs.DC", "cs.LG", "cs.CL", "cs.AR", "cs.PF", "cs.AI", "cs.OS"]
     )
+    holidays: list[str] = Field(default_factory=lambda: ["12-25", "01-01"])
+    """Days arXiv announces nothing besides weekends: MM-DD every year, or YYYY-MM-DD."""
+
+    include_keywords: list[str] = Field(default_factory=list)
+    """A paper matching one (title or abstract, case-insensitive) always reaches model scoring."""
+
+    exclude_keywords: list[str] = Field(default_factory=list)
+    """A paper matching one is dropped before any model call."""
+
+    watch_authors: list[str] = Field(default_factory=list)
+    """Papers by these authors always reach model scoring and are pointed out to the editor."""
+
+    arxiv_page_size: int = 200
+    arxiv_delay: float = 3.0
+    """Seconds between arXiv API requests (arXiv asks for 3)."""
+
+    arxiv_retries: int = 4
+    arxiv_timeout: float = 30.0
+
     flash_items: int = 5
     flash_also: int = 2
     digest_highlights: int = 5
@@ -105,6 +125,9 @@ class Settings(BaseSettings):
     def endpoint(self) -> str:
         """The configured endpoint URL (embedded: decided when its server starts)."""
         return self.base_url or (OPENAI_BASE_URL if self.api_key else "embedded")
+
+    def is_holiday(self, date: dt.date) -> bool:
+        return date.strftime("%m-%d") in self.holidays or date.isoformat() in self.holidays
 
     def model_for(self, role: Role) -> str:
         override = {"triage": self.triage_model, "writer": self.writer_model,

@@ -26,6 +26,20 @@ class SourceError(FlashnewsError):
 
     exit_code = 6
     step = "fetch"
+    outcome = "source-error"
+
+
+class MalformedResponse(SourceError):
+    """The source answered with something that is not a valid listing."""
+
+    outcome = "malformed-response"
+
+
+class RateLimited(SourceError):
+    """arXiv kept answering 429/503 after every retry."""
+
+    exit_code = 7
+    outcome = "rate-limited"
 
 
 class ModelError(FlashnewsError):

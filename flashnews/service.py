@@ -13,12 +13,12 @@ from langgraph.types import Command
 from pydantic import BaseModel
 
 from flashnews.config import Role, Settings
-from flashnews.errors import FlashnewsError
+from flashnews.errors import ConfigError, FlashnewsError
 from flashnews.graphs.checkpoint import open_checkpointer
 from flashnews.graphs.edition import build_graph
 from flashnews.models import Edition
 from flashnews.runtime import Progress, Runtime, _no_progress
-from flashnews.tools.arxiv import ArxivSource, SnapshotSource, Source
+from flashnews.tools.arxiv import ArxivSource, SnapshotSource, Source, parse_when
 from flashnews.tools.store import Store, Usage
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 Outcome = Literal["published", "already-published", "quiet-day", "needs-review", "failed",
                   "empty-unexpected"]
 EXIT_CODES: dict[str, int] = {"published": 0, "already-published": 0, "quiet-day": 0,
-                              "needs-review": 3, "empty-unexpected": 6}
+                              "needs-review": 3, "empty-unexpected": 9}
 Reviewer = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
@@ -47,10 +47,25 @@ class RunResult(BaseModel):
     resume_command: str | None = None
 
 
+def arxiv_spec(since: str | None, until: str | None) -> str:
+    """The source spec of arXiv over an explicit window (`arxiv:SINCE/UNTIL`)."""
+    if bool(since) != bool(until):
+        raise ConfigError("--since and --until go together")
+    return f"arxiv:{since}/{until}" if since else "arxiv"
+
+
 def source_from_spec(spec: str, settings: Settings) -> Source:
-    """`arxiv` or a path to a JSONL snapshot."""
-    if spec == "arxiv":
-        return ArxivSource(settings.categories)
+    """`arxiv`, `arxiv:SINCE/UNTIL`, or a path to a JSONL snapshot."""
+    if spec == "arxiv" or spec.startswith("arxiv:"):
+        window = None
+        if spec.startswith("arxiv:"):
+            since, _, until = spec[6:].partition("/")
+            window = (parse_when(since), parse_when(until, end=True))
+            if window[0] >= window[1]:
+                raise ConfigError(f"--since {since} is not before --until {until}")
+        return ArxivSource(settings.categories, page_size=settings.arxiv_page_size,
+                           delay=settings.arxiv_delay, retries=settings.arxiv_retries,
+                           timeout=settings.arxiv_timeout, window=window)
     return SnapshotSource(Path(spec).expanduser().resolve())
 
 
@@ -137,7 +152,8 @@ class EditionService:
             except FlashnewsError as exc:
                 step = graph.get_state(config).next
                 where = step[0] if step else (exc.step or "unknown")
-                self.store.set_edition(eid, status="failed", step=where, message=str(exc))
+                self.store.set_edition(eid, status=getattr(exc, "outcome", "failed"), step=where,
+                                       message=str(exc))
                 resume = f"flashnews resume {eid} --out {out}"
                 return RunResult(edition_id=eid, outcome="failed", step=where, message=str(exc),
                                  exit_code=exc.exit_code, resume_command=resume)

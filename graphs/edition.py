@@ -11,7 +11,13 @@ import datetime as dt
 from typing import Any, TypedDict
 
 from flashnews.agents import critic, editor, fetcher
-from flashnews.agents.triage import Selection, Triage, injection_findings, select
+from flashnews.agents.triage import (
+    Selection,
+    Triage,
+    injection_findings,
+    select,
+    watch_findings,
+)
 from flashnews.agents.writer import ThemeText, Writer
 from flashnews.tools.publish import publish_markdown
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -28,7 +34,9 @@ class EditionState(TypedDict, total=False):
     edition_id: str
     date: str
     format: str
+    source: str
     fetch: dict[str, Any]
+    fetch_findings: list[dict[str, Any]]
     paper_ids: list[str]
     assessments: dict[str, dict[str, Any]]
     triage_findings: list[dict[str, Any]]
@@ -73,7 +81,8 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         ordered = [papers[i] for i in state["paper_ids"]]
         triage = Triage(rt.models, rt.store, rt.settings)
         result = triage.run(ordered, progress=lambda d, t: rt.progress("triage", d, t))
-        warnings = [f.model_dump() for p in ordered for f in injection_findings(p)]
+        warnings = [f.model_dump() for p in ordered
+                    for f in [*injection_findings(p), *watch_findings(p, rt.settings)]]
         return {"assessments": {k: a.model_dump(mode="json") for k, a in result.items()},
                 "triage_findings": warnings}
 
@@ -113,7 +122,8 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
 
     def review_node(state: EditionState) -> dict[str, Any]:
         findings = [Finding.model_validate(f) for f in
-                    [*state.get("triage_findings", []), *state.get("findings", [])]]
+                    [*state.get("fetch_findings", []), *state.get("triage_findings", []),
+                     *state.get("findings", [])]]
         decision = editor.review(rt.policy, state["edition_id"], state["draft"]["markdown"],  # type: ignore[index]
                                  findings)
         update: dict[str, Any] = {"review": decision}

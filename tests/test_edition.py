@@ -159,7 +159,7 @@ def test_empty_snapshot_is_an_explicit_outcome(service, tmp_path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     result = service.run(DEMO, source=str(empty), out_dir=tmp_path / "out")
-    assert result.outcome == "empty-unexpected" and result.exit_code == 6
+    assert result.outcome == "empty-unexpected" and result.exit_code == 9
     assert not (tmp_path / "out").exists()
 
 

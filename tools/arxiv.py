@@ -5,15 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import requests
+from lxml import etree
 from pydantic import ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from flashnews.errors import SourceError
+from flashnews.errors import MalformedResponse, RateLimited, SourceError
 from flashnews.models import Paper
 
 log = logging.getLogger(__name__)
@@ -96,45 +101,162 @@ def announcement_window(date: dt.date) -> tuple[dt.datetime, dt.datetime] | None
     return start, end
 
 
+ARXIV_API = "https://export.arxiv.org/api/query"
+_API_ERROR = "arxiv.org/api/errors"
+
+
+class _Transient(Exception):
+    """A response worth retrying: 429, 5xx, or an empty page before the end of the results."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def parse_when(text: str, *, end: bool = False) -> dt.datetime:
+    """`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` in US Eastern time (arXiv's clock), as UTC."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise SourceError(f"not a date or datetime: {text!r} (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") \
+            from None
+    if len(text) == 10 and end:
+        value += dt.timedelta(days=1)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=EASTERN)
+    return value.astimezone(dt.UTC)
+
+
 class ArxivSource:
-    """The arXiv export API through the `arxiv` package: the beat's categories, one listing day."""
+    """The arXiv export API: the beat's categories over one announcement window.
+
+    Pages through every result, waits `delay` seconds between requests, gives every request a
+    timeout, and retries 429, 5xx, timeouts and connection errors with exponential backoff (or
+    the server's Retry-After). Cross-listed papers are returned once, at their latest version.
+    """
 
     def __init__(self, categories: list[str], *, page_size: int = 200, delay: float = 3.0,
-                 retries: int = 4) -> None:
+                 retries: int = 4, timeout: float = 30.0, backoff: float = 5.0,
+                 window: tuple[dt.datetime, dt.datetime] | None = None,
+                 sleep: Callable[[float], None] = time.sleep, api_url: str = ARXIV_API) -> None:
         self.categories = categories
         self.page_size = page_size
         self.delay = delay
         self.retries = retries
+        self.timeout = timeout
+        self.backoff = backoff
+        self.fixed_window = window
+        self.sleep = sleep
+        self.api_url = api_url
         self.name = "arxiv"
+        self.requests = 0
+        self._last: float | None = None
+        self._session = requests.Session()
+
+    def window(self, date: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        return self.fixed_window or announcement_window(date)
 
     def query(self, start: dt.datetime, end: dt.datetime) -> str:
         cats = " OR ".join(f"cat:{c}" for c in self.categories)
         fmt = "%Y%m%d%H%M"
         return f"({cats}) AND submittedDate:[{start.strftime(fmt)} TO {end.strftime(fmt)}]"
 
-    def papers(self, date: dt.date) -> list[Paper]:
-        import arxiv
+    def page_url(self, query: str, start: int) -> str:
+        return f"{self.api_url}?" + urlencode({
+            "search_query": query, "start": start, "max_results": self.page_size,
+            "sortBy": "submittedDate", "sortOrder": "ascending"})
 
-        window = announcement_window(date)
+    def papers(self, date: dt.date) -> list[Paper]:
+        window = self.window(date)
         if window is None:
             return []
-        client = arxiv.Client(page_size=self.page_size, delay_seconds=self.delay,
-                              num_retries=self.retries)
-        search = arxiv.Search(query=self.query(*window), max_results=None,
-                              sort_by=arxiv.SortCriterion.SubmittedDate)
-        papers: dict[str, Paper] = {}
+        query = self.query(*window)
+        found: dict[str, Paper] = {}
+        start, total = 0, None
+        while total is None or start < total:
+            feed = self._page(self.page_url(query, start), first=start == 0,
+                              expected=None if total is None else total - start)
+            total = feed.header.total_results if total is None else total
+            for result in feed.results:
+                paper = _paper(result)
+                seen = found.get(paper.arxiv_id)
+                if seen is None or paper.version > seen.version:
+                    found[paper.arxiv_id] = paper  # a cross-list or an older version
+            if not feed.results:
+                break
+            start += len(feed.results)
+        return list(found.values())
+
+    def _page(self, url: str, *, first: bool, expected: int | None) -> Any:
+        """One page, parsed; transient failures retried with backoff."""
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            retry_after = getattr(exc, "retry_after", None)
+            exp = self.backoff * 2 ** (state.attempt_number - 1)
+            return float(min(max(retry_after or 0.0, exp), 300.0))
+
+        retrying = Retrying(
+            retry=retry_if_exception_type((_Transient, requests.Timeout,
+                                           requests.ConnectionError)),
+            stop=stop_after_attempt(self.retries + 1), wait=wait, sleep=self.sleep, reraise=True)
         try:
-            for result in client.results(search):
-                paper = Paper(
-                    arxiv_id=result.get_short_id(), title=result.title,
-                    authors=[a.name for a in result.authors], abstract=result.summary,
-                    categories=list(result.categories), primary_category=result.primary_category,
-                    submitted=result.published.date(),
-                )
-                papers.setdefault(paper.arxiv_id, paper)  # cross-lists arrive once per category
-        except arxiv.HTTPError as exc:
-            raise SourceError(f"arXiv API failed with HTTP {exc.status} after {self.retries} "
-                              "retries") from None
-        except (arxiv.UnexpectedEmptyPageError, ValidationError) as exc:
-            raise SourceError(f"malformed arXiv response: {exc}") from None
-        return list(papers.values())
+            return retrying(self._fetch_page, url, first=first, expected=expected)
+        except _Transient as exc:
+            if exc.status in (429, 503):
+                raise RateLimited(
+                    f"arXiv kept answering HTTP {exc.status} after {self.retries + 1} tries; "
+                    "try again later") from None
+            raise MalformedResponse(f"arXiv API: {exc} after {self.retries + 1} tries") from None
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise SourceError(f"arXiv API unreachable after {self.retries + 1} tries "
+                              f"({type(exc).__name__})") from None
+
+    def _fetch_page(self, url: str, *, first: bool, expected: int | None) -> Any:
+        from arxiv import _feed
+
+        if self._last is not None:
+            # arXiv asks for one request every 3 seconds.
+            gap = self.delay - (time.monotonic() - self._last)
+            if gap > 0:
+                self.sleep(gap)
+        self.requests += 1
+        try:
+            resp = self._session.get(url, timeout=self.timeout,
+                                     headers={"User-Agent": "flashnews (arXiv digest)"})
+        finally:
+            self._last = time.monotonic()
+        if resp.status_code == 429 or resp.status_code >= 500:
+            after = resp.headers.get("Retry-After")
+            raise _Transient(f"HTTP {resp.status_code}", resp.status_code,
+                             float(after) if after and after.isdigit() else None)
+        if resp.status_code != 200:
+            raise MalformedResponse(f"arXiv API answered HTTP {resp.status_code}")
+        try:
+            etree.fromstring(resp.content, parser=etree.XMLParser(resolve_entities=False,
+                                                                   no_network=True))
+        except etree.XMLSyntaxError as exc:
+            raise MalformedResponse(f"malformed arXiv response (not valid Atom XML: {exc})") \
+                from None
+        feed = _feed.parse(resp.content)
+        for result in feed.results:
+            if _API_ERROR in result.entry_id:
+                raise MalformedResponse(f"arXiv API error: {' '.join(result.summary.split())}")
+        if b"opensearch" not in resp.content or b"<feed" not in resp.content:
+            raise MalformedResponse("malformed arXiv response (not an API result feed)")
+        if not feed.results and not first and expected:
+            raise _Transient("empty page before the end of the results")
+        return feed
+
+
+def _paper(result: Any) -> Paper:
+    try:
+        return Paper(arxiv_id=result.get_short_id(), title=result.title,
+                     authors=[a.name for a in result.authors], abstract=result.summary,
+                     categories=list(result.categories),
+                     primary_category=result.primary_category or None,
+                     submitted=result.published.date())
+    except (ValueError, ValidationError) as exc:
+        raise MalformedResponse(f"malformed arXiv entry {result.entry_id}: "
+                                f"{str(exc).splitlines()[0]}") from None

@@ -213,13 +213,34 @@ class Store:
         The flash and digest editions of one day cover the same papers, so they do not exclude
         each other.
         """
+        return {pid: ed for pid, (ed, _) in self.published_versions(edition_id).items()}
+
+    def published_versions(self, edition_id: str) -> dict[str, tuple[str, int]]:
+        """Papers featured on other days: arXiv id -> (first edition, highest version featured)."""
         day = edition_id.rsplit("-", 1)[0]
         with self._lock:
             rows = self._conn.execute(
-                "SELECT paper_id, MIN(edition_id) FROM published_items"
+                "SELECT paper_id, MIN(edition_id), MAX(version) FROM published_items"
                 " WHERE substr(edition_id, 1, 10) != ? GROUP BY paper_id", (day,),
             ).fetchall()
-        return {r[0]: r[1] for r in rows}
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def history(self) -> list[dict[str, object]]:
+        """Published editions with their featured papers (id, version, title), oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT e.id, e.published_at, e.path, i.paper_id, i.version, p.record"
+                " FROM editions e JOIN published_items i ON i.edition_id = e.id"
+                " LEFT JOIN papers p ON p.edition_id = e.id AND p.arxiv_id = i.paper_id"
+                " WHERE e.status = 'published' ORDER BY e.date, e.format, i.rowid").fetchall()
+        out: dict[str, dict[str, object]] = {}
+        for eid, at, path, pid, version, record in rows:
+            entry = out.setdefault(eid, {"edition": eid, "published_at": at, "path": path,
+                                         "papers": []})
+            title = Paper.model_validate_json(record).title if record else ""
+            entry["papers"].append({"arxiv_id": pid, "version": version,  # type: ignore[union-attr]
+                                    "title": title})
+        return list(out.values())
 
     # ledger ---------------------------------------------------------------------------------
     def record_call(self, call: ModelCall) -> None:
