@@ -12,9 +12,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import yaml
+from flashnews.tools.arxiv import ArxivSource, announcement_window, demo_snapshot, read_snapshot
 
 from flashnews.models import Paper
-from flashnews.tools.arxiv import ArxivSource, announcement_window, demo_snapshot, read_snapshot
 
 OUT = Path(__file__).parent / "cassettes" / "arxiv"
 DAY = dt.date(2026, 2, 25)
@@ -41,7 +41,8 @@ def entry(p: Paper, version: int | None = None) -> str:
     <title>{escape(p.title)}</title>
     <summary>{escape(p.abstract)}</summary>{authors}
     <link href="http://arxiv.org/abs/{p.arxiv_id}v{v}" rel="alternate" type="text/html"/>
-    <link title="pdf" href="http://arxiv.org/pdf/{p.arxiv_id}v{v}" rel="related" type="application/pdf"/>{prim}{cats}
+    <link title="pdf" href="http://arxiv.org/pdf/{p.arxiv_id}v{v}" rel="related"
+      type="application/pdf"/>{prim}{cats}
   </entry>
 """
 
