@@ -23,6 +23,11 @@ from flashnews.config import Settings
 from flashnews.errors import ConfigError, FlashnewsError
 from flashnews.models import Assessment, Edition
 
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. Not a KeyboardInterrupt: click would turn that into "Aborted!"."""
+
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Write the Inference Ecosystem — Flash News bulletin from arXiv papers.")
 out = Console()
@@ -112,6 +117,11 @@ def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, head
                 bar.stop()
     except FlashnewsError as exc:
         _fail(exc)
+    except (Interrupted, KeyboardInterrupt):
+        where = f" --out {out_dir}" if out_dir else ""
+        err.print(f"interrupted: finished steps are saved; continue with: flashnews resume "
+                  f"{edition.id}{where}", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     finally:
         service.close()
     u = result.usage
@@ -355,16 +365,17 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("FLASHNEWS_LOG_LEVEL", "WARNING"),
                         format="%(levelname)s %(name)s: %(message)s")
 
-    def _terminate(signum: int, frame: object) -> None:
+    def _interrupt(signum: int, frame: object) -> None:
         # Unwind normally so the local model server and the database are closed.
-        raise KeyboardInterrupt
+        raise Interrupted(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app()
     except FlashnewsError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted: finished steps are saved; continue with flashnews resume EDITION")
+    except (Interrupted, KeyboardInterrupt):
+        err.print("interrupted: finished steps are saved; continue with: flashnews resume EDITION")
         sys.exit(130)
