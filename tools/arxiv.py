@@ -36,7 +36,7 @@ class Source(Protocol):
 
 def demo_snapshot() -> Path:
     """The bundled real papers of the 2026-02-25 demo day."""
-    return Path(str(resources.files("flashnews").joinpath("data/papers-2026-02-25.jsonl")))
+    return Path(str(resources.files("flashnews.data").joinpath("papers-2026-02-25.jsonl")))
 
 
 def read_snapshot(path: Path) -> list[Paper]:
