@@ -16,6 +16,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Literal
 
 from flashnews.tools.llm import Models, NoLogprobs
@@ -182,12 +183,21 @@ class TriageBatch(BaseModel):
     assessments: list[GeneratedAssessment]
 
 
+def without_injections(text: str) -> str:
+    """The text minus sentences that try to instruct the model.
+
+    Such a sentence is not research content, so the paper is scored as if it were absent (the
+    score is then exactly that of the clean abstract); injection_findings shows it to the editor.
+    """
+    return " ".join(s for s in _sentences(text) if not INJECTION.search(s))
+
+
 def _paper_vars(paper: Paper) -> dict[str, str]:
     # Tags inside an abstract could close the data block early; neutralise them.
     clean = lambda s: s.replace("<", "‹").replace(">", "›")  # noqa: E731
     return {"arxiv_id": paper.arxiv_id, "title": clean(paper.title),
             "categories": ", ".join(paper.categories) or "unknown",
-            "abstract": clean(paper.abstract)}
+            "abstract": clean(without_injections(paper.abstract))}
 
 
 class Triage:
@@ -234,31 +244,45 @@ class Triage:
         if progress:
             progress(done, len(papers))
         queue = deque(todo)
-        while queue:
-            if self.method == "logprob":
-                try:
-                    batch = [self._score_logprob(queue[0])]
-                except NoLogprobs:
-                    if self.settings.triage_scoring == "logprob":
-                        raise
-                    log.warning("endpoint gives no token probabilities: generated scores")
-                    self.method = "generated"
-                    continue
-                queue.popleft()
-            else:
-                chunk = [queue.popleft() for _ in range(min(self.settings.triage_batch,
-                                                            len(queue)))]
-                batch = self._score_generated(chunk)
-                # A small model may skip papers of a batch: ask again for those, in front.
-                answered = {a.paper_id for a in batch}
-                queue.extendleft(reversed([p for p in chunk if p.arxiv_id not in answered]))
-            for a in batch:
-                self.cache.cache_assessment(a)  # type: ignore[attr-defined]
-                out[a.paper_id] = a
-            done += len(batch)
-            if progress:
-                progress(done, len(papers))
+        workers = self.settings.concurrency()
+        probed = False  # the first unit runs alone: it finds out whether logprobs exist
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="triage") as pool:
+            running: dict[Future[tuple[list[Assessment], list[Paper]]], list[Paper]] = {}
+            while queue or running:
+                while queue and len(running) < (workers if probed else 1):
+                    size = 1 if self.method == "logprob" else self.settings.triage_batch
+                    chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
+                    running[pool.submit(self._unit, chunk)] = chunk
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    chunk = running.pop(fut)
+                    try:
+                        batch, again = fut.result()
+                    except NoLogprobs:
+                        if self.settings.triage_scoring == "logprob":
+                            raise
+                        log.warning("endpoint gives no token probabilities: generated scores")
+                        self.method = "generated"
+                        queue.extendleft(reversed(chunk))
+                        continue
+                    probed = True
+                    queue.extendleft(reversed(again))
+                    for a in batch:
+                        self.cache.cache_assessment(a)  # type: ignore[attr-defined]
+                        out[a.paper_id] = a
+                    done += len(batch)
+                    if progress:
+                        progress(done, len(papers))
         return {p.arxiv_id: out[p.arxiv_id] for p in papers}
+
+    def _unit(self, chunk: list[Paper]) -> tuple[list[Assessment], list[Paper]]:
+        """Score one unit of work; return the assessments and the papers to ask about again."""
+        if self.method == "logprob":
+            return [self._score_logprob(chunk[0])], []
+        batch = self._score_generated(chunk)
+        # A small model may skip papers of a batch: those are asked about again.
+        answered = {a.paper_id for a in batch}
+        return batch, [p for p in chunk if p.arxiv_id not in answered]
 
     def _score_logprob(self, paper: Paper) -> Assessment:
         system = SystemMessage(self.prompt.render("system"))

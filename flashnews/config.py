@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     triage_scoring: Literal["auto", "logprob", "generated"] = "auto"
     """logprob: score = P(yes) of a yes/no question; generated: the model writes the scores."""
 
+    triage_concurrency: int | None = None
+    """Model calls in flight during triage. Default: 1 for the embedded model (one llama.cpp
+    slot, and its prefix cache favours one paper at a time), 4 for an endpoint."""
+
     triage_batch: int = 4
     """Papers per call when the model writes scores (generated scoring)."""
 
@@ -125,6 +129,11 @@ class Settings(BaseSettings):
     def endpoint(self) -> str:
         """The configured endpoint URL (embedded: decided when its server starts)."""
         return self.base_url or (OPENAI_BASE_URL if self.api_key else "embedded")
+
+    def concurrency(self) -> int:
+        if self.triage_concurrency:
+            return max(1, self.triage_concurrency)
+        return 1 if self.embedded else 4
 
     def is_holiday(self, date: dt.date) -> bool:
         return date.strftime("%m-%d") in self.holidays or date.isoformat() in self.holidays
