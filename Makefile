@@ -17,7 +17,7 @@ WHEELS           := $(HOME)/.cache/flashnews/wheels/$(LLAMA_KEY)
 DEMO_HOME        ?= $(CURDIR)/.flashnews
 DEMO_OUT         ?= $(CURDIR)/editions
 
-.PHONY: install llama demo test test-fast lint record clean
+.PHONY: install llama demo test test-fast lint record clean bench
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,3 +61,7 @@ record: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# Triage at the scale of a real day, against a 300 ms stub endpoint (about 6 minutes).
+bench: install
+	$(BIN)/python -m bench.triage

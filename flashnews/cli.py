@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -220,6 +221,64 @@ def fetch(
         raise typer.Exit(9)
     write_snapshot(save, papers)
     out.print(f"outcome: ok — {len(papers)} papers saved to {save}", highlight=False)
+
+
+@app.command()
+def check(
+    bulletin: Annotated[Path, typer.Argument(help="A bulletin in Markdown.")],
+    papers: Annotated[Path, typer.Option(help="JSONL of the papers it may cite.")],
+    scores: Annotated[Path | None, typer.Option(
+        help="JSONL of {arxiv_id, score, hype}: every item's Score/Hype must match.")] = None,
+    format: Annotated[Literal["flash", "digest"] | None, typer.Option(
+        "--format", "-f", help="Format to check sections for (default: guessed).")] = None,
+    date: Annotated[str | None, typer.Option(help="Expected date line (default: not checked).")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Lint any bulletin against its sources; exit 3 when a finding is blocking."""
+    from flashnews.tools.arxiv import read_snapshot
+    from flashnews.tools.grounding import check_bulletin
+
+    try:
+        text = bulletin.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(ConfigError(f"cannot read {bulletin}: {exc.strerror or exc}"))
+    try:
+        known = {p.arxiv_id: p for p in read_snapshot(papers)}
+    except FlashnewsError as exc:
+        _fail(exc)
+    assessments = _read_scores(scores) if scores else None
+    # The flash format has no `##` sections; the digest's are its skeleton.
+    fmt = format or ("digest" if re.search(r"^## ", text, re.M) else "flash")
+    found = check_bulletin(text, papers=known, assessments=assessments, fmt=fmt,
+                           date=_day(date) if date else None)
+    blocking = [f for f in found if f.severity == "blocking"]
+    if as_json:
+        out.print_json(json.dumps([f.model_dump() for f in found]))
+    else:
+        _print_findings([f.model_dump() for f in found])
+        out.print(f"{len(found)} finding(s), {len(blocking)} blocking ({fmt} format)")
+    raise typer.Exit(3 if blocking else 0)
+
+
+def _read_scores(path: Path) -> dict[str, Assessment]:
+    out: dict[str, Assessment] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        _fail(ConfigError(f"cannot read {path}: {exc.strerror or exc}"))
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            pid = rec.get("arxiv_id") or rec["paper_id"]
+            out[pid] = Assessment(paper_id=pid, relevant=True, score=int(rec["score"]),
+                                  hype=int(rec["hype"]), rationale="from --scores",
+                                  prompt_hash="-", model="-", method="editor")
+        except (ValueError, KeyError, TypeError) as exc:
+            _fail(ConfigError(f"bad score record at {path}:{n}: {exc}"))
+    return out
 
 
 @app.command()

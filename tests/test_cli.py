@@ -6,6 +6,7 @@ so the whole path (CLI, graph, checkpointer, ChatOpenAI, HTTP) is exercised.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -164,8 +165,6 @@ def test_already_published_edition_says_so_without_model_calls(env, stub, tmp_pa
 def test_status_reports_step_scores_and_usage(env, stub, tmp_path) -> None:
     stub.fail["writer"] = 500
     flashnews(run_args(env, tmp_path / "out"), env)
-    import json
-
     status = flashnews(["status", EID, "--json"], env)
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
@@ -201,3 +200,23 @@ def test_api_key_appears_in_no_output_log_or_checkpoint(env, stub, tmp_path) -> 
     for path in Path(env["FLASHNEWS_HOME"]).rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_check_lints_a_bulletin_against_its_sources(env, tmp_path) -> None:
+    good = tmp_path / "out"
+    assert flashnews(run_args(env, good), env).returncode == 0
+    bulletin = good / f"{EID}.md"
+    scores = tmp_path / "scores.jsonl"
+    status = json.loads(flashnews(["status", EID, "--json"], env).stdout)
+    scores.write_text("".join(json.dumps({"arxiv_id": s["paper_id"], "score": s["score"],
+                                          "hype": s["hype"]}) + "\n" for s in status["scores"]))
+    args = ["check", str(bulletin), "--papers", env["SNAPSHOT"], "--scores", str(scores),
+            "--date", "2026-02-25"]
+    clean = flashnews(args, env)
+    assert clean.returncode == 0, clean.stdout
+    assert "0 blocking (flash format)" in clean.stdout
+    text = bulletin.read_text()
+    bulletin.write_text(text + "\nWould you like me to publish it?\n")
+    dirty = flashnews([*args, "--json"], env)
+    assert dirty.returncode == 3
+    assert [f["check"] for f in json.loads(dirty.stdout)] == ["chatter"]
