@@ -159,7 +159,7 @@ def segments_of(block: Block) -> list[Segment]:
     return merged
 
 
-def _prose(text: str) -> str:
+def prose_of(text: str) -> str:
     """A segment's own words: links reduced to nothing, scores and markup removed."""
     text = LINK_RE.sub(" ", text)
     text = BARE_LINK_RE.sub(" ", text)
@@ -276,12 +276,12 @@ def _check_segment(seg: Segment, papers: dict[str, Paper],
                                message=f"link text {name!r} does not name the linked paper "
                                        f"{pid} ({paper.title[:80]})"))
     known = abstract_numbers(paper.abstract + " " + paper.title)
-    voice = FIRST_PERSON_RE.search(_prose(seg.text))
+    voice = FIRST_PERSON_RE.search(prose_of(seg.text))
     if voice:
         out.append(Finding(check="voice", severity="warning", item=pid, evidence=voice.group(0),
                            message=f"the item on {pid} speaks as the authors ({voice.group(0)!r});"
                                    " the house voice is third person"))
-    for written, value in numbers_in(_prose(seg.text)):
+    for written, value in numbers_in(prose_of(seg.text)):
         if value not in known:
             out.append(Finding(check="number", severity="blocking", item=pid, evidence=written,
                                message=f"{written!r} in the item on {pid} is not in its "
@@ -319,7 +319,7 @@ def _check_theme(block: Block, papers: dict[str, Paper]) -> list[Finding]:
     known: set[float] = set()
     for pid in cited & papers.keys():
         known |= abstract_numbers(papers[pid].abstract + " " + papers[pid].title)
-    for written, value in numbers_in(_prose(block.text)):
+    for written, value in numbers_in(prose_of(block.text)):
         if value not in known:
             out.append(Finding(check="number", severity="blocking", evidence=written,
                                message=f"{written!r} in theme '{first}' is in no cited abstract"))
