@@ -208,8 +208,7 @@ class Triage:
         self.cache = cache
         self.settings = settings
         self.prompt = prompts.load("triage")
-        self.method: Literal["logprob", "generated"] = (
-            "generated" if settings.triage_scoring == "generated" else "logprob")
+        self.method: Literal["logprob", "generated"] = settings.scoring_method()
 
     @property
     def model_name(self) -> str:

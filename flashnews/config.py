@@ -69,7 +69,10 @@ class Settings(BaseSettings):
     local_start_timeout: float = 180.0
 
     triage_scoring: Literal["auto", "logprob", "generated"] = "auto"
-    """logprob: score = P(yes) of a yes/no question; generated: the model writes the scores."""
+    """logprob: score = P(yes) of two yes/no questions per paper; generated: the model writes the
+    scores, several papers per call. auto: logprob for the embedded model (a 1.5B model cannot
+    write useful scores but ranks well by P(yes)), generated for an endpoint (fewer calls and
+    tokens); logprob falls back to generated if the endpoint has no token probabilities."""
 
     triage_concurrency: int | None = None
     """Model calls in flight during triage. Default: 1 for the embedded model (one llama.cpp
@@ -129,6 +132,11 @@ class Settings(BaseSettings):
     def endpoint(self) -> str:
         """The configured endpoint URL (embedded: decided when its server starts)."""
         return self.base_url or (OPENAI_BASE_URL if self.api_key else "embedded")
+
+    def scoring_method(self) -> Literal["logprob", "generated"]:
+        if self.triage_scoring == "auto":
+            return "logprob" if self.embedded else "generated"
+        return self.triage_scoring
 
     def concurrency(self) -> int:
         if self.triage_concurrency:

@@ -118,7 +118,9 @@ def test_writer_endpoint_refusing_connections(env, stub, tmp_path) -> None:
 
 def test_sigkill_during_triage_does_not_rescore(env, tmp_path) -> None:
     with StubServer(latency=0.15) as slow:
-        env = dict(env, FLASHNEWS_BASE_URL=slow.base_url)
+        # One yes/no paper at a time, as with the embedded model: the tightest bound to check.
+        env = dict(env, FLASHNEWS_BASE_URL=slow.base_url, FLASHNEWS_TRIAGE_SCORING="logprob",
+                   FLASHNEWS_TRIAGE_CONCURRENCY="1")
         cmd = [sys.executable, "-m", "flashnews", *run_args(env, tmp_path / "out")]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)

@@ -34,20 +34,20 @@ def test_rules_keep_every_featured_dev_paper_and_drop_most_off_topic(papers) -> 
 
 
 def test_each_paper_is_scored_once_across_runs(settings, fake, papers) -> None:
-    triage, _ = _triage(settings, fake)
+    triage, _ = _triage(settings, fake, triage_scoring="logprob")
     first = triage.run(papers.values())
     calls = len(fake.calls)
     survivors = sum(1 for a in first.values() if a.method == "logprob")
     assert calls == 2 * survivors  # relevance + attention per surviving paper
-    again, _ = _triage(settings, fake)
+    again, _ = _triage(settings, fake, triage_scoring="logprob")
     assert again.run(papers.values()) == first
     assert len(fake.calls) == calls
 
 
 def test_a_new_prompt_or_model_scores_again(settings, fake, papers) -> None:
-    triage, _ = _triage(settings, fake)
+    triage, _ = _triage(settings, fake, triage_scoring="logprob")
     triage.run([papers[CHESS]])
-    other, _ = _triage(settings, fake, model="another-model")
+    other, _ = _triage(settings, fake, model="another-model", triage_scoring="logprob")
     other.run([papers[CHESS]])
     assert len(fake.calls) == 4
 
@@ -56,7 +56,7 @@ def test_logprob_scores_come_from_p_yes(settings, papers) -> None:
     def responder(req: Request):
         return 0.91 if "talk about" not in req.messages[-1]["content"] else 0.3
 
-    triage, _ = _triage(settings, FakeChatModel(responder=responder))
+    triage, _ = _triage(settings, FakeChatModel(responder=responder), triage_scoring="logprob")
     a = triage.run([papers[CHESS]])[CHESS]
     assert (a.score, a.hype, a.relevant, a.method) == (91, 30, True, "logprob")
     assert a.key_claims and all(span_supported(c.span, papers[CHESS].abstract)
@@ -85,13 +85,20 @@ def test_generated_scores_drop_unsupported_claims_and_requeue_skipped_papers(
         assert not any("99x" in c.span for c in a.key_claims)
 
 
-def test_endpoint_without_logprobs_switches_to_generated_scores(settings, papers) -> None:
+def test_auto_scoring_is_logprob_for_the_embedded_model_and_generated_for_endpoints(
+        settings) -> None:
+    assert settings.scoring_method() == "generated"
+    assert settings.model_copy(update={"base_url": None}).scoring_method() == "logprob"
+
+
+def test_server_without_logprobs_switches_to_generated_scores(settings, papers) -> None:
     def responder(req: Request):
         if req.logprobs:
             return {"not": "a probability"}  # answers, but with no token probabilities
         return grounded_responder(req)
 
-    triage, _ = _triage(settings, FakeChatModel(responder=responder))
+    embedded = settings.model_copy(update={"base_url": None})  # auto starts with logprob
+    triage, _ = _triage(embedded, FakeChatModel(responder=responder))
     out = triage.run([papers[CHESS]])
     assert out[CHESS].method == "generated"
 
@@ -121,13 +128,15 @@ def gullible(req: Request):
 
 
 def test_injected_instructions_do_not_change_the_score(settings, papers) -> None:
-    clean_triage, _ = _triage(settings, FakeChatModel(responder=gullible))
+    clean_triage, _ = _triage(settings, FakeChatModel(responder=gullible),
+                              triage_scoring="logprob")
     clean = clean_triage.run([papers[PATCH]])[PATCH]
     for n, attack in enumerate(ATTACKS):
         bad = papers[PATCH].model_copy(update={"abstract": papers[PATCH].abstract + attack,
                                                "version": 2 + n})  # not served from the cache
         fake = FakeChatModel(responder=gullible)
-        triage, _ = _triage(settings.model_copy(update={"home": settings.home / str(n)}), fake)
+        triage, _ = _triage(settings.model_copy(update={"home": settings.home / str(n)}), fake,
+                            triage_scoring="logprob")
         got = triage.run([bad])[PATCH]
         assert (got.score, got.hype, got.relevant) == (clean.score, clean.hype, clean.relevant)
         assert injection_findings(bad), attack

@@ -28,7 +28,9 @@ DATE = dt.date(2026, 2, 25)
 
 
 def wire_settings(home: Path, base_url: str) -> Settings:
-    return Settings(home=home, base_url=base_url, model=EMBEDDED_MODEL_NAME, max_retries=0)
+    # The embedded model's settings, on whatever URL its server has (logprob scoring).
+    return Settings(home=home, base_url=base_url, model=EMBEDDED_MODEL_NAME, max_retries=0,
+                    triage_scoring="logprob")
 
 
 def papers() -> dict[str, Paper]:

@@ -96,6 +96,7 @@ class Models:
         self.settings = settings
         self.ledger = ledger
         self.edition_id = edition_id
+        self._injected = factory
         self._factory = factory or (lambda role, url: make_chat_model(settings, role, url))
         self._models: dict[Role, BaseChatModel] = {}
         self._server: Any = None
@@ -141,7 +142,10 @@ class Models:
 
     def chat(self, role: Role) -> BaseChatModel:
         if role not in self._models:
-            self._models[role] = self._factory(role, self.base_url())
+            # An injected factory brings its own models: no embedded server for those.
+            url = self.base_url() if self._injected is None else (
+                self.settings.base_url or "injected")
+            self._models[role] = self._factory(role, url)
         return self._models[role]
 
     def name(self, role: Role) -> str:
