@@ -129,10 +129,11 @@ def render(date: dt.date, fmt: Format, lead: str, items: list[DraftItem],
         out += [_finish(lead), ""]
     if fmt == "flash":
         for i in main:
-            out += [f"{bold(i)}{link(i.paper_id)}: {_finish(i.body)} {score(i.paper_id)}", ""]
+            out += [f"{bold(i)}**{link(i.paper_id)}**: {_finish(i.body)} {score(i.paper_id)}", ""]
         if also:
             out += ["**Also notable**", ""]
-            out += [f"- {link(i.paper_id)}: {_finish(i.body)} {score(i.paper_id)}" for i in also]
+            out += [f"- **{link(i.paper_id)}**: {_finish(i.body)} {score(i.paper_id)}"
+                    for i in also]
             out.append("")
     else:
         out += ["## Highlights", ""]

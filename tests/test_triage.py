@@ -8,6 +8,7 @@ from flashnews.agents.triage import (
     rules_verdict,
     select,
     span_supported,
+    watch_findings,
 )
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
@@ -169,3 +170,21 @@ def test_selection_ranks_by_score_then_hype_with_topic_diversity() -> None:
     assert s.also == ["c", "f"]
     assert select({a.paper_id: a for a in items}, main=3, also=2, exclude={"b"}).main[0] == "a"
 
+
+
+def test_editor_keywords_and_watched_authors_apply_before_any_model_call(settings, papers) -> None:
+    sumer = next(p for p in papers.values() if p.title.startswith("SumTablets"))
+    assert rules_verdict(sumer) is not None  # the beat rules alone would drop it
+    fake = FakeChatModel()
+    triage, _ = _triage(settings, fake, include_keywords=["Sumerian"],
+                        exclude_keywords=["FPGA"], watch_authors=[papers[TOM].authors[0]])
+    out = triage.run([sumer, papers["2602.20515"], papers[TOM]])
+    assert out[sumer.arxiv_id].method == "generated"  # scored by the model despite the rules
+    fpga = out["2602.20515"]
+    assert (fpga.method, fpga.relevant, fpga.rationale) == (
+        "rules", False, "rules: excluded by keyword 'FPGA'")
+    scored = {pid for c in fake.calls for pid, _, _ in c.papers()}
+    assert "2602.20515" not in scored and {sumer.arxiv_id, TOM} <= scored
+    found = watch_findings(papers[TOM], triage.settings)
+    assert [f.check for f in found] == ["watched-author"]
+    assert watch_findings(papers[CHESS], triage.settings) == []

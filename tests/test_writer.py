@@ -29,9 +29,8 @@ def test_headline_repeating_the_title_is_not_rendered(papers) -> None:
     item = DraftItem(paper_id=pid, headline="CHESS: Context-aware Hierarchical Selection",
                      body="It keeps 1% of the KV cache.")
     md = render(dt.date(2026, 2, 25), "flash", "Lead", [item], papers, a)
-    assert "[CHESS](https://arxiv.org/abs/2602.20732): It keeps 1% of the KV cache. " \
+    assert "\n**[CHESS](https://arxiv.org/abs/2602.20732)**: It keeps 1% of the KV cache. " \
            "Score: 90 | Hype: 60" in md
-    assert "**CHESS" not in md
     fresh = item.model_copy(update={"headline": "Pruning the cache to one percent"})
-    assert "**Pruning the cache to one percent.** [CHESS]" in render(
+    assert "**Pruning the cache to one percent.** **[CHESS]" in render(
         dt.date(2026, 2, 25), "flash", "Lead", [fresh], papers, a)
