@@ -110,6 +110,13 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not _alive(pid)
+
+
 @pytest.mark.model
 def test_server_dies_with_a_sigkilled_parent(real_model, tmp_path) -> None:
     script = textwrap.dedent(f"""
@@ -126,10 +133,7 @@ def test_server_dies_with_a_sigkilled_parent(real_model, tmp_path) -> None:
     assert _alive(child)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 20
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _alive(child), "the model server outlived its parent"
+    assert _gone(child, within=20), "the model server outlived its parent"
 
 
 @pytest.mark.model
@@ -154,10 +158,7 @@ def test_ctrl_c_stops_the_embedded_server(real_model, tmp_path) -> None:
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     for pid in map(int, server):
-        deadline = time.monotonic() + 15
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(pid), "the model server outlived Ctrl-C"
+        assert _gone(pid, within=15), "the model server outlived Ctrl-C"
 
 
 @pytest.mark.model
