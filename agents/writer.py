@@ -90,13 +90,16 @@ def complete_sentences(text: str) -> str:
     The cap is flashnews' own (see item_schema), so the fragment is an artifact of it, not
     something the model meant to say; a body with no complete sentence is kept whole.
     """
-    text = _clean(text)
+    text = _clean(text).rstrip("}]\"' ")
     if text.endswith((".", "!", "?", ")")):
         return text
     ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", text)]
     if ends:
         log.info("cut an unfinished sentence after %d characters", ends[-1])
         return text[: ends[-1]]
+    if ", " in text:  # one sentence cut inside a list: drop the unfinished last item
+        log.info("cut an unfinished list item after %d characters", text.rindex(", "))
+        return text[: text.rindex(", ")] + "."
     return text
 
 
@@ -141,7 +144,7 @@ def render(date: dt.date, fmt: Format, lead: str, items: list[DraftItem],
             out += [f"### {_clean(i.headline).rstrip('.')}", "",
                     f"{link(i.paper_id)} · {score(i.paper_id)}", "", _finish(i.body), ""]
         out += ["## Also Noteworthy", ""]
-        out += [f"- **{link(i.paper_id)}** · {score(i.paper_id)}: {_finish(i.body)}"
+        out += [f"- **{link(i.paper_id)}** · {score(i.paper_id)} — {_finish(i.body)}"
                 for i in also]
         out += ["", "## Cross-Cutting Themes", ""]
         for t in themes or []:

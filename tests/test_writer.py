@@ -13,6 +13,8 @@ def test_unfinished_sentence_cut_by_the_length_cap_is_dropped() -> None:
     assert complete_sentences("It works. It reaches 4.56x on-f") == "It works."
     assert complete_sentences("Done (see above)") == "Done (see above)"
     assert complete_sentences("no sentence end at all") == "no sentence end at all"
+    assert complete_sentences("Items cover decoding, scaling, quantiz}") == \
+        "Items cover decoding, scaling."
     assert complete_sentences("  Two  spaces.  ") == "Two spaces."
 
 
