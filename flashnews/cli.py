@@ -94,9 +94,30 @@ def _print_findings(findings: list[dict[str, Any]]) -> None:
     out.print(table)
 
 
+def _write_report(path: Path | None, report: dict[str, Any]) -> None:
+    """The run report (`--report`): one JSON object, written atomically, for every outcome."""
+    if path is None:
+        return
+    from flashnews.tools.publish import atomic_write
+
+    try:
+        atomic_write(path, json.dumps(report, indent=2, default=str) + "\n")
+    except FlashnewsError as exc:
+        err.print(f"[bold red]error:[/] cannot write the run report: {exc}", highlight=False)
+
+
 def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
-             resume_only: bool) -> None:
+             resume_only: bool, report: Path | None = None) -> None:
     from flashnews.service import EditionService
+
+    started = dt.datetime.now(dt.UTC)
+    base: dict[str, Any] = {"edition": edition.id, "started_at": started.isoformat()}
+
+    def finish(outcome: str, code: int, **extra: Any) -> None:
+        ended = dt.datetime.now(dt.UTC)
+        _write_report(report, {**base, "outcome": outcome, "exit_code": code, **extra,
+                               "finished_at": ended.isoformat(),
+                               "seconds": round((ended - started).total_seconds(), 2)})
 
     settings = _settings()
     interactive = not headless and sys.stdin.isatty()
@@ -117,14 +138,20 @@ def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, head
             if bar:
                 bar.stop()
     except FlashnewsError as exc:
+        finish("failed", exc.exit_code, step=exc.step, message=str(exc),
+               reason=getattr(exc, "outcome", type(exc).__name__))
         _fail(exc)
     except (Interrupted, KeyboardInterrupt):
         where = f" --out {out_dir}" if out_dir else ""
+        finish("failed", 130, message="interrupted", resume_command=f"flashnews resume "
+               f"{edition.id}{where}")
         err.print(f"interrupted: finished steps are saved; continue with: flashnews resume "
                   f"{edition.id}{where}", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
     finally:
         service.close()
+    finish(result.outcome, result.exit_code, **result.model_dump(
+        exclude={"edition_id", "outcome", "exit_code", "markdown"}))
     u = result.usage
     if result.markdown and result.outcome in ("published", "already-published", "needs-review"):
         out.print(Markdown(result.markdown))
@@ -140,6 +167,10 @@ def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, head
     raise typer.Exit(result.exit_code)
 
 
+ReportOpt = Annotated[Path | None, typer.Option(
+    "--report", help="Write a JSON run report here (every outcome, failures included).")]
+
+
 @app.command()
 def run(
     date: Annotated[str | None, typer.Option(help="Announcement date, YYYY-MM-DD (default today).")]
@@ -153,6 +184,7 @@ def run(
                                                 "the critic found nothing blocking.")] = False,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    report: ReportOpt = None,
 ) -> None:
     """Run an edition end to end (or continue it where it stopped)."""
     day = _day(date)
@@ -162,7 +194,7 @@ def run(
                               "snapshot"))
         source = _arxiv_spec(since, until)
     _execute(Edition(date=day, format=format), source=source, out_dir=out_dir,
-             headless=headless, resume_only=False)
+             headless=headless, resume_only=False, report=report)
 
 
 def _day(date: str | None) -> dt.date:
@@ -309,13 +341,15 @@ def resume(
     edition: Annotated[str, typer.Argument(help="Edition id, e.g. 2026-02-25-flash.")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
     headless: Annotated[bool, typer.Option(help="Never prompt.")] = False,
+    report: ReportOpt = None,
 ) -> None:
     """Continue an edition from the step that failed; finished steps are not repeated."""
     try:
         ed = Edition.parse(edition)
     except ValueError as exc:
         _fail(ConfigError(str(exc)))
-    _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True)
+    _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True,
+             report=report)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from flashnews.graphs.edition import build_graph
 from flashnews.models import Edition
 from flashnews.runtime import Progress, Runtime, _no_progress
 from flashnews.tools.arxiv import ArxivSource, SnapshotSource, Source, parse_when
+from flashnews.tools.lock import edition_lock
 from flashnews.tools.store import Store, Usage
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,9 @@ class EditionService:
             reviewer: Reviewer | None = None) -> RunResult:
         """Start or continue an edition; never repeat finished work; return its outcome."""
         before = self.store.usage(edition.id)["total"].calls
-        result = self._run(edition, source=source, out_dir=out_dir, policy=policy,
-                           resume_only=resume_only, reviewer=reviewer)
+        with edition_lock(self.settings.home, edition.id):
+            result = self._run(edition, source=source, out_dir=out_dir, policy=policy,
+                               resume_only=resume_only, reviewer=reviewer)
         result.usage = self.store.usage(edition.id)["total"]
         result.run_calls = result.usage.calls - before
         return result

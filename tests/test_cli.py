@@ -222,3 +222,44 @@ def test_check_lints_a_bulletin_against_its_sources(env, tmp_path) -> None:
     dirty = flashnews([*args, "--json"], env)
     assert dirty.returncode == 3
     assert [f["check"] for f in json.loads(dirty.stdout)] == ["chatter"]
+
+
+def test_run_report_for_success_and_failure(env, stub, tmp_path) -> None:
+    stub.fail["writer"] = 500
+    report = tmp_path / "reports" / "run.json"
+    failed = flashnews([*run_args(env, tmp_path / "out"), "--report", str(report)], env)
+    data = json.loads(report.read_text())
+    assert failed.returncode == data["exit_code"] == 4
+    assert (data["outcome"], data["step"], data["edition"]) == ("failed", "write", EID)
+    assert "HTTP 500" in data["message"] and data["resume_command"].startswith("flashnews resume")
+    stub.fail.clear()
+    ok = flashnews(["resume", EID, "--out", str(tmp_path / "out"), "--headless", "--report",
+                    str(report)], env)
+    data = json.loads(report.read_text())
+    assert ok.returncode == data["exit_code"] == 0
+    assert data["outcome"] == "published" and data["path"].endswith(f"{EID}.md")
+    assert data["run_calls"] > 0 and data["usage"]["calls"] >= data["run_calls"]
+    assert ok.stdout.strip().splitlines()[-1].startswith("outcome: published")
+
+
+def test_a_second_process_on_the_same_edition_refuses(env, tmp_path) -> None:
+    with StubServer(latency=0.2) as slow:
+        env = dict(env, FLASHNEWS_BASE_URL=slow.base_url)
+        first = subprocess.Popen([sys.executable, "-m", "flashnews",
+                                  *run_args(env, tmp_path / "out")], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 stdin=subprocess.DEVNULL)
+        lock = Path(env["FLASHNEWS_HOME"]) / "locks" / f"{EID}.lock"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):
+            time.sleep(0.05)
+        report = tmp_path / "second.json"
+        second = flashnews([*run_args(env, tmp_path / "out"), "--report", str(report)], env)
+        assert second.returncode == 8, second.stderr
+        assert f"edition {EID} is being run by another process (pid {first.pid})" in second.stderr
+        assert json.loads(report.read_text())["outcome"] == "failed"
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 0, err
+    assert len(list((tmp_path / "out").glob("*.md"))) == 1
+    again = flashnews(run_args(env, tmp_path / "out"), env)  # the lock went with its process
+    assert again.returncode == 0 and "already-published" in again.stdout
