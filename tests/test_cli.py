@@ -258,7 +258,7 @@ def test_a_second_process_on_the_same_edition_refuses(env, tmp_path) -> None:
         assert second.returncode == 8, second.stderr
         assert f"edition {EID} is being run by another process (pid {first.pid})" in second.stderr
         assert json.loads(report.read_text())["outcome"] == "failed"
-        out, err = first.communicate(timeout=120)
+        _, err = first.communicate(timeout=120)
         assert first.returncode == 0, err
     assert len(list((tmp_path / "out").glob("*.md"))) == 1
     again = flashnews(run_args(env, tmp_path / "out"), env)  # the lock went with its process
