@@ -41,6 +41,46 @@ FormatOpt = Annotated[Literal["flash", "digest"], typer.Option("--format", "-f",
                                                                help="Bulletin format.")]
 
 
+class _JsonLines(logging.Formatter):
+    """One JSON object per log record (for log collectors)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"at": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+                 "level": record.levelname.lower(), "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+_LOG = {"format": "text"}
+
+
+@app.callback()
+def _options(
+    log_format: Annotated[Literal["text", "json"], typer.Option(
+        "--log-format", help="Logs on stderr: text (rich on a terminal) or JSON lines.")] = "text",
+    log_level: Annotated[str, typer.Option(
+        "--log-level", envvar="FLASHNEWS_LOG_LEVEL", help="DEBUG, INFO, WARNING …")] = "WARNING",
+) -> None:
+    """Write the Inference Ecosystem — Flash News bulletin from arXiv papers."""
+    _LOG["format"] = log_format
+    handler: logging.Handler
+    if log_format == "json":
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_JsonLines())
+    elif err.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=err, show_path=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(log_level.upper())
+
+
 def _settings() -> Settings:
     try:
         return Settings()
@@ -55,7 +95,7 @@ def _fail(exc: FlashnewsError) -> None:
 
 def _progress_printer() -> tuple[Any, Any]:
     """A rich progress display on a terminal; nothing otherwise."""
-    if not err.is_terminal:
+    if not err.is_terminal or _LOG["format"] == "json":
         return None, lambda step, done, total: None
     bar = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), console=err, transient=True)
@@ -455,8 +495,6 @@ def config(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 def main() -> None:
     """Entry point: one clear line for every expected error, no traceback."""
-    logging.basicConfig(level=os.environ.get("FLASHNEWS_LOG_LEVEL", "WARNING"),
-                        format="%(levelname)s %(name)s: %(message)s")
 
     def _interrupt(signum: int, frame: object) -> None:
         # Unwind normally so the local model server and the database are closed.

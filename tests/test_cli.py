@@ -263,3 +263,15 @@ def test_a_second_process_on_the_same_edition_refuses(env, tmp_path) -> None:
     assert len(list((tmp_path / "out").glob("*.md"))) == 1
     again = flashnews(run_args(env, tmp_path / "out"), env)  # the lock went with its process
     assert again.returncode == 0 and "already-published" in again.stdout
+
+
+def test_json_logs_are_json_lines_without_the_key(env, stub, tmp_path) -> None:
+    secret = "sk-flashnews-json-0123456789abcdefghij"
+    keyed = dict(env, OPENAI_API_KEY=secret)
+    done = flashnews(["--log-format", "json", "--log-level", "DEBUG",
+                      *run_args(env, tmp_path / "out")], keyed)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines() if line.strip()]
+    assert records and {"at", "level", "logger", "message"} <= records[0].keys()
+    assert secret not in done.stderr + done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("outcome: published")
