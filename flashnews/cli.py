@@ -148,6 +148,13 @@ def _write_report(path: Path | None, report: dict[str, Any]) -> None:
 
 def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
              resume_only: bool, report: Path | None = None) -> None:
+    raise typer.Exit(_run_one(edition, source=source, out_dir=out_dir, headless=headless,
+                              resume_only=resume_only, report=report))
+
+
+def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
+             resume_only: bool, report: Path | None = None) -> int:
+    """Run one edition, print its outcome (the last line), write its report; the exit code."""
     from flashnews.service import EditionService
 
     started = dt.datetime.now(dt.UTC)
@@ -180,14 +187,15 @@ def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, head
     except FlashnewsError as exc:
         finish("failed", exc.exit_code, step=exc.step, message=str(exc),
                reason=getattr(exc, "outcome", type(exc).__name__))
-        _fail(exc)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return exc.exit_code
     except (Interrupted, KeyboardInterrupt):
         where = f" --out {out_dir}" if out_dir else ""
         finish("failed", 130, message="interrupted", resume_command=f"flashnews resume "
                f"{edition.id}{where}")
         err.print(f"interrupted: finished steps are saved; continue with: flashnews resume "
                   f"{edition.id}{where}", highlight=False, soft_wrap=True)
-        raise typer.Exit(130) from None
+        return 130
     finally:
         service.close()
     finish(result.outcome, result.exit_code, **result.model_dump(
@@ -199,12 +207,12 @@ def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, head
         err.print(f"[bold red]error:[/] {result.step} failed: {result.message}. Finished work is "
                   f"saved; resume with: {result.resume_command}", highlight=False, soft_wrap=True)
     else:
-        extra = f" — {result.resume_command}" if result.outcome == "needs-review" else ""
+        extra = f" — {result.resume_command}" if result.resume_command else ""
         out.print(f"outcome: {result.outcome} — {result.message}{extra} "
                   f"[dim](this run: {result.run_calls} model calls; edition: {u.calls} calls, "
                   f"{u.input_tokens}+{u.output_tokens} tokens)[/]",
                   highlight=False, soft_wrap=True)
-    raise typer.Exit(result.exit_code)
+    return result.exit_code
 
 
 ReportOpt = Annotated[Path | None, typer.Option(
@@ -225,9 +233,17 @@ def run(
     since: SinceOpt = None,
     until: UntilOpt = None,
     report: ReportOpt = None,
+    catch_up: Annotated[bool, typer.Option(
+        "--catch-up", help="Also run every announcement day missed since the last published "
+                           "edition of this format, oldest first.")] = False,
 ) -> None:
     """Run an edition end to end (or continue it where it stopped)."""
     day = _day(date)
+    if catch_up:
+        if since or until:
+            _fail(ConfigError("--catch-up runs whole announcement days; not with --since/--until"))
+        raise typer.Exit(_catch_up(day, format, source=source, out_dir=out_dir,
+                                   headless=headless, report=report))
     if since or until:
         if source not in (None, "arxiv"):
             _fail(ConfigError("--since/--until select an arXiv window; they do not go with a "
@@ -235,6 +251,42 @@ def run(
         source = _arxiv_spec(since, until)
     _execute(Edition(date=day, format=format), source=source, out_dir=out_dir,
              headless=headless, resume_only=False, report=report)
+
+
+def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | None,
+              headless: bool, report: Path | None) -> int:
+    """Every day after the last published edition of `fmt`, up to `until`, oldest first.
+
+    Each day is its own edition (thread); weekends and holidays end as quiet days without a
+    request. The first day that does not end cleanly stops the catch-up, so bulletins are never
+    published out of order.
+    """
+    from flashnews.tools.store import Store
+
+    store = Store(_settings().db_path)
+    try:
+        published = [r.date for r in store.editions() if r.format == fmt and r.status ==
+                     "published" and r.date <= until.isoformat()]
+    finally:
+        store.close()
+    start = dt.date.fromisoformat(max(published)) + dt.timedelta(days=1) if published else until
+    days = [start + dt.timedelta(days=n) for n in range((until - start).days + 1)]
+    if not days:
+        out.print(f"outcome: already-published — nothing missed up to {until.isoformat()}")
+        return 0
+    out.print(f"catching up {len(days)} day(s): {days[0].isoformat()} to {days[-1].isoformat()}",
+              highlight=False)
+    code = 0
+    for day in days:
+        path = report.with_name(f"{report.stem}-{day.isoformat()}{report.suffix}") \
+            if report else None
+        code = _run_one(Edition(date=day, format=fmt), source=source, out_dir=out_dir,  # type: ignore[arg-type]
+                        headless=headless, resume_only=False, report=path)
+        if code != 0:
+            err.print(f"catch-up stopped at {day.isoformat()}; later days were not run",
+                      highlight=False)
+            break
+    return code
 
 
 def _day(date: str | None) -> dt.date:

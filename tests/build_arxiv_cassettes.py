@@ -110,8 +110,15 @@ def main() -> None:
     assert window2
     q2 = src.query(*window2)
     chess = next(p for p in papers if p.arxiv_id == "2602.20732")
-    write("next_day_with_v2", [interaction(src.page_url(q2, 0), 200, feed(
-        [entry(chess, version=2), entry(papers[0])], 2, 0))])
+    others = [entry(p) for p in papers[:16] if p.arxiv_id != chess.arxiv_id]
+    next_day = interaction(src.page_url(q2, 0), 200, feed(
+        [entry(chess, version=2), *others], 1 + len(others), 0))
+    write("next_day_with_v2", [next_day])
+    # Catching up from 2026-02-25: Thursday's listing, then an empty Friday.
+    window3 = announcement_window(dt.date(2026, 2, 27))
+    assert window3
+    write("catch_up_thu_fri", [next_day, interaction(src.page_url(src.query(*window3), 0), 200,
+                                                     feed([], 0, 0))])
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from flashnews.testing import fake_factory
 from tests.build_arxiv_cassettes import OUT, source
 
 DAY = dt.date(2026, 2, 25)
-replay = vcr.VCR(cassette_library_dir=str(OUT), record_mode="none",
+replay = vcr.VCR(cassette_library_dir=str(OUT), record_mode="none", ignore_localhost=True,
                  match_on=["method", "scheme", "host", "path", "query"])
 
 
@@ -165,3 +165,38 @@ def test_fetch_command_saves_a_snapshot_and_history_lists_nothing(tmp_path) -> N
 
 def test_cassette_readme_says_they_are_constructed() -> None:
     assert "constructed" in (Path(OUT) / "README.md").read_text().lower()
+
+
+def test_catch_up_runs_missed_days_in_order_and_stops_at_the_first_problem(
+        tmp_path, monkeypatch) -> None:
+    """Through the CLI: 02-25 published earlier; catch up to Saturday 02-28."""
+    from typer.testing import CliRunner
+
+    import flashnews.service as service_module
+    from flashnews.cli import app
+    from flashnews.testing import StubServer
+
+    monkeypatch.setattr(service_module, "ArxivSource", lambda *a, **k: source())
+    runner = CliRunner()
+    with StubServer() as stub:
+        monkeypatch.setenv("FLASHNEWS_BASE_URL", stub.base_url)
+        out = str(tmp_path / "out")
+        with replay.use_cassette("day_three_pages.yaml"):
+            first = runner.invoke(app, ["run", "--date", "2026-02-25", "--source", "arxiv",
+                                        "--headless", "--out", out])
+        assert first.exit_code == 0, first.output
+        report = tmp_path / "r.json"
+        with replay.use_cassette("catch_up_thu_fri.yaml") as cassette:
+            result = runner.invoke(app, ["run", "--catch-up", "--date", "2026-02-28", "--source",
+                                         "arxiv", "--headless", "--out", out, "--report",
+                                         str(report)])
+        assert cassette.play_count == 2, result.output
+    assert "catching up 3 day(s): 2026-02-26 to 2026-02-28" in result.output
+    assert result.exit_code == 9  # Friday came back empty: empty-unexpected
+    assert "catch-up stopped at 2026-02-27" in result.output
+    assert json.loads((tmp_path / "r-2026-02-26.json").read_text())["outcome"] == "published"
+    assert json.loads((tmp_path / "r-2026-02-27.json").read_text())["outcome"] == \
+        "empty-unexpected"
+    assert not (tmp_path / "r-2026-02-28.json").exists()
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.md")) == [
+        "2026-02-25-flash.md", "2026-02-26-flash.md"]
