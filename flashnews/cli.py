@@ -298,7 +298,7 @@ def _day(date: str | None) -> dt.date:
 
 
 def _arxiv_spec(since: str | None, until: str | None) -> str:
-    from flashnews.service import arxiv_spec
+    from flashnews.tools.arxiv import arxiv_spec
 
     try:
         return arxiv_spec(since, until)
@@ -320,8 +320,7 @@ def fetch(
     """Fetch one announcement day (or an explicit window) and save it as a snapshot."""
     from flashnews.agents.fetcher import quiet_reason
     from flashnews.errors import SourceError
-    from flashnews.service import source_from_spec
-    from flashnews.tools.arxiv import SnapshotSource, write_snapshot
+    from flashnews.tools.arxiv import SnapshotSource, source_from_spec, write_snapshot
 
     settings = _settings()
     day = _day(date)

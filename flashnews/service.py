@@ -13,12 +13,12 @@ from langgraph.types import Command
 from pydantic import BaseModel
 
 from flashnews.config import Role, Settings
-from flashnews.errors import ConfigError, FlashnewsError
+from flashnews.errors import FlashnewsError
 from flashnews.graphs.checkpoint import open_checkpointer
 from flashnews.graphs.edition import build_graph
 from flashnews.models import Edition
 from flashnews.runtime import Progress, Runtime, _no_progress
-from flashnews.tools.arxiv import ArxivSource, SnapshotSource, Source, parse_when
+from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.lock import edition_lock
 from flashnews.tools.store import Store, Usage
 
@@ -46,28 +46,6 @@ class RunResult(BaseModel):
     run_calls: int = 0
     """Model calls made by this run alone."""
     resume_command: str | None = None
-
-
-def arxiv_spec(since: str | None, until: str | None) -> str:
-    """The source spec of arXiv over an explicit window (`arxiv:SINCE/UNTIL`)."""
-    if bool(since) != bool(until):
-        raise ConfigError("--since and --until go together")
-    return f"arxiv:{since}/{until}" if since else "arxiv"
-
-
-def source_from_spec(spec: str, settings: Settings) -> Source:
-    """`arxiv`, `arxiv:SINCE/UNTIL`, or a path to a JSONL snapshot."""
-    if spec == "arxiv" or spec.startswith("arxiv:"):
-        window = None
-        if spec.startswith("arxiv:"):
-            since, _, until = spec[6:].partition("/")
-            window = (parse_when(since), parse_when(until, end=True))
-            if window[0] >= window[1]:
-                raise ConfigError(f"--since {since} is not before --until {until}")
-        return ArxivSource(settings.categories, page_size=settings.arxiv_page_size,
-                           delay=settings.arxiv_delay, retries=settings.arxiv_retries,
-                           timeout=settings.arxiv_timeout, window=window)
-    return SnapshotSource(Path(spec).expanduser().resolve())
 
 
 class EditionService:

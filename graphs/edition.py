@@ -19,6 +19,7 @@ from flashnews.agents.triage import (
     watch_findings,
 )
 from flashnews.agents.writer import ThemeText, Writer
+from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.publish import publish_markdown
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -68,6 +69,9 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
     """Wire the nodes around an injected runtime (models, store, source, output dir)."""
 
     def fetch_node(state: EditionState) -> dict[str, Any]:
+        if rt.source is None and state.get("source"):
+            # On LangGraph Server the source comes in with the run's input.
+            rt.source = source_from_spec(state["source"], rt.settings)
         rt.progress("fetch", 0, 1)
         update = fetcher.fetch(rt, state["edition_id"], _date(state))
         rt.progress("fetch", 1, 1)

@@ -85,9 +85,9 @@ def test_empty_weekday_returns_nothing() -> None:
 
 @pytest.fixture
 def arxiv_service(settings, fake, monkeypatch):
-    import flashnews.service as service_module
+    import flashnews.tools.arxiv as arxiv_module
 
-    monkeypatch.setattr(service_module, "ArxivSource", lambda *a, **k: source())
+    monkeypatch.setattr(arxiv_module, "ArxivSource", lambda *a, **k: source())
     svc = EditionService(settings, model_factory=fake_factory(fake))
     yield svc
     svc.close()
@@ -170,13 +170,13 @@ def test_cassette_readme_says_they_are_constructed() -> None:
 def test_catch_up_runs_missed_days_in_order_and_stops_at_the_first_problem(
         tmp_path, monkeypatch) -> None:
     """Through the CLI: 02-25 published earlier; catch up to Saturday 02-28."""
+    import flashnews.tools.arxiv as arxiv_module
     from typer.testing import CliRunner
 
-    import flashnews.service as service_module
     from flashnews.cli import app
     from flashnews.testing import StubServer
 
-    monkeypatch.setattr(service_module, "ArxivSource", lambda *a, **k: source())
+    monkeypatch.setattr(arxiv_module, "ArxivSource", lambda *a, **k: source())
     runner = CliRunner()
     with StubServer() as stub:
         monkeypatch.setenv("FLASHNEWS_BASE_URL", stub.base_url)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -18,8 +18,11 @@ from lxml import etree
 from pydantic import ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from flashnews.errors import MalformedResponse, RateLimited, SourceError
+from flashnews.errors import ConfigError, MalformedResponse, RateLimited, SourceError
 from flashnews.models import Paper
+
+if TYPE_CHECKING:
+    from flashnews.config import Settings
 
 log = logging.getLogger(__name__)
 EASTERN = ZoneInfo("America/New_York")
@@ -260,3 +263,25 @@ def _paper(result: Any) -> Paper:
     except (ValueError, ValidationError) as exc:
         raise MalformedResponse(f"malformed arXiv entry {result.entry_id}: "
                                 f"{str(exc).splitlines()[0]}") from None
+
+
+def arxiv_spec(since: str | None, until: str | None) -> str:
+    """The source spec of arXiv over an explicit window (`arxiv:SINCE/UNTIL`)."""
+    if bool(since) != bool(until):
+        raise ConfigError("--since and --until go together")
+    return f"arxiv:{since}/{until}" if since else "arxiv"
+
+
+def source_from_spec(spec: str, settings: Settings) -> Source:
+    """`arxiv`, `arxiv:SINCE/UNTIL`, or a path to a JSONL snapshot."""
+    if spec == "arxiv" or spec.startswith("arxiv:"):
+        window = None
+        if spec.startswith("arxiv:"):
+            since, _, until = spec[6:].partition("/")
+            window = (parse_when(since), parse_when(until, end=True))
+            if window[0] >= window[1]:
+                raise ConfigError(f"--since {since} is not before --until {until}")
+        return ArxivSource(settings.categories, page_size=settings.arxiv_page_size,
+                           delay=settings.arxiv_delay, retries=settings.arxiv_retries,
+                           timeout=settings.arxiv_timeout, window=window)
+    return SnapshotSource(Path(spec).expanduser().resolve())

@@ -1,0 +1,106 @@
+"""The deployment recipes in deploy/ and langgraph.json, each checked against the real CLI."""
+
+from __future__ import annotations
+
+import configparser
+import importlib.util
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+import yaml
+
+from flashnews.cli import app
+from tests.conftest import REPO
+
+DEPLOY = REPO / "deploy"
+
+
+def parse_cli(argv: list[str]) -> str:
+    """Parse a flashnews command line exactly as the CLI would; return the subcommand."""
+    group = typer.main.get_command(app)
+    ctx = group.make_context("flashnews", list(argv))
+    # The subcommand's name is kept apart from its arguments (`protected_args`; private in the
+    # click that typer vendors).
+    protected = getattr(ctx, "protected_args", None) or getattr(ctx, "_protected_args", [])
+    rest = [*protected, *ctx.args]
+    name, command, args = group.resolve_command(ctx, rest)
+    assert command is not None, argv
+    command.make_context(name or "", args, parent=ctx)  # raises on unknown or bad options
+    return name or ""
+
+
+def flashnews_args(command_line: str) -> list[str]:
+    words = shlex.split(command_line.split(">>")[0])
+    start = next(i for i, w in enumerate(words) if w.endswith("bin/flashnews"))
+    return words[start + 1:]
+
+
+def test_crontab_line() -> None:
+    lines = [ln for ln in (DEPLOY / "crontab").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#") and "=" not in ln.split()[0]]
+    assert len(lines) == 1
+    fields = lines[0].split(None, 5)
+    assert fields[:5] == ["30", "21", "*", "*", "0-4"]  # after Sun-Thu 20:00 announcements
+    args = flashnews_args(fields[5].split("&&", 1)[1])
+    assert parse_cli(args) == "run" and "--headless" in args and "--catch-up" in args
+
+
+def test_systemd_units() -> None:
+    service = configparser.ConfigParser(strict=False, interpolation=None)
+    service.read(DEPLOY / "flashnews.service")
+    assert service["Service"]["Type"] == "oneshot"
+    args = flashnews_args(service["Service"]["ExecStart"])
+    assert parse_cli(args) == "run" and "--headless" in args
+    timer = configparser.ConfigParser(strict=False, interpolation=None)
+    timer.read(DEPLOY / "flashnews.timer")
+    assert timer["Timer"]["Unit"] == "flashnews.service"
+    assert timer["Timer"]["Persistent"] == "true"
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_systemd_units_verify(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("flashnews")
+    for name in ("flashnews.service", "flashnews.timer"):
+        text = (DEPLOY / name).read_text().replace("/srv/flashnews/.venv/bin/flashnews", str(exe))
+        text = text.replace("WorkingDirectory=/srv/flashnews", f"WorkingDirectory={tmp_path}")
+        (tmp_path / name).write_text(text)
+    done = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "flashnews.service"),
+                           str(tmp_path / "flashnews.timer")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    timer = configparser.ConfigParser(strict=False, interpolation=None)
+    timer.read(DEPLOY / "flashnews.timer")
+    cal = subprocess.run(["systemd-analyze", "calendar", timer["Timer"]["OnCalendar"]],
+                         capture_output=True, text=True)
+    assert cal.returncode == 0, cal.stderr
+
+
+def test_github_actions_workflow() -> None:
+    wf = yaml.safe_load((DEPLOY / "github-actions.yml").read_text())
+    triggers = wf[True] if True in wf else wf["on"]  # YAML 1.1 reads a bare `on` as true
+    assert triggers["schedule"][0]["cron"] == "30 2 * * 1-5"
+    assert wf["concurrency"]["cancel-in-progress"] is False
+    runs = [s["run"] for s in wf["jobs"]["edition"]["steps"] if "run" in s]
+    command = next(r for r in runs if "bin/flashnews" in r)
+    args = flashnews_args(command)
+    assert parse_cli(args) == "run" and "--headless" in args and "--report" in args
+    assert "OPENAI_API_KEY" in wf["jobs"]["edition"]["env"]  # from secrets, never in the file
+
+
+def test_langgraph_json_names_a_loadable_graph(tmp_path, monkeypatch) -> None:
+    config = json.loads((REPO / "langgraph.json").read_text())
+    path, _, attr = config["graphs"]["edition"].partition(":")
+    spec = importlib.util.spec_from_file_location("flashnews_server_graph", REPO / path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setenv("FLASHNEWS_BASE_URL", "http://127.0.0.1:9/v1")
+    graph = getattr(module, attr)({"configurable": {"thread_id": "2026-02-25-flash"}})
+    assert set(graph.get_graph().nodes) >= {"fetch", "triage", "select", "write", "critique",
+                                            "review", "publish"}
+    assert graph.checkpointer is None  # the server brings its own
