@@ -93,18 +93,21 @@ def _fail(exc: FlashnewsError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def _progress_printer() -> tuple[Any, Any]:
-    """A rich progress display on a terminal; nothing otherwise."""
+def _progress_printer(tokens: Any = None) -> tuple[Any, Any]:
+    """A rich progress display on a terminal (steps, items done of total, tokens so far);
+    nothing otherwise, and nothing with JSON logs."""
     if not err.is_terminal or _LOG["format"] == "json":
         return None, lambda step, done, total: None
     bar = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=err, transient=True)
+                   TextColumn("{task.fields[tokens]}"), TimeElapsedColumn(), console=err,
+                   transient=True)
     tasks: dict[str, Any] = {}
 
     def update(step: str, done: int, total: int) -> None:
+        used = f"{tokens():,} tokens" if tokens else ""
         if step not in tasks:
-            tasks[step] = bar.add_task(step, total=total)
-        bar.update(tasks[step], completed=done, total=total)
+            tasks[step] = bar.add_task(step, total=total, tokens=used)
+        bar.update(tasks[step], completed=done, total=total, tokens=used)
 
     return bar, update
 
@@ -171,8 +174,14 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     if not headless and not interactive:
         err.print("stdin is not a terminal: running headless (auto-approve only when nothing "
                   "blocks)")
-    bar, update = _progress_printer()
-    service = EditionService(settings, progress=update)
+    service = EditionService(settings)
+
+    def tokens() -> int:
+        u = service.store.usage(edition.id)["total"]
+        return u.input_tokens + u.output_tokens
+
+    bar, update = _progress_printer(tokens)
+    service.progress = update
     try:
         if bar:
             bar.start()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -275,3 +276,21 @@ def test_json_logs_are_json_lines_without_the_key(env, stub, tmp_path) -> None:
     assert records and {"at", "level", "logger", "message"} <= records[0].keys()
     assert secret not in done.stderr + done.stdout
     assert done.stdout.strip().splitlines()[-1].startswith("outcome: published")
+
+
+@pytest.mark.skipif(not shutil.which("script"), reason="util-linux `script` not installed")
+def test_progress_bars_on_a_terminal_and_none_in_json_mode(env, stub, tmp_path) -> None:
+    def on_a_terminal(extra: list[str], out: Path) -> str:
+        cmd = shlex.join([sys.executable, "-m", "flashnews", *extra, *run_args(env, out)])
+        home = str(out.with_name(out.name + "-home"))  # a fresh edition each time
+        done = subprocess.run(["script", "-qec", cmd, "/dev/null"],
+                              env=dict(env, TERM="xterm", FLASHNEWS_HOME=home),
+                              capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stdout
+        return done.stdout
+
+    shown = on_a_terminal([], tmp_path / "a")
+    assert "triage" in shown and "tokens" in shown and "/31" in shown
+    quiet = on_a_terminal(["--log-format", "json"], tmp_path / "b")
+    assert "/31" not in quiet and "outcome: published" in quiet
