@@ -27,6 +27,7 @@ from flashnews import prompts
 from flashnews.config import Settings
 from flashnews.errors import ModelError
 from flashnews.models import Assessment, Finding, KeyClaim, Paper
+from flashnews.runtime import Budget
 
 log = logging.getLogger(__name__)
 
@@ -247,8 +248,9 @@ class Triage:
         probed = False  # the first unit runs alone: it finds out whether logprobs exist
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="triage") as pool:
             running: dict[Future[tuple[list[Assessment], list[Paper]]], list[Paper]] = {}
-            while queue or running:
-                while queue and len(running) < (workers if probed else 1):
+            error: BaseException | None = None
+            while (queue and error is None) or running:
+                while error is None and queue and len(running) < (workers if probed else 1):
                     size = 1 if self.method == "logprob" else self.settings.triage_batch
                     chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
                     running[pool.submit(self._unit, chunk)] = chunk
@@ -257,12 +259,18 @@ class Triage:
                     chunk = running.pop(fut)
                     try:
                         batch, again = fut.result()
-                    except NoLogprobs:
+                    except NoLogprobs as exc:
                         if self.settings.triage_scoring == "logprob":
-                            raise
+                            error = error or exc
+                            continue
                         log.warning("endpoint gives no token probabilities: generated scores")
                         self.method = "generated"
                         queue.extendleft(reversed(chunk))
+                        continue
+                    except Exception as exc:
+                        # Stop starting work, but keep (and cache) what is still in flight:
+                        # those calls are paid for.
+                        error = error or exc
                         continue
                     probed = True
                     queue.extendleft(reversed(again))
@@ -272,6 +280,8 @@ class Triage:
                     done += len(batch)
                     if progress:
                         progress(done, len(papers))
+            if error is not None:
+                raise error
         return {p.arxiv_id: out[p.arxiv_id] for p in papers}
 
     def _unit(self, chunk: list[Paper]) -> tuple[list[Assessment], list[Paper]]:
@@ -371,3 +381,54 @@ def select(assessments: dict[str, Assessment], *, main: int, also: int,
 def require_model_output(value: object, what: str) -> None:
     if value is None:
         raise ModelError(f"triage produced no {what}")
+
+
+def fit_to_budget(selection: Selection, fmt: str, budget: Budget, *, model_review: bool
+                  ) -> tuple[Selection, dict[str, bool], list[str]]:
+    """Shrink the writing plan until its estimated cost fits what is left of the budget.
+
+    In order: drop also-notable items, skip the digest's themes, skip the model review, drop
+    main items down to one. Returns the plan, what to skip, and a note for each step taken.
+    Raises BudgetExhausted when not even one item can be written.
+    """
+    # Per call, what this run has spent so far (conservatively: writer calls read a whole
+    # abstract and write prose, so at least 1000 tokens and 5 seconds).
+    per_tokens = max(budget.tokens // budget.calls if budget.calls else 0, 1000)
+    per_seconds = max(budget.elapsed() / budget.calls if budget.calls else 0.0, 5.0)
+    main, also = list(selection.main), list(selection.also)
+    skip = {"themes": False, "model_review": not model_review}
+    notes: list[str] = []
+
+    def calls() -> int:
+        items = len(main) + len(also)
+        return (items + 1 + (fmt == "digest" and not skip["themes"])
+                + (0 if skip["model_review"] else -(-items // 8)))
+
+    def fits() -> bool:
+        n = calls()
+        return budget.allows(n, n * per_tokens, n * per_seconds)
+
+    dropped = 0
+    while not fits() and also:
+        also.pop()
+        dropped += 1
+    if dropped:
+        notes.append(f"budget: {dropped} also-noteworthy item(s) left out")
+    if not fits() and fmt == "digest":
+        skip["themes"] = True
+        notes.append("budget: no cross-cutting themes")
+    if not fits() and not skip["model_review"]:
+        skip["model_review"] = True
+        notes.append("budget: no model review (deterministic checks only)")
+    before = len(main)
+    while not fits() and len(main) > 1:
+        main.pop()
+    if len(main) < before:
+        notes.append(f"budget: {len(main)} main item(s) instead of {before}")
+    if not fits():
+        from flashnews.errors import BudgetExhausted
+
+        raise BudgetExhausted(f"budget too small to write even one item (~{calls()} calls of "
+                              f"~{per_tokens} tokens and ~{per_seconds:.0f} s each)",
+                              step="select")
+    return Selection(main=main, also=also), skip, notes

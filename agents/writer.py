@@ -150,6 +150,8 @@ def render(date: dt.date, fmt: Format, lead: str, items: list[DraftItem],
         for t in themes or []:
             cites = ", ".join(link(pid) for pid in t.paper_ids)
             out += [f"**{_clean(t.title).rstrip('.')}.** {_finish(t.text)} ({cites})", ""]
+        if not themes:
+            out += ["_Left out to stay within this run's budget._", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -162,7 +164,7 @@ class Writer:
     def write(self, *, edition_id: str, date: dt.date, fmt: Format, selection: Selection,
               papers: dict[str, Paper], assessments: dict[str, Assessment],
               previous: Draft | None = None, findings: list[Finding] | None = None,
-              themes: list[ThemeText] | None = None,
+              themes: list[ThemeText] | None = None, want_themes: bool = True,
               progress: Callable[[int, int], None] | None = None
               ) -> tuple[Draft, list[ThemeText]]:
         prompt = prompts.load(f"writer_{fmt}")
@@ -198,7 +200,7 @@ class Writer:
                 prompt.render("lead", items=summary) + _feedback(general))],
                 prompt_hash=prompt.hash).lead
             lead = complete_sentences(lead)
-        if fmt == "digest" and (themes is None or general):
+        if fmt == "digest" and want_themes and (themes is None or general):
             themes = self._themes(prompt, system, items, papers, general)
         md = render(date, fmt, lead, items, papers, assessments, themes)
         draft = Draft(edition_id=edition_id, format=fmt, round=(previous.round + 1) if previous

@@ -150,13 +150,15 @@ def _write_report(path: Path | None, report: dict[str, Any]) -> None:
 
 
 def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
-             resume_only: bool, report: Path | None = None) -> None:
+             resume_only: bool, report: Path | None = None,
+             limits: tuple[int | None, int | None, float | None] = (None, None, None)) -> None:
     raise typer.Exit(_run_one(edition, source=source, out_dir=out_dir, headless=headless,
-                              resume_only=resume_only, report=report))
+                              resume_only=resume_only, report=report, limits=limits))
 
 
 def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
-             resume_only: bool, report: Path | None = None) -> int:
+             resume_only: bool, report: Path | None = None,
+             limits: tuple[int | None, int | None, float | None] = (None, None, None)) -> int:
     """Run one edition, print its outcome (the last line), write its report; the exit code."""
     from flashnews.service import EditionService
 
@@ -186,10 +188,13 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
         if bar:
             bar.start()
         try:
+            from flashnews.runtime import Budget
+
             result = service.run(edition, source=source, out_dir=out_dir,
                                  policy="interactive" if interactive else "auto",
                                  resume_only=resume_only,
-                                 reviewer=_interactive_reviewer if interactive else None)
+                                 reviewer=_interactive_reviewer if interactive else None,
+                                 budget=Budget(*limits))
         finally:
             if bar:
                 bar.stop()
@@ -210,6 +215,8 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     finish(result.outcome, result.exit_code, **result.model_dump(
         exclude={"edition_id", "outcome", "exit_code", "markdown"}))
     u = result.usage
+    for note in result.degraded:
+        err.print(f"[yellow]{note}[/]", highlight=False)
     if result.markdown and result.outcome in ("published", "already-published", "needs-review"):
         out.print(Markdown(result.markdown))
     if result.outcome == "failed":
@@ -224,6 +231,10 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     return result.exit_code
 
 
+MaxCalls = Annotated[int | None, typer.Option("--max-calls", help="Model calls this run may make.")]
+MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Tokens this run may use.")]
+MaxSeconds = Annotated[float | None, typer.Option("--max-seconds",
+                                                  help="Seconds this run may take.")]
 ReportOpt = Annotated[Path | None, typer.Option(
     "--report", help="Write a JSON run report here (every outcome, failures included).")]
 
@@ -245,25 +256,30 @@ def run(
     catch_up: Annotated[bool, typer.Option(
         "--catch-up", help="Also run every announcement day missed since the last published "
                            "edition of this format, oldest first.")] = False,
+    max_calls: MaxCalls = None,
+    max_tokens: MaxTokens = None,
+    max_seconds: MaxSeconds = None,
 ) -> None:
     """Run an edition end to end (or continue it where it stopped)."""
     day = _day(date)
+    limits = (max_calls, max_tokens, max_seconds)
     if catch_up:
         if since or until:
             _fail(ConfigError("--catch-up runs whole announcement days; not with --since/--until"))
         raise typer.Exit(_catch_up(day, format, source=source, out_dir=out_dir,
-                                   headless=headless, report=report))
+                                   headless=headless, report=report, limits=limits))
     if since or until:
         if source not in (None, "arxiv"):
             _fail(ConfigError("--since/--until select an arXiv window; they do not go with a "
                               "snapshot"))
         source = _arxiv_spec(since, until)
     _execute(Edition(date=day, format=format), source=source, out_dir=out_dir,
-             headless=headless, resume_only=False, report=report)
+             headless=headless, resume_only=False, report=report, limits=limits)
 
 
 def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | None,
-              headless: bool, report: Path | None) -> int:
+              headless: bool, report: Path | None,
+              limits: tuple[int | None, int | None, float | None]) -> int:
     """Every day after the last published edition of `fmt`, up to `until`, oldest first.
 
     Each day is its own edition (thread); weekends and holidays end as quiet days without a
@@ -290,7 +306,7 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
         path = report.with_name(f"{report.stem}-{day.isoformat()}{report.suffix}") \
             if report else None
         code = _run_one(Edition(date=day, format=fmt), source=source, out_dir=out_dir,  # type: ignore[arg-type]
-                        headless=headless, resume_only=False, report=path)
+                        headless=headless, resume_only=False, report=path, limits=limits)
         if code != 0:
             err.print(f"catch-up stopped at {day.isoformat()}; later days were not run",
                       highlight=False)
@@ -442,6 +458,9 @@ def resume(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
     headless: Annotated[bool, typer.Option(help="Never prompt.")] = False,
     report: ReportOpt = None,
+    max_calls: MaxCalls = None,
+    max_tokens: MaxTokens = None,
+    max_seconds: MaxSeconds = None,
 ) -> None:
     """Continue an edition from the step that failed; finished steps are not repeated."""
     try:
@@ -449,7 +468,7 @@ def resume(
     except ValueError as exc:
         _fail(ConfigError(str(exc)))
     _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True,
-             report=report)
+             report=report, limits=(max_calls, max_tokens, max_seconds))
 
 
 @app.command()

@@ -59,6 +59,13 @@ class PublishError(FlashnewsError):
     step = "publish"
 
 
+class BudgetExhausted(FlashnewsError):
+    """The run's call, token or time budget has no room for work it cannot do without."""
+
+    exit_code = 10
+    outcome = "budget-exhausted"
+
+
 class EditionLocked(FlashnewsError):
     """Another process is running the same edition."""
 

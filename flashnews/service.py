@@ -17,7 +17,7 @@ from flashnews.errors import FlashnewsError
 from flashnews.graphs.checkpoint import open_checkpointer
 from flashnews.graphs.edition import build_graph
 from flashnews.models import Edition
-from flashnews.runtime import Progress, Runtime, _no_progress
+from flashnews.runtime import Budget, Progress, Runtime, _no_progress
 from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.lock import edition_lock
 from flashnews.tools.store import Store, Usage
@@ -45,6 +45,8 @@ class RunResult(BaseModel):
     """Ledger totals of the edition across all its runs."""
     run_calls: int = 0
     """Model calls made by this run alone."""
+    degraded: list[str] = []
+    """What the run left out to stay within its budget."""
     resume_command: str | None = None
 
 
@@ -74,19 +76,20 @@ class EditionService:
 
     def run(self, edition: Edition, *, source: str | None, out_dir: Path | None,
             policy: Literal["auto", "interactive"] = "auto", resume_only: bool = False,
-            reviewer: Reviewer | None = None) -> RunResult:
+            reviewer: Reviewer | None = None, budget: Budget | None = None) -> RunResult:
         """Start or continue an edition; never repeat finished work; return its outcome."""
         before = self.store.usage(edition.id)["total"].calls
         with edition_lock(self.settings.home, edition.id):
             result = self._run(edition, source=source, out_dir=out_dir, policy=policy,
-                               resume_only=resume_only, reviewer=reviewer)
+                               resume_only=resume_only, reviewer=reviewer,
+                               budget=budget or Budget())
         result.usage = self.store.usage(edition.id)["total"]
         result.run_calls = result.usage.calls - before
         return result
 
     def _run(self, edition: Edition, *, source: str | None, out_dir: Path | None,
              policy: Literal["auto", "interactive"], resume_only: bool,
-             reviewer: Reviewer | None) -> RunResult:
+             reviewer: Reviewer | None, budget: Budget) -> RunResult:
         from flashnews.tools.llm import Models
 
         eid = edition.id
@@ -99,7 +102,8 @@ class EditionService:
         with open_checkpointer(self.settings) as saver, \
                 Models(self.settings, self.store, eid, factory=self.model_factory) as models:
             rt = Runtime(self.settings, self.store, models, out, policy=policy,
-                         progress=self.progress)
+                         progress=self.progress, budget=budget)
+            models.budget = budget if budget.limited else None
             graph = build_graph(rt, saver)
             snap = graph.get_state(config)
             if not snap.values:
@@ -153,6 +157,7 @@ class EditionService:
         self.store.set_edition(eid, status="needs-review", step="review", message=why)
         return RunResult(edition_id=eid, outcome="needs-review", step="review",
                          exit_code=EXIT_CODES["needs-review"], markdown=payload.get("markdown"),
+                         degraded=snap.values.get("degraded", []),
                          message=f"{eid} needs review: {why}; nothing was published",
                          resume_command=f"flashnews run --date {eid[:10]} --format {eid[11:]} "
                                         f"--out {out}")
@@ -165,4 +170,5 @@ class EditionService:
         self.store.set_edition(eid, status=status, step=None, message=message, path=path)
         return RunResult(edition_id=eid, outcome=outcome, message=message, path=path,
                          exit_code=EXIT_CODES.get(outcome, 1),
-                         markdown=(values.get("draft") or {}).get("markdown"))
+                         markdown=(values.get("draft") or {}).get("markdown"),
+                         degraded=values.get("degraded", []))

@@ -14,6 +14,7 @@ from flashnews.agents import critic, editor, fetcher
 from flashnews.agents.triage import (
     Selection,
     Triage,
+    fit_to_budget,
     injection_findings,
     select,
     watch_findings,
@@ -46,6 +47,8 @@ class EditionState(TypedDict, total=False):
     themes: list[dict[str, Any]]
     findings: list[dict[str, Any]]
     round: int
+    skip: dict[str, bool]
+    degraded: list[str]
     review: dict[str, Any]
     published: dict[str, str]
     outcome: str
@@ -96,7 +99,12 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
                       else (s.digest_highlights, s.digest_also))
         earlier = rt.store.published_elsewhere(state["edition_id"])
         selection = select(_assessments(state), main=main, also=also, exclude=earlier)
-        update: dict[str, Any] = {"selection": selection.model_dump()}
+        skip, notes = {"themes": False, "model_review": not s.critic_use_model}, []
+        if rt.budget.limited and selection.main:
+            selection, skip, notes = fit_to_budget(selection, state["format"], rt.budget,
+                                                   model_review=s.critic_use_model)
+        update: dict[str, Any] = {"selection": selection.model_dump(), "skip": skip,
+                                  "degraded": notes}
         if not selection.main:
             update |= {"outcome": "needs-review",
                        "message": "no paper passed triage: nothing to publish"}
@@ -110,7 +118,8 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
             edition_id=state["edition_id"], date=_date(state), fmt=state["format"],  # type: ignore[arg-type]
             selection=Selection.model_validate(state["selection"]), papers=_papers(rt, state),
             assessments=_assessments(state), previous=previous, findings=findings,
-            themes=themes, progress=lambda d, t: rt.progress("write", d, t))
+            themes=themes, want_themes=not state.get("skip", {}).get("themes"),
+            progress=lambda d, t: rt.progress("write", d, t))
         return {"draft": draft.model_dump(mode="json"),
                 "themes": [t.model_dump() for t in themes_out], "round": draft.round}
 
@@ -120,7 +129,7 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         selected = set(Selection.model_validate(state["selection"]).ids)
         found = critic.deterministic(draft, date=_date(state), papers=papers,
                                      assessments=_assessments(state), selected=selected)
-        if rt.settings.critic_use_model:
+        if not state.get("skip", {}).get("model_review", not rt.settings.critic_use_model):
             found += critic.model_review(rt.models, draft, papers)
         return {"findings": [f.model_dump() for f in found]}
 
@@ -157,8 +166,11 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         return "write" if state["selection"]["main"] else END
 
     def after_critique(state: EditionState) -> str:
-        blocking = any(f["severity"] == "blocking" for f in state.get("findings", []))
-        return "write" if blocking and state["round"] <= rt.settings.critic_rounds else "review"
+        blocked = {f.get("item") for f in state.get("findings", []) if f["severity"] == "blocking"}
+        if not blocked or state["round"] > rt.settings.critic_rounds:
+            return "review"
+        # A revision rewrites the blocked items (and the lead) and is reviewed again.
+        return "write" if rt.budget.allows(len(blocked) + 2) else "review"
 
     def after_review(state: EditionState) -> str:
         return "publish" if state["review"]["decision"] == "approve" else END

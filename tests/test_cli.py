@@ -294,3 +294,18 @@ def test_progress_bars_on_a_terminal_and_none_in_json_mode(env, stub, tmp_path) 
     assert "triage" in shown and "tokens" in shown and "/31" in shown
     quiet = on_a_terminal(["--log-format", "json"], tmp_path / "b")
     assert "/31" not in quiet and "outcome: published" in quiet
+
+
+def test_budget_flags_degrade_and_report_it(env, stub, tmp_path) -> None:
+    report = tmp_path / "run.json"
+    done = flashnews([*run_args(env, tmp_path / "out"), "--max-calls", "12", "--report",
+                      str(report)], env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(report.read_text())
+    assert data["outcome"] == "published" and data["run_calls"] <= 12
+    assert data["degraded"] and all(n.startswith("budget:") for n in data["degraded"])
+    assert "budget:" in done.stderr
+    starved = flashnews(["run", "--date", "2026-02-25", "--format", "digest", "--source",
+                         env["SNAPSHOT"], "--out", str(tmp_path / "out"), "--headless",
+                         "--max-calls", "0"], env)
+    assert starved.returncode == 10 and "budget" in starved.stderr

@@ -176,3 +176,46 @@ def test_resume_of_unknown_edition_is_clear(service) -> None:
 
     with pytest.raises(FlashnewsError, match="has never run"):
         service.run(DEMO, source=None, out_dir=None, resume_only=True)
+
+
+def _budgeted(settings, fake, tmp_path, calls: int):
+    from flashnews.runtime import Budget
+
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    return svc, svc.run(DEMO, source=None, out_dir=tmp_path / "out",
+                        budget=Budget(max_calls=calls))
+
+
+def test_a_tight_budget_degrades_the_edition_and_says_so(settings, fake, tmp_path) -> None:
+    _, result = _budgeted(settings, fake, tmp_path, calls=12)
+    triage = fake.kinds()["triage"]
+    assert triage == 5  # 19 rule survivors, 4 per call
+    assert result.outcome == "published" and len(fake.calls) <= 12
+    assert result.degraded == ["budget: 2 also-noteworthy item(s) left out"]
+    assert (result.markdown or "").count("Score: ") == 5
+
+
+def test_a_tighter_budget_drops_the_model_review_then_main_items(settings, fake, tmp_path) -> None:
+    _, result = _budgeted(settings, fake, tmp_path, calls=8)
+    assert result.outcome == "published" and len(fake.calls) <= 8
+    assert result.degraded == ["budget: 2 also-noteworthy item(s) left out",
+                               "budget: no model review (deterministic checks only)",
+                               "budget: 2 main item(s) instead of 5"]
+    assert fake.kinds()["critic"] == 0 and (result.markdown or "").count("Score: ") == 2
+
+
+def test_a_budget_that_cannot_write_anything_fails_clearly(settings, fake, tmp_path) -> None:
+    _, result = _budgeted(settings, fake, tmp_path, calls=5)
+    assert (result.outcome, result.step, result.exit_code) == ("failed", "select", 10)
+    assert "budget too small to write even one item" in result.message
+    assert not (tmp_path / "out").exists()
+
+
+def test_budget_exhausted_in_triage_keeps_what_was_scored(settings, fake, tmp_path) -> None:
+    svc, result = _budgeted(settings, fake, tmp_path, calls=3)
+    assert (result.outcome, result.step, result.exit_code) == ("failed", "triage", 10)
+    assert "budget exhausted before a triage call: 3 calls" in result.message
+    assert fake.kinds()["triage"] == 3
+    ok = svc.run(DEMO, source=None, out_dir=tmp_path / "out", resume_only=True)
+    assert ok.outcome == "published"
+    assert fake.kinds()["triage"] == 5  # only the two batches never scored

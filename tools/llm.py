@@ -97,6 +97,7 @@ class Models:
         self.ledger = ledger
         self.edition_id = edition_id
         self._injected = factory
+        self.budget: Any = None  # a runtime Budget, when the run has limits
         self._factory = factory or (lambda role, url: make_chat_model(settings, role, url))
         self._models: dict[Role, BaseChatModel] = {}
         self._server: Any = None
@@ -155,6 +156,9 @@ class Models:
     def _record(self, role: Role, started: float, msg: BaseMessage | None, ok: bool,
                 prompt_hash: str) -> None:
         usage = getattr(msg, "usage_metadata", None) or {}
+        if self.budget is not None:
+            self.budget.charge(int(usage.get("input_tokens", 0)) +
+                               int(usage.get("output_tokens", 0)))
         self.ledger.record_call(ModelCall(
             edition_id=self.edition_id, role=role, model=self.name(role),
             input_tokens=int(usage.get("input_tokens", 0)),
@@ -164,6 +168,8 @@ class Models:
 
     def _invoke(self, role: Role, runnable: Any, messages: Sequence[BaseMessage],
                 prompt_hash: str) -> Any:
+        if self.budget is not None:
+            self.budget.check_call(role)
         started = time.monotonic()
         try:
             out = runnable.invoke(list(messages))
