@@ -195,7 +195,9 @@ def test_bad_input_is_one_line_without_traceback(env, tmp_path) -> None:
 def test_api_key_appears_in_no_output_log_or_checkpoint(env, stub, tmp_path) -> None:
     secret = "sk-flashnews-test-0123456789abcdefghij"
     keyed = dict(env, OPENAI_API_KEY=secret, FLASHNEWS_LOG_LEVEL="DEBUG")
-    done = flashnews(run_args(env, tmp_path / "out"), keyed)
+    report = Path(env["FLASHNEWS_HOME"]) / "report.json"
+    done = flashnews([*run_args(env, tmp_path / "out"), "--report", str(report)], keyed)
+    assert report.is_file()
     assert done.returncode == 0, done.stderr
     assert secret not in done.stdout + done.stderr
     cfg = flashnews(["config", "--json"], keyed)
