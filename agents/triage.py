@@ -25,7 +25,6 @@ from pydantic import BaseModel, Field
 
 from flashnews import prompts
 from flashnews.config import Settings
-from flashnews.errors import ModelError
 from flashnews.models import Assessment, Finding, KeyClaim, Paper
 from flashnews.runtime import Budget
 
@@ -376,11 +375,6 @@ def select(assessments: dict[str, Assessment], *, main: int, also: int,
         chosen.append(rest.pop(0))
     chosen.sort(key=lambda a: (-a.score, -a.hype, a.paper_id))
     return Selection(main=[a.paper_id for a in chosen], also=[a.paper_id for a in rest[:also]])
-
-
-def require_model_output(value: object, what: str) -> None:
-    if value is None:
-        raise ModelError(f"triage produced no {what}")
 
 
 def fit_to_budget(selection: Selection, fmt: str, budget: Budget, *, model_review: bool

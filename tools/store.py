@@ -290,9 +290,3 @@ class Store:
         with self._tx() as c:
             c.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, 'delivered', ?, ?)",
                       (edition_id, channel, target, _now()))
-
-    def outbox(self, edition_id: str) -> list[dict[str, str]]:
-        with self._lock:
-            rows = self._conn.execute("SELECT * FROM outbox WHERE edition_id=?",
-                                      (edition_id,)).fetchall()
-        return [dict(r) for r in rows]
