@@ -1,0 +1,108 @@
+"""How much of an abstract the yes/no triage questions need, measured on the real dev papers.
+
+`python -m bench.triage_input [--chars 600 900]`: scores every dev paper with the embedded model's
+relevance question, once on the whole abstract and once per cut-off (the abstract's first
+sentences up to N characters), and reports ROC AUC of featured vs off-topic papers, Spearman
+correlation with the editors' Score, and the prompt tokens and seconds each variant costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from flashnews.agents.triage import _paper_vars, _sentences
+from flashnews.tools.arxiv import demo_snapshot, read_snapshot
+from flashnews.tools.llm import Models
+from flashnews.tools.local_model import LocalServer, assemble
+from flashnews.tools.store import Store
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from flashnews import prompts
+from flashnews.config import Settings
+
+
+def cut(text: str, chars: int) -> str:
+    out = ""
+    for s in _sentences(text):
+        if out and len(out) + len(s) + 1 > chars:
+            break
+        out = f"{out} {s}".strip()
+    return out
+
+
+def auc(pos: list[float], neg: list[float]) -> float:
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    def ranks(x: list[float]) -> list[float]:
+        order = sorted(range(len(x)), key=lambda i: x[i])
+        r = [0.0] * len(x)
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and x[order[j + 1]] == x[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                r[order[k]] = (i + j) / 2
+            i = j + 1
+        return r
+
+    ra, rb = ranks(a), ranks(b)
+    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
+    va = sum((x - ma) ** 2 for x in ra) ** 0.5
+    vb = sum((y - mb) ** 2 for y in rb) ** 0.5
+    return cov / (va * vb)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chars", type=int, nargs="+", default=[600, 900])
+    parser.add_argument("--refs", type=Path, default=Path("../shared/data/references-dev.jsonl"))
+    args = parser.parse_args()
+    papers = read_snapshot(demo_snapshot())
+    refs = {}
+    if args.refs.exists():
+        refs = {r["arxiv_id"]: r["score"] for r in map(json.loads, args.refs.open())}
+    prompt = prompts.load("triage")
+    home = Path("/tmp/flashnews-triage-input")
+    settings = Settings(home=home)
+    store = Store(settings.db_path)
+    model = assemble(Path.home() / ".cache" / "flashnews" / "models")
+    variants: dict[str, dict[str, float]] = {}
+    cost: dict[str, tuple[int, float]] = {}
+    with LocalServer(model, log_path=home / "server.log") as server:
+        settings = Settings(home=home, base_url=server.base_url, max_retries=0)
+        models = Models(settings, store, "triage-input")
+        system = SystemMessage(prompt.render("system"))
+        for name in ["full", *(str(c) for c in args.chars)]:
+            scores, started = {}, time.monotonic()
+            before = store.usage("triage-input")["total"].input_tokens
+            for p in papers:
+                v = _paper_vars(p)
+                if name != "full":
+                    v["abstract"] = cut(v["abstract"], int(name))
+                scores[p.arxiv_id] = models.yes_no("triage", [system, HumanMessage(
+                    prompt.render("relevance", **v))], prompt_hash=name)
+            variants[name] = scores
+            cost[name] = (store.usage("triage-input")["total"].input_tokens - before,
+                          time.monotonic() - started)
+    rows = []
+    for name, scores in variants.items():
+        pos = [scores[p.arxiv_id] for p in papers if p.label == "positive"]
+        neg = [scores[p.arxiv_id] for p in papers if p.label == "negative"]
+        ids = [i for i in refs if i in scores]
+        rows.append({"abstract": name, "auc_featured_vs_offtopic": round(auc(pos, neg), 3),
+                     "spearman_vs_editor_score": round(spearman(
+                         [scores[i] for i in ids], [refs[i] for i in ids]), 3) if ids else None,
+                     "prompt_tokens": cost[name][0], "seconds": round(cost[name][1], 1)})
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
