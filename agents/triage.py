@@ -183,6 +183,16 @@ class TriageBatch(BaseModel):
     assessments: list[GeneratedAssessment]
 
 
+def opening(text: str, chars: int) -> str:
+    """The abstract's first whole sentences, up to `chars` characters (at least one sentence)."""
+    out = ""
+    for s in _sentences(text):
+        if out and len(out) + len(s) + 1 > chars:
+            break
+        out = f"{out} {s}".strip()
+    return out
+
+
 def without_injections(text: str) -> str:
     """The text minus sentences that try to instruct the model.
 
@@ -215,9 +225,12 @@ class Triage:
         return self.models.name("triage")
 
     def _cached(self, paper: Paper) -> Assessment | None:
+        chars = self.settings.triage_abstract_chars
         for method in ("logprob", "generated"):
+            tag = f"{self.prompt.hash}:{method}" + (
+                f":{chars}" if chars and method == "logprob" else "")
             hit = self.cache.cached_assessment(  # type: ignore[attr-defined]
-                paper, f"{self.prompt.hash}:{method}", self.model_name)
+                paper, tag, self.model_name)
             if hit and (self.settings.triage_scoring in ("auto", method)):
                 return hit  # type: ignore[no-any-return]
         return None
@@ -295,7 +308,10 @@ class Triage:
     def _score_logprob(self, paper: Paper) -> Assessment:
         system = SystemMessage(self.prompt.render("system"))
         vars_ = _paper_vars(paper)
-        tag = f"{self.prompt.hash}:logprob"
+        chars = self.settings.triage_abstract_chars
+        if chars:
+            vars_["abstract"] = opening(vars_["abstract"], chars)
+        tag = f"{self.prompt.hash}:logprob" + (f":{chars}" if chars else "")
         p_rel = self.models.yes_no("triage", [system, HumanMessage(
             self.prompt.render("relevance", **vars_))], prompt_hash=tag)
         p_hype = self.models.yes_no("triage", [system, HumanMessage(

@@ -1,6 +1,6 @@
 """How much of an abstract the yes/no triage questions need, measured on the real dev papers.
 
-`python -m bench.triage_input [--chars 600 900]`: scores every dev paper with the embedded model's
+`python -m bench.triage_input [--chars 500 800]`: scores every dev paper with the embedded model's
 relevance question, once on the whole abstract and once per cut-off (the abstract's first
 sentences up to N characters), and reports ROC AUC of featured vs off-topic papers, Spearman
 correlation with the editors' Score, and the prompt tokens and seconds each variant costs.
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
-from flashnews.agents.triage import _paper_vars, _sentences
+from flashnews.agents.triage import _paper_vars, opening
 from flashnews.tools.arxiv import demo_snapshot, read_snapshot
 from flashnews.tools.llm import Models
 from flashnews.tools.local_model import LocalServer, assemble
@@ -22,15 +23,6 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from flashnews import prompts
 from flashnews.config import Settings
-
-
-def cut(text: str, chars: int) -> str:
-    out = ""
-    for s in _sentences(text):
-        if out and len(out) + len(s) + 1 > chars:
-            break
-        out = f"{out} {s}".strip()
-    return out
 
 
 def auc(pos: list[float], neg: list[float]) -> float:
@@ -62,7 +54,7 @@ def spearman(a: list[float], b: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chars", type=int, nargs="+", default=[600, 900])
+    parser.add_argument("--chars", type=int, nargs="+", default=[500, 800])
     parser.add_argument("--refs", type=Path, default=Path("../shared/data/references-dev.jsonl"))
     args = parser.parse_args()
     papers = read_snapshot(demo_snapshot())
@@ -70,9 +62,8 @@ def main() -> None:
     if args.refs.exists():
         refs = {r["arxiv_id"]: r["score"] for r in map(json.loads, args.refs.open())}
     prompt = prompts.load("triage")
-    home = Path("/tmp/flashnews-triage-input")
-    settings = Settings(home=home)
-    store = Store(settings.db_path)
+    home = Path(tempfile.mkdtemp(prefix="flashnews-triage-input-"))
+    store = Store(home / "flashnews.sqlite")
     model = assemble(Path.home() / ".cache" / "flashnews" / "models")
     variants: dict[str, dict[str, float]] = {}
     cost: dict[str, tuple[int, float]] = {}
@@ -86,7 +77,7 @@ def main() -> None:
             for p in papers:
                 v = _paper_vars(p)
                 if name != "full":
-                    v["abstract"] = cut(v["abstract"], int(name))
+                    v["abstract"] = opening(v["abstract"], int(name))
                 scores[p.arxiv_id] = models.yes_no("triage", [system, HumanMessage(
                     prompt.render("relevance", **v))], prompt_hash=name)
             variants[name] = scores
