@@ -42,8 +42,8 @@ llama:
 demo: install
 	FLASHNEWS_HOME=$(DEMO_HOME) $(BIN)/flashnews run --date 2026-02-25 --format flash \
 		--headless --out $(DEMO_OUT); \
-	code=$$?; echo "bulletin: $(DEMO_OUT)/2026-02-25-flash.md"; \
-	FLASHNEWS_HOME=$(DEMO_HOME) $(BIN)/flashnews status 2026-02-25-flash; exit $$code
+	code=$$?; echo "bulletin: $(DEMO_OUT)/2026-02-25-flash.md; scores and model calls:" \
+		"FLASHNEWS_HOME=$(DEMO_HOME) $(BIN)/flashnews status 2026-02-25-flash"; exit $$code
 
 test: install
 	$(BIN)/pytest

@@ -59,10 +59,13 @@ def model_review(models: Models, draft: Draft, papers: dict[str, Paper],
     """Ask the critic model about characterization, overclaiming and tone."""
     prompt = prompts.load("critic")
     texts = {i.paper_id: f"{i.headline} {i.body}".lower() for i in draft.items}
+    # The one-line also-notable items of a flash edition get the deterministic checks only:
+    # the model review costs a small local model a second per line of input.
+    items = [i for i in draft.items if draft.format == "digest" or i.section == "main"]
     out = []
-    for start in range(0, len(draft.items), per_call):
+    for start in range(0, len(items), per_call):
         blocks = []
-        for item in draft.items[start:start + per_call]:
+        for item in items[start:start + per_call]:
             p = papers[item.paper_id]
             blocks.append(f'<paper id="{p.arxiv_id}">\nTitle: {p.title}\nKey sentences of the abstract: '
                           f"{_brief(p)}\n</paper>\nItem: {item.headline}. {item.body}")
