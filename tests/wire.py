@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from flashnews.agents import critic
-from flashnews.agents.triage import Selection, Triage, TriageBatch
+from flashnews.agents.triage import Selection, Triage
 from flashnews.agents.writer import Writer
 from flashnews.tools.arxiv import demo_snapshot, read_snapshot
 from flashnews.tools.llm import Models
@@ -62,5 +62,3 @@ def writer_draft(models: Models) -> Draft:
 def critic_review(models: Models, draft: Draft) -> list[Finding]:
     return critic.model_review(models, draft, papers())
 
-
-__all__ = ["TriageBatch"]

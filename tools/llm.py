@@ -124,11 +124,6 @@ class Models:
                                    start_timeout=s.local_start_timeout)
         return str(self._server.start())
 
-    @property
-    def started(self) -> bool:
-        """Whether any model was requested (and so, when embedded, the server started)."""
-        return bool(self._models)
-
     def close(self) -> None:
         if self._server is not None:
             self._server.stop()
