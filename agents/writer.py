@@ -75,6 +75,12 @@ def _feedback(findings: list[Finding]) -> str:
     return f"\nA critic found these problems in your previous version; fix them:\n{lines}\n"
 
 
+def _instruction(text: str | None) -> str:
+    """The editor's instruction for a `rewrite` (nothing at all without one, so a request
+    without an instruction is byte for byte what it always was)."""
+    return f"\nThe editor asks for this change: {text.strip()}\n" if text and text.strip() else ""
+
+
 def _clean(text: str) -> str:
     return " ".join(text.split()).strip()
 
@@ -165,8 +171,14 @@ class Writer:
               papers: dict[str, Paper], assessments: dict[str, Assessment],
               previous: Draft | None = None, findings: list[Finding] | None = None,
               themes: list[ThemeText] | None = None, want_themes: bool = True,
-              progress: Callable[[int, int], None] | None = None
+              progress: Callable[[int, int], None] | None = None,
+              instruction: str | None = None, rewrite_all: bool = False
               ) -> tuple[Draft, list[ThemeText]]:
+        """Write a draft, or revise `previous`: items with findings are rewritten, others kept.
+
+        `rewrite_all` (the editor's `rewrite`) writes every item, the lead and the themes again;
+        `instruction` is the editor's request, added to each of those prompts.
+        """
         prompt = prompts.load(f"writer_{fmt}")
         findings = findings or []
         system = SystemMessage(prompt.render("system"))
@@ -175,7 +187,9 @@ class Writer:
         plan = [(pid, "main") for pid in selection.main] + [(pid, "also") for pid in selection.also]
         for n, (pid, section) in enumerate(plan, start=1):
             mine = [f for f in findings if f.item == pid]
-            if pid in old and old[pid].section == section and not mine:
+            # Prose quoted from the abstract (an item pinned at review) is always written.
+            if pid in old and old[pid].section == section and not mine and not rewrite_all \
+                    and old[pid].origin == "writer":
                 items.append(old[pid])
                 continue
             paper = papers[pid]
@@ -184,7 +198,7 @@ class Writer:
             schema = item_schema(words * 9)
             text = self.models.structured("writer", schema, [system, HumanMessage(prompt.render(
                 "item", arxiv_id=pid, title=paper.title, abstract=paper.abstract,
-                feedback=_feedback(mine), max_words=words))],
+                feedback=_feedback(mine) + _instruction(instruction), max_words=words))],
                 prompt_hash=prompt.hash)
             items.append(DraftItem(paper_id=pid, headline=text.headline,
                                    body=complete_sentences(text.body),
@@ -194,21 +208,23 @@ class Writer:
         general = [f for f in findings if f.item is None]
         # Headlines only: given paper names, a small model strings them into a list.
         summary = "\n".join(f"- {_clean(i.headline)}" for i in items if i.section == "main")
-        lead = previous.lead if previous and not general else ""
+        lead = previous.lead if previous and not general and not rewrite_all else ""
         if not lead:
             lead = self.models.structured("writer", LeadLine, [system, HumanMessage(
-                prompt.render("lead", items=summary) + _feedback(general))],
+                prompt.render("lead", items=summary) + _feedback(general)
+                + _instruction(instruction))],
                 prompt_hash=prompt.hash).lead
             lead = complete_sentences(lead)
-        if fmt == "digest" and want_themes and (themes is None or general):
-            themes = self._themes(prompt, system, items, papers, general)
+        if fmt == "digest" and want_themes and (themes is None or general or rewrite_all):
+            themes = self._themes(prompt, system, items, papers, general, instruction)
         md = render(date, fmt, lead, items, papers, assessments, themes)
         draft = Draft(edition_id=edition_id, format=fmt, round=(previous.round + 1) if previous
                       else 1, lead=lead, items=items, markdown=md, prompt_hash=prompt.hash)
         return draft, themes or []
 
     def _themes(self, prompt: prompts.Prompt, system: SystemMessage, items: list[DraftItem],
-                papers: dict[str, Paper], findings: list[Finding]) -> list[ThemeText]:
+                papers: dict[str, Paper], findings: list[Finding],
+                instruction: str | None = None) -> list[ThemeText]:
         ids = {i.paper_id for i in items}
         listing = "\n".join(f"[{i.paper_id}] {papers[i.paper_id].title}: {_clean(i.body)}"
                             for i in items)
@@ -225,7 +241,8 @@ class Writer:
                     raise ValueError(f"theme {t.title!r} must cite at least two of the ids")
 
         result = self.models.structured("writer", Themes, [system, HumanMessage(
-            prompt.render("themes", items=listing) + _feedback(findings))],
+            prompt.render("themes", items=listing) + _feedback(findings)
+            + _instruction(instruction))],
             prompt_hash=prompt.hash, check=check)
         return [ThemeText(title=t.title, text=t.text, paper_ids=list(dict.fromkeys(t.arxiv_ids)))
                 for t in result.themes[:3]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -104,6 +104,9 @@ class DraftItem(BaseModel):
     headline: str
     body: str
     section: Literal["main", "also"] = "main"
+    origin: Literal["writer", "abstract"] = "writer"
+    """Who wrote the prose: the writer model, or the paper's abstract (an item the editor pinned
+    at review, quoted until a `rewrite` has the writer write it)."""
 
 
 class Draft(BaseModel):
@@ -116,6 +119,8 @@ class Draft(BaseModel):
     items: list[DraftItem] = Field(default_factory=list)
     markdown: str
     prompt_hash: str = ""
+    edited: bool = False
+    """The editor changed the Markdown by hand at review (`edit`)."""
 
 
 class Finding(BaseModel):
@@ -160,3 +165,22 @@ class ModelCall(BaseModel):
     seconds: float = 0.0
     ok: bool = True
     prompt_hash: str = ""
+
+
+class Decision(BaseModel):
+    """One editor decision at review, stored with the edition (and exported as an eval case)."""
+
+    edition_id: str
+    seq: int
+    """Order of the decision within its edition, from 1."""
+    at: str
+    """When it was made (ISO 8601, UTC)."""
+    editor: str
+    command: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    reason: str = ""
+    round: int = 0
+    """The draft round the decision was made on."""
+    paper_id: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    """What the decision was about (the item, the scores before and after, the drafts …)."""

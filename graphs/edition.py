@@ -50,6 +50,15 @@ class EditionState(TypedDict, total=False):
     skip: dict[str, bool]
     degraded: list[str]
     review: dict[str, Any]
+    # The editor's review (see agents/editor.py): every command is checkpointed here.
+    pinned: list[str]
+    dropped: list[str]
+    rescored: dict[str, list[int]]
+    previous_markdown: str
+    notice: str
+    decisions: int
+    rewrite: dict[str, Any]
+    round_base: int
     published: dict[str, str]
     outcome: str
     message: str
@@ -114,14 +123,22 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         previous = Draft.model_validate(state["draft"]) if state.get("draft") else None
         findings = [Finding.model_validate(f) for f in state.get("findings", [])]
         themes = [ThemeText.model_validate(t) for t in state.get("themes", [])] or None
+        rewrite = state.get("rewrite") or {}
         draft, themes_out = Writer(rt.models).write(
             edition_id=state["edition_id"], date=_date(state), fmt=state["format"],  # type: ignore[arg-type]
             selection=Selection.model_validate(state["selection"]), papers=_papers(rt, state),
             assessments=_assessments(state), previous=previous, findings=findings,
             themes=themes, want_themes=not state.get("skip", {}).get("themes"),
-            progress=lambda d, t: rt.progress("write", d, t))
-        return {"draft": draft.model_dump(mode="json"),
-                "themes": [t.model_dump() for t in themes_out], "round": draft.round}
+            progress=lambda d, t: rt.progress("write", d, t),
+            instruction=rewrite.get("instruction"), rewrite_all=bool(rewrite.get("pending")))
+        update: dict[str, Any] = {"draft": draft.model_dump(mode="json"),
+                                  "themes": [t.model_dump() for t in themes_out],
+                                  "round": draft.round}
+        if previous:  # for the editor's `diff`
+            update["previous_markdown"] = previous.markdown
+        if rewrite.get("pending"):
+            update["rewrite"] = {**rewrite, "pending": False}
+        return update
 
     def critique_node(state: EditionState) -> dict[str, Any]:
         draft = Draft.model_validate(state["draft"])
@@ -134,13 +151,38 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         return {"findings": [f.model_dump() for f in found]}
 
     def review_node(state: EditionState) -> dict[str, Any]:
-        findings = [Finding.model_validate(f) for f in
-                    [*state.get("fetch_findings", []), *state.get("triage_findings", []),
-                     *state.get("findings", [])]]
-        decision = editor.review(rt.policy, state["edition_id"], state["draft"]["markdown"],  # type: ignore[index]
-                                 findings)
-        update: dict[str, Any] = {"review": decision}
-        if decision["decision"] != "approve":
+        findings = [Finding.model_validate(f) for f in state.get("findings", [])]
+        notes = [Finding.model_validate(f) for f in
+                 [*state.get("fetch_findings", []), *state.get("triage_findings", [])]]
+        papers = _papers(rt, state)
+        desk = editor.Desk.from_state(state)  # type: ignore[arg-type]
+        pause = editor.payload(state["edition_id"], desk, findings, notes, papers,
+                               previous=state.get("previous_markdown", ""),
+                               notice=state.get("notice", ""))
+        cmd = editor.review(rt.policy, pause, [*notes, *findings])
+        if cmd.by == "auto-policy":
+            return {"review": {"decision": "approve", "by": "auto-policy"}}
+        seq = state.get("decisions", 0) + 1
+        try:
+            done = editor.decide(cmd, desk, findings, papers=papers, date=_date(state), seq=seq)
+        except ValueError as exc:  # a command that does not fit the state: say so, stay here
+            return {"review": {"decision": "continue"}, "notice": f"not done: {exc}"}
+        update: dict[str, Any] = {
+            **done.desk.to_state(), "findings": [f.model_dump() for f in done.findings],
+            "notice": done.notice,
+            "review": {"decision": {"publish": "approve", "end": "hold", "write": "rewrite",
+                                    "review": "continue"}[done.route],
+                       "by": cmd.by, "at": cmd.at, "command": cmd.command}}
+        if done.decision:
+            rt.store.record_decision(done.decision)
+            update["decisions"] = seq
+        if cmd.command in editor.STATE_CHANGING:
+            update["previous_markdown"] = desk.draft.markdown
+        if done.route == "write":
+            # A rewrite gets its own critic rounds.
+            update |= {"rewrite": {"instruction": cmd.instruction, "pending": True},
+                       "round_base": state.get("round", 0)}
+        if done.route == "end":
             update |= {"outcome": "needs-review", "message": "the editor held the edition"}
         return update
 
@@ -167,13 +209,15 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
 
     def after_critique(state: EditionState) -> str:
         blocked = {f.get("item") for f in state.get("findings", []) if f["severity"] == "blocking"}
-        if not blocked or state["round"] > rt.settings.critic_rounds:
+        rounds = state["round"] - state.get("round_base", 0)
+        if not blocked or rounds > rt.settings.critic_rounds:
             return "review"
         # A revision rewrites the blocked items (and the lead) and is reviewed again.
         return "write" if rt.budget.allows(len(blocked) + 2) else "review"
 
     def after_review(state: EditionState) -> str:
-        return "publish" if state["review"]["decision"] == "approve" else END
+        return {"approve": "publish", "rewrite": "write",
+                "continue": "review"}.get(state["review"]["decision"], END)
 
     g: StateGraph[Any] = StateGraph(EditionState)
     g.add_node("fetch", fetch_node)
@@ -189,6 +233,6 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
     g.add_conditional_edges("select", after_select, ["write", END])
     g.add_edge("write", "critique")
     g.add_conditional_edges("critique", after_critique, ["write", "review"])
-    g.add_conditional_edges("review", after_review, ["publish", END])
+    g.add_conditional_edges("review", after_review, ["publish", "write", "review", END])
     g.add_edge("publish", END)
     return g.compile(checkpointer=checkpointer)

@@ -6,6 +6,7 @@ They live in the same file as the LangGraph checkpoints. Schema changes are numb
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from flashnews.models import Assessment, ModelCall, Paper
+from flashnews.models import Assessment, Decision, ModelCall, Paper
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -73,6 +74,22 @@ MIGRATIONS: list[str] = [
         target TEXT,
         delivered_at TEXT,
         PRIMARY KEY (edition_id, channel)
+    );
+    """,
+    # 2: the editor's decisions at review (plain types and a composite key: portable SQL)
+    """
+    CREATE TABLE decisions (
+        edition_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        editor TEXT NOT NULL,
+        command TEXT NOT NULL,
+        args TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        paper_id TEXT,
+        context TEXT NOT NULL,
+        PRIMARY KEY (edition_id, seq)
     );
     """,
 ]
@@ -290,3 +307,27 @@ class Store:
         with self._tx() as c:
             c.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, 'delivered', ?, ?)",
                       (edition_id, channel, target, _now()))
+
+    # editor decisions -----------------------------------------------------------------------
+    def record_decision(self, d: Decision) -> None:
+        """Store a decision; recording the same (edition, seq) again is a no-op (a node that
+        re-runs after a crash records nothing twice)."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO decisions (edition_id, seq, at, editor, command, args, reason, round,"
+                " paper_id, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (edition_id, seq) DO NOTHING",
+                (d.edition_id, d.seq, d.at, d.editor, d.command, json.dumps(d.args), d.reason,
+                 d.round, d.paper_id, json.dumps(d.context)),
+            )
+
+    def decisions(self, edition_id: str) -> list[Decision]:
+        """An edition's decisions in the order they were made."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT edition_id, seq, at, editor, command, args, reason, round, paper_id,"
+                " context FROM decisions WHERE edition_id=? ORDER BY seq", (edition_id,),
+            ).fetchall()
+        return [Decision(edition_id=r[0], seq=r[1], at=r[2], editor=r[3], command=r[4],
+                         args=json.loads(r[5]), reason=r[6], round=r[7], paper_id=r[8],
+                         context=json.loads(r[9])) for r in rows]

@@ -1,0 +1,258 @@
+"""The editor's review: parsing commands, applying them to a draft, and the review loop in the
+graph (no model call for drop/pin/move/rescore; rewrite runs writer and critic; quit keeps it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flashnews.agents import editor
+from flashnews.agents.editor import EditorCommand, Row
+
+from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
+from flashnews.service import EditionService
+from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+from tests.conftest import DEMO
+
+DAY = dt.date(2026, 2, 25)
+
+
+def _paper(n: int, abstract: str = "") -> Paper:
+    return Paper(arxiv_id=f"2602.{20000 + n}", title=f"Engine{n}: fast serving number {n}",
+                 abstract=abstract or f"Engine{n} serves models. It is 3x faster than baselines.")
+
+
+def _desk(n_main: int = 3, n_also: int = 1, extra: int = 2) -> tuple[editor.Desk,
+                                                                  dict[str, Paper]]:
+    papers = {p.arxiv_id: p for p in (_paper(n) for n in range(n_main + n_also + extra))}
+    ids = list(papers)
+    assessments = {pid: Assessment(paper_id=pid, relevant=True, score=90 - 5 * k, hype=50 + k,
+                                   rationale="r", topics=["serving"], prompt_hash="h", model="m")
+                   for k, pid in enumerate(ids)}
+    items = [DraftItem(paper_id=pid, headline=f"Idea {k}", body=f"Body of item {k}.",
+                       section="main" if k < n_main else "also")
+             for k, pid in enumerate(ids[:n_main + n_also])]
+    from flashnews.agents.triage import Selection
+    from flashnews.agents.writer import render
+
+    selection = Selection(main=ids[:n_main], also=ids[n_main:n_main + n_also])
+    md = render(DAY, "flash", "A lead.", items, papers, assessments)
+    draft = Draft(edition_id=DEMO.id, format="flash", lead="A lead.", items=items, markdown=md)
+    return editor.Desk(selection=selection, assessments=assessments, draft=draft), papers
+
+
+def _do(text: str, desk: editor.Desk, papers: dict[str, Paper],
+        findings: list[Finding] | None = None) -> editor.Outcome:
+    cmd = editor.parse(text, editor.rows(desk, papers))
+    return editor.decide(cmd, desk, findings or [], papers=papers, date=DAY, seq=1)
+
+
+def test_rows_list_the_bulletin_in_order_then_candidates_by_score() -> None:
+    desk, papers = _desk()
+    table = editor.rows(desk, papers)
+    assert [r.section for r in table] == ["main", "main", "main", "also", "", ""]
+    assert [r.n for r in table] == [1, 2, 3, 4, 5, 6]
+    assert table[4].score > table[5].score
+
+
+@pytest.mark.parametrize("text, error", [
+    ("", "type a command"), ("frobnicate", "unknown command"), ("drop 9", "no row '9'"),
+    ("drop 5", "not in the bulletin; `pin 5`"), ("pin 1", "already in the bulletin"),
+    ("move 1 up", "cannot move item 1 up"), ("move 4 down", "places 1-4"),
+    ("move 2 sideways", "usage: move"), ("rescore 1 80 40", "the reason is required"),
+    ("rescore 1 180 40 'too high'", "0-100"), ("approve now", "takes no arguments"),
+    ('drop 1 "unclosed', "cannot read that"),
+])
+def test_parse_says_what_is_wrong(text: str, error: str) -> None:
+    desk, papers = _desk()
+    with pytest.raises(ValueError, match=error):
+        editor.parse(text, editor.rows(desk, papers))
+
+
+def test_parse_resolves_rows_to_papers() -> None:
+    desk, papers = _desk()
+    table = editor.rows(desk, papers)
+    cmd = editor.parse('rescore 5 77 12 "the editors featured it"', table)
+    assert (cmd.paper_id, cmd.score, cmd.hype, cmd.reason) == (
+        table[4].paper_id, 77, 12, "the editors featured it")
+    assert editor.parse("move 3 to 1", table).to == 1
+    assert editor.parse("move 3 up", table).to == 2
+    assert editor.parse('rewrite "shorter, no adjectives"', table).instruction == \
+        "shorter, no adjectives"
+    assert editor.parse("rewrite", table).instruction is None
+    assert editor.parse("drop 2 'off the beat'", table).reason == "off the beat"
+
+
+def test_drop_removes_the_item_and_rerenders() -> None:
+    desk, papers = _desk()
+    gone = desk.selection.main[1]
+    done = _do("drop 2 'not news'", desk, papers)
+    assert gone not in done.desk.selection.ids and gone in done.desk.dropped
+    assert papers[gone].link not in done.desk.draft.markdown
+    assert done.route == "review" and done.decision is not None
+    assert done.decision.context["item"]["body"] == "Body of item 1."
+    assert done.decision.reason == "not news" and done.decision.paper_id == gone
+    # The dropped paper is a candidate again and can be pinned back.
+    row = next(r for r in editor.rows(done.desk, papers) if r.paper_id == gone)
+    assert row.section == "" and "dropped" in row.flags
+
+
+def test_pin_adds_a_main_item_in_the_abstracts_words() -> None:
+    desk, papers = _desk()
+    pid = editor.rows(desk, papers)[4].paper_id
+    done = _do("pin 5", desk, papers)
+    assert done.desk.selection.main[-1] == pid
+    item = next(i for i in done.desk.draft.items if i.paper_id == pid)
+    assert item.origin == "abstract" and item.body in papers[pid].abstract
+    assert papers[pid].link in done.desk.draft.markdown
+    # Its number ("3x") is in its abstract: nothing blocking.
+    assert not [f for f in done.findings if f.severity == "blocking"]
+    assert "abstract prose" in editor.rows(done.desk, papers)[3].flags
+
+
+def test_move_reorders_and_crosses_sections() -> None:
+    desk, papers = _desk()
+    also = desk.selection.also[0]
+    done = _do("move 4 to 1", desk, papers)
+    assert done.desk.selection.main[0] == also and len(done.desk.selection.main) == 3
+    assert done.desk.selection.also == [desk.selection.main[2]]
+    md = done.desk.draft.markdown
+    assert md.index(papers[also].link) < md.index(papers[desk.selection.main[0]].link)
+
+
+def test_rescore_changes_the_rendered_score_and_keeps_the_models() -> None:
+    desk, papers = _desk()
+    pid = desk.selection.main[0]
+    done = _do('rescore 1 61 99 "overhyped"', desk, papers)
+    assert "Score: 61 | Hype: 99" in done.desk.draft.markdown
+    assert done.desk.assessments[pid].method == "editor"
+    assert done.desk.rescored[pid] == [90, 50]
+    assert done.decision.context["before"]["score"] == 90  # type: ignore[union-attr]
+    assert not [f for f in done.findings if f.check == "score"]
+
+
+def test_edit_is_rechecked_and_approve_refused_while_blocking() -> None:
+    desk, papers = _desk()
+    bad = desk.draft.markdown.replace("Body of item 0.", "It is 42x faster. Would you like me "
+                                                         "to add more?")
+    cmd = EditorCommand(command="edit", markdown=bad)
+    done = editor.decide(cmd, desk, [], papers=papers, date=DAY, seq=1)
+    assert done.desk.draft.edited and done.desk.draft.markdown == bad
+    checks = {f.check for f in done.findings if f.severity == "blocking"}
+    assert checks == {"number", "chatter"} and "2 blocking" in done.notice
+    refused = editor.decide(EditorCommand(command="approve"), done.desk, done.findings,
+                            papers=papers, date=DAY, seq=2)
+    assert refused.route == "review" and refused.decision is None
+    assert "not approved: 2 blocking" in refused.notice
+    fixed = editor.decide(EditorCommand(command="edit", markdown=desk.draft.markdown.replace(
+        "Body of item 0.", "It is 3x faster.")), done.desk, done.findings, papers=papers,
+        date=DAY, seq=2)
+    assert not [f for f in fixed.findings if f.severity == "blocking"]
+    ok = editor.decide(EditorCommand(command="approve"), fixed.desk, fixed.findings,
+                       papers=papers, date=DAY, seq=3)
+    assert ok.route == "publish" and ok.decision.context["edited"]  # type: ignore[union-attr]
+
+
+# --- the review loop in the graph ---------------------------------------------------------------
+
+
+def scripted(commands: list[str], seen: list[dict[str, Any]]
+             ) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """A reviewer typing `commands` in order; 'quit' (or running out) quits."""
+    queue = list(commands)
+
+    def reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:
+        seen.append(payload)
+        if not queue or queue[0] == "quit":
+            if queue:
+                queue.pop(0)
+            return None
+        cmd = editor.parse(queue.pop(0), [Row(**r) for r in payload["rows"]])
+        return cmd.model_dump()
+
+    return reviewer
+
+
+def test_drop_pin_move_rescore_make_no_model_call_and_rewrite_does(settings, tmp_path) -> None:
+    fake = FakeChatModel()
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    seen: list[dict[str, Any]] = []
+    typed = scripted(["drop 2", "pin 8", "move 1 down", 'rescore 1 12 34 "meh"', "quit"], seen)
+    counts: list[int] = []
+
+    def counting(payload: dict[str, Any]) -> dict[str, Any] | None:
+        counts.append(len(fake.calls))
+        return typed(payload)
+
+    held = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+                   reviewer=counting)
+    assert held.outcome == "needs-review" and len(seen) == 5
+    first = seen[0]
+    assert [r["section"] for r in first["rows"]][:7] == ["main"] * 5 + ["also"] * 2
+    calls = len(fake.calls)
+    # No model call from the first pause on: drop, pin, move and rescore made none.
+    assert counts == [calls] * 5 and calls > 0
+    assert seen[1]["notice"].startswith("dropped") and seen[2]["notice"].startswith("pinned")
+    assert "Score: 12 | Hype: 34" in seen[4]["markdown"]
+    assert [d.command for d in svc.store.decisions(DEMO.id)] == ["drop", "pin", "move",
+                                                                 "rescore"]
+
+    # A new service (a new process) continues exactly there.
+    fresh = EditionService(settings, model_factory=fake_factory(fake))
+    again: list[dict[str, Any]] = []
+    fresh.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+              resume_only=True, reviewer=scripted(["quit"], again))
+    assert again[0]["markdown"] == seen[4]["markdown"] and len(fake.calls) == calls
+    assert again[0]["rows"] == seen[4]["rows"]
+
+    done = fresh.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+                     resume_only=True,
+                     reviewer=scripted(['rewrite "say who benefits"', "approve"], again))
+    assert done.outcome == "published", done.message
+    new = fake.calls[calls:]
+    assert {c.kind for c in new} == {"writer", "critic"}
+    items = [c for c in new if c.tool == "ItemText"]
+    assert len(items) == 7  # every item, the pinned one included
+    assert all("The editor asks for this change: say who benefits" in c.text for c in items)
+    assert again[-1]["notice"].startswith("rewritten") and again[-1]["previous_markdown"]
+    assert "abstract prose" not in str(again[-1]["rows"])
+    commands = [d.command for d in fresh.store.decisions(DEMO.id)]
+    assert commands == ["drop", "pin", "move", "rescore", "rewrite", "approve"]
+    text = (tmp_path / "out" / f"{DEMO.id}.md").read_text()
+    assert "Score: 12 | Hype: 34" in text  # the editor's score survived the rewrite
+    fresh.close()
+    svc.close()
+
+
+def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkeypatch) -> None:
+    def responder(req: Request):
+        if req.tool == "LeadLine":
+            return {"lead": "Here's the bulletin I've drafted for you"}
+        return grounded_responder(req)
+
+    fake = FakeChatModel(responder=responder)
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    seen: list[dict[str, Any]] = []
+    svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+            reviewer=scripted(["approve", "quit"], seen))
+    assert seen[0]["blocking"] >= 1 and "not approved" in seen[1]["notice"]
+    assert not (tmp_path / "out").exists()
+    fixed = seen[1]["markdown"].replace("Here's the bulletin I've drafted for you.",
+                                        "Serving got cheaper today.")
+    answers = iter([EditorCommand(command="edit", markdown=fixed).model_dump(),
+                    EditorCommand(command="approve").model_dump()])
+    calls = len(fake.calls)
+    done = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+                   reviewer=lambda payload: next(answers))
+    assert done.outcome == "published" and len(fake.calls) == calls
+    assert (tmp_path / "out" / f"{DEMO.id}.md").read_text() == fixed
+    edit = svc.store.decisions(DEMO.id)[0]
+    assert edit.command == "edit" and "drafted" in edit.context["before"]
+    svc.close()
+
+
+def test_headless_runs_record_no_decision(service, tmp_path) -> None:
+    assert service.run(DEMO, source=None, out_dir=tmp_path / "out").outcome == "published"
+    assert service.store.decisions(DEMO.id) == []
