@@ -43,6 +43,11 @@ HELP: list[tuple[str, str]] = [
     ("quit", "stop here; `flashnews review EDITION` continues exactly here later"),
     ("help", "this list"),
 ]
+EVAL_OF = {"rescore": "triage", "drop": "selection", "pin": "selection", "move": "selection",
+           "edit": "writer", "rewrite": "writer", "approve": "writer", "hold": "writer"}
+"""Which prompt-regression eval a decision is a case for (`flashnews decisions --format jsonl`):
+a rescore is a reference score for triage; drops, pins and moves say what to select; an edit or
+a rewrite marks a draft the editor would not publish, an approval one they would."""
 CANDIDATES = 10
 """Papers outside the bulletin listed for pinning (the best-scored ones)."""
 
@@ -423,7 +428,8 @@ def payload(edition_id: str, desk: Desk, findings: list[Finding], notes: list[Fi
             "previous_markdown": previous, "round": desk.draft.round,
             "edited": desk.draft.edited,
             "rows": [r.model_dump() for r in rows(desk, papers, notes)],
-            "findings": [f.model_dump() for f in [*findings, *notes]],
+            "findings": [f.model_dump() for f in findings],
+            "notes": [f.model_dump() for f in notes],
             "blocking": len(blocking), "notice": notice}
 
 

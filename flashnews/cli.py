@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 import signal
 import sys
@@ -15,9 +14,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.prompt import Prompt
 from rich.table import Table
 
 from flashnews.config import Settings
@@ -112,17 +109,6 @@ def _progress_printer(tokens: Any = None) -> tuple[Any, Any]:
     return bar, update
 
 
-def _interactive_reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:
-    out.print(Panel(Markdown(payload["markdown"]), title=f"draft of {payload['edition_id']}"))
-    _print_findings(payload["findings"])
-    choice = Prompt.ask("approve and publish, hold, or quit (review later)",
-                        choices=["approve", "hold", "quit"], default="quit", console=out)
-    if choice == "quit":
-        return None
-    return {"decision": choice, "by": os.environ.get("USER", "editor"),
-            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-
-
 def _print_findings(findings: list[dict[str, Any]]) -> None:
     if not findings:
         out.print("[green]critic: no findings[/]")
@@ -184,6 +170,21 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
 
     bar, update = _progress_printer(tokens)
     service.progress = update
+    reviewer = None
+    if interactive:
+        from flashnews.review import ReviewScreen
+
+        screen = ReviewScreen(out, lambda: service.store.papers(edition.id))
+
+        def reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:
+            # The progress display is live on stderr: not while the editor reads and types.
+            if bar:
+                bar.stop()
+            try:
+                return screen(payload)
+            finally:
+                if bar:
+                    bar.start()
     try:
         if bar:
             bar.start()
@@ -193,7 +194,7 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
             result = service.run(edition, source=source, out_dir=out_dir,
                                  policy="interactive" if interactive else "auto",
                                  resume_only=resume_only,
-                                 reviewer=_interactive_reviewer if interactive else None,
+                                 reviewer=reviewer,
                                  budget=Budget(*limits))
         finally:
             if bar:
@@ -217,7 +218,9 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     u = result.usage
     for note in result.degraded:
         err.print(f"[yellow]{note}[/]", highlight=False)
-    if result.markdown and result.outcome in ("published", "already-published", "needs-review"):
+    # An editor who quit review has just seen the draft: it is not printed again.
+    if result.markdown and result.outcome in ("published", "already-published", "needs-review") \
+            and not (interactive and result.outcome == "needs-review"):
         out.print(Markdown(result.markdown))
     if result.outcome == "failed":
         err.print(f"[bold red]error:[/] {result.step} failed: {result.message}. Finished work is "
@@ -469,6 +472,84 @@ def resume(
         _fail(ConfigError(str(exc)))
     _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True,
              report=report, limits=(max_calls, max_tokens, max_seconds))
+
+
+@app.command()
+def review(
+    edition: Annotated[str, typer.Argument(help="Edition id, e.g. 2026-02-25-flash.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
+) -> None:
+    """Review an edition that waits for its editor: approve, drop, pin, move, rescore, edit,
+    rewrite (`help` at the prompt lists the commands; `quit` keeps it waiting)."""
+    from flashnews.service import EditionService
+
+    try:
+        ed = Edition.parse(edition)
+    except ValueError as exc:
+        _fail(ConfigError(str(exc)))
+    service = EditionService(_settings())
+    try:
+        snap = service.state(ed.id)
+        row = service.store.edition(ed.id)
+    finally:
+        service.close()
+    if not snap.values:
+        _fail(FlashnewsError(f"edition {ed.id} has never run; start it with: flashnews run "
+                             f"--date {ed.date} --format {ed.format}"))
+    if row and row.status == "published":
+        _fail(FlashnewsError(f"edition {ed.id} was already published ({row.path}); there is "
+                             "nothing to review"))
+    if snap.next != ("review",) or not snap.interrupts:
+        where = f"at step {snap.next[0]}" if snap.next else \
+            f"finished: {snap.values.get('outcome', 'done')}"
+        _fail(FlashnewsError(f"edition {ed.id} is not waiting for review ({where}); "
+                             f"continue it with: flashnews resume {ed.id}"))
+    if not sys.stdin.isatty():
+        _fail(ConfigError("review needs a terminal: stdin is not one"))
+    _execute(ed, source=None, out_dir=out_dir, headless=False, resume_only=True)
+
+
+@app.command()
+def decisions(
+    edition: Annotated[str, typer.Argument(help="Edition id, e.g. 2026-02-25-flash.")],
+    format: Annotated[Literal["table", "jsonl"], typer.Option(
+        "--format", "-f", help="table, or jsonl: one case per line for the prompt-regression "
+                               "evals.")] = "table",
+) -> None:
+    """The editor's decisions on an edition (what, when, why), in the order they were made."""
+    from flashnews.agents.editor import EVAL_OF
+    from flashnews.tools.store import Store
+
+    try:
+        Edition.parse(edition)
+    except ValueError as exc:
+        _fail(ConfigError(str(exc)))
+    store = Store(_settings().db_path)
+    try:
+        if store.edition(edition) is None:
+            _fail(FlashnewsError(f"edition {edition} has never run"))
+        rows = store.decisions(edition)
+    finally:
+        store.close()
+    if format == "jsonl":
+        for d in rows:
+            sys.stdout.write(json.dumps({"eval": EVAL_OF.get(d.command, "review"),
+                                         **d.model_dump()}) + "\n")
+        return
+    if not rows:
+        out.print(f"no decisions recorded for {edition}")
+        return
+    table = Table(title=f"decisions on {edition}")
+    for col in ("#", "at", "editor", "command", "paper"):
+        table.add_column(col, no_wrap=True)
+    for col in ("args", "reason"):
+        table.add_column(col, overflow="fold")
+    table.add_column("round")
+    for d in rows:
+        args = {k: v for k, v in d.args.items() if k not in ("paper_id", "n")}
+        table.add_row(str(d.seq), d.at, d.editor, d.command, d.paper_id or "",
+                      " ".join(f"{k}={v}" for k, v in args.items()), d.reason, str(d.round))
+    out.print(table)
 
 
 @app.command()

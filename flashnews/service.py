@@ -159,8 +159,7 @@ class EditionService:
                          exit_code=EXIT_CODES["needs-review"], markdown=payload.get("markdown"),
                          degraded=snap.values.get("degraded", []),
                          message=f"{eid} needs review: {why}; nothing was published",
-                         resume_command=f"flashnews run --date {eid[:10]} --format {eid[11:]} "
-                                        f"--out {out}")
+                         resume_command=f"flashnews review {eid} --out {out}")
 
     def _finished(self, eid: str, values: dict[str, Any], out: Path) -> RunResult:
         outcome = values.get("outcome", "failed")
