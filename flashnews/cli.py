@@ -177,14 +177,11 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
         screen = ReviewScreen(out, lambda: service.store.papers(edition.id))
 
         def reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:
-            # The progress display is live on stderr: not while the editor reads and types.
+            # The progress display is live on stderr: it ends when the editor's screen starts
+            # (restarted, rich's transient display would erase lines of the review it never drew).
             if bar:
                 bar.stop()
-            try:
-                return screen(payload)
-            finally:
-                if bar:
-                    bar.start()
+            return screen(payload)
     try:
         if bar:
             bar.start()

@@ -311,3 +311,42 @@ def test_budget_flags_degrade_and_report_it(env, stub, tmp_path) -> None:
                          env["SNAPSHOT"], "--out", str(tmp_path / "out"), "--headless",
                          "--max-calls", "0"], env)
     assert starved.returncode == 10 and "budget" in starved.stderr
+
+
+def test_review_and_decisions_say_clearly_when_there_is_nothing_to_review(env, stub,
+                                                                          tmp_path) -> None:
+    never = flashnews(["review", EID], env)
+    assert never.returncode == 1 and "has never run; start it with: flashnews run" in never.stderr
+    assert len(never.stderr.strip().splitlines()) == 1
+    bad = flashnews(["review", "yesterday"], env)
+    assert bad.returncode == 2 and "not an edition id" in bad.stderr
+    assert flashnews(["decisions", EID], env).returncode == 1
+    stub.fail["writer"] = 500
+    flashnews(run_args(env, tmp_path / "out"), env)  # stops at write
+    at_write = flashnews(["review", EID], env)
+    assert at_write.returncode == 1
+    assert f"is not waiting for review (at step write); continue it with: flashnews resume {EID}" \
+        in at_write.stderr
+    stub.fail.clear()
+    assert flashnews(["resume", EID, "--out", str(tmp_path / "out"), "--headless"],
+                     env).returncode == 0
+    done = flashnews(["review", EID], env)
+    assert done.returncode == 1 and "was already published" in done.stderr
+    none = flashnews(["decisions", EID], env)
+    assert none.returncode == 0 and "no decisions recorded" in none.stdout
+    assert flashnews(["decisions", EID, "--format", "jsonl"], env).stdout == ""
+
+
+def test_review_without_a_terminal_refuses(env, stub, tmp_path) -> None:
+    def chatter(req):
+        from flashnews.testing import grounded_responder
+
+        if req.tool == "LeadLine":
+            return {"lead": "Here's the bulletin I've drafted for you"}
+        return grounded_responder(req)
+
+    stub.responder = chatter
+    held = flashnews(run_args(env, tmp_path / "out"), env)
+    assert held.returncode == 3 and f"flashnews review {EID} --out" in held.stdout
+    again = flashnews(["review", EID], env)  # stdin is /dev/null
+    assert again.returncode == 2 and "review needs a terminal" in again.stderr
