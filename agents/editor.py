@@ -144,8 +144,9 @@ def rows(desk: Desk, papers: dict[str, Paper], notes: list[Finding] | None = Non
     items = {i.paper_id: i for i in desk.draft.items}
     ranked = sorted(desk.assessments.values(), key=lambda a: (-a.score, -a.hype, a.paper_id))
     inside = desk.selection.ids
-    others = [a.paper_id for a in ranked if a.paper_id not in inside and a.paper_id in papers
-              and (a.relevant or a.paper_id in desk.dropped)]
+    # Papers triage judged off the beat are listed too: pinning a paper the model missed is
+    # exactly what an editor is there for.
+    others = [a.paper_id for a in ranked if a.paper_id not in inside and a.paper_id in papers]
     out: list[Row] = []
     for n, pid in enumerate([*inside, *others[:candidates]], start=1):
         a = desk.assessments[pid]
@@ -157,6 +158,8 @@ def rows(desk: Desk, papers: dict[str, Paper], notes: list[Finding] | None = Non
         if pid in desk.rescored:
             was = desk.rescored[pid]
             flags.append(f"rescored (model: {was[0]}/{was[1]})")
+        if not a.relevant:
+            flags.append(f"off the beat ({a.method})")
         if pid in items and items[pid].origin == "abstract":
             flags.append("abstract prose")
         flags += sorted({f.check for f in notes if f.item == pid})

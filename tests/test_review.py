@@ -256,3 +256,33 @@ def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkey
 def test_headless_runs_record_no_decision(service, tmp_path) -> None:
     assert service.run(DEMO, source=None, out_dir=tmp_path / "out").outcome == "published"
     assert service.store.decisions(DEMO.id) == []
+
+
+def test_a_digest_keeps_its_sections_and_themes_through_drop_pin_and_rescore(settings,
+                                                                            tmp_path) -> None:
+    fake = FakeChatModel()
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    digest = DEMO.model_copy(update={"format": "digest"})
+    seen: list[dict[str, Any]] = []
+    reviewer = scripted(["drop 1", "pin 12", 'rescore 2 40 40 "incremental"', "approve",
+                         "rewrite", "approve"], seen)
+    counts: list[int] = []
+
+    def counting(payload: dict[str, Any]) -> dict[str, Any] | None:
+        counts.append(len(fake.calls))
+        return reviewer(payload)
+
+    done = svc.run(digest, source=None, out_dir=tmp_path / "out", policy="interactive",
+                   reviewer=counting)
+    assert done.outcome == "published", seen[-1]["notice"]
+    # The dropped paper leaves a theme citing one paper: the critic blocks, approve is refused.
+    assert seen[4]["notice"].startswith("not approved: 1 blocking") and "theme" in seen[4]["notice"]
+    assert len(set(counts[:5])) == 1  # no model call before the rewrite
+    assert counts[5] > counts[4]
+    text = (tmp_path / "out" / f"{digest.id}.md").read_text()
+    for section in ("## Highlights", "## Also Noteworthy", "## Cross-Cutting Themes"):
+        assert section in text
+    dropped = seen[0]["rows"][0]["paper_id"]
+    assert f"abs/{dropped})" not in text  # gone from its item and from the themes
+    assert "Score: 40 | Hype: 40" in text
+    svc.close()
