@@ -1,8 +1,9 @@
 """The edition graph for LangGraph Server (named in langgraph.json).
 
 The server brings its own checkpointer (Postgres) and answers `interrupt()` at review through its
-API; flashnews brings the rest from the same configuration as the CLI (FLASHNEWS_* env). Input of
-a run: {"edition_id", "date", "format", "source", "round": 0}.
+API (a resume value is {"decision": "approve"|"hold"} or an editor command, see
+agents/editor.py EditorCommand); flashnews brings the rest from the same configuration as the CLI
+(FLASHNEWS_* env). Input of a run: {"edition_id", "date", "format", "source", "round": 0}.
 """
 
 from __future__ import annotations
