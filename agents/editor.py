@@ -327,6 +327,8 @@ def decide(cmd: EditorCommand, desk: Desk, findings: list[Finding], *, papers: d
 
     if cmd.command in ("drop", "pin", "move", "rescore") and (pid is None or paper is None):
         raise ValueError(f"{cmd.command} needs a paper of this edition, got {pid!r}")
+    if cmd.command in ("pin", "rescore") and pid not in desk.assessments:
+        raise ValueError(f"{pid} was never assessed, so it has no Score and Hype to show")
     if cmd.command == "approve":
         blocking = [f for f in findings if f.severity == "blocking"]
         if blocking:

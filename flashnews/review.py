@@ -24,22 +24,11 @@ from rich.text import Text
 
 from flashnews.agents import editor
 from flashnews.agents.editor import Row
-from flashnews.models import Paper, split_arxiv_id
-from flashnews.tools.grounding import LINK_RE
+from flashnews.models import Paper
+from flashnews.tools.grounding import linked_papers
 
 PROMPT = "review> "
 STYLE = {"blocking": "bold red", "warning": "yellow", "info": "cyan"}
-
-
-def _ids(text: str) -> list[str]:
-    """arXiv ids linked in a piece of the bulletin, in order."""
-    out = []
-    for m in LINK_RE.finditer(text):
-        try:
-            out.append(split_arxiv_id(m.group(2).rsplit("/", 1)[-1])[0])
-        except ValueError:
-            continue
-    return list(dict.fromkeys(out))
 
 
 def _finding(f: dict[str, Any]) -> Text:
@@ -98,7 +87,7 @@ class ReviewScreen:
         table.add_column("draft", ratio=3)
         table.add_column("critic", ratio=2)
         for para in re.split(r"\n\s*\n", payload["markdown"].strip()):
-            ids = _ids(para)
+            ids = linked_papers(para)
             mine = [k for k, f in enumerate(findings) if f.get("item") in ids]
             placed.update(mine)
             notes = Text("\n").join(_finding(findings[k]) for k in mine) if mine else Text("")

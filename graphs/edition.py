@@ -21,6 +21,7 @@ from flashnews.agents.triage import (
 )
 from flashnews.agents.writer import ThemeText, Writer
 from flashnews.tools.arxiv import source_from_spec
+from flashnews.tools.grounding import linked_papers
 from flashnews.tools.publish import publish_markdown
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -197,7 +198,12 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         published["markdown"] = target
         selection = Selection.model_validate(state["selection"])
         papers = _papers(rt, state)
-        rt.store.mark_published(eid, [(pid, papers[pid].version) for pid in selection.ids])
+        featured = selection.ids
+        if state["draft"].get("edited"):  # type: ignore[union-attr]
+            # An item the editor deleted by hand was not featured (and may be featured later).
+            linked = set(linked_papers(state["draft"]["markdown"]))  # type: ignore[index]
+            featured = [pid for pid in featured if pid in linked]
+        rt.store.mark_published(eid, [(pid, papers[pid].version) for pid in featured])
         return {"published": published, "outcome": "published",
                 "message": f"published {target}"}
 

@@ -4,6 +4,7 @@ graph (no model call for drop/pin/move/rescore; rewrite runs writer and critic; 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -241,6 +242,12 @@ def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkey
     assert not (tmp_path / "out").exists()
     fixed = seen[1]["markdown"].replace("Here's the bulletin I've drafted for you.",
                                         "Serving got cheaper today.")
+    # The editor also deletes the last also-notable line by hand.
+    lines = fixed.rstrip("\n").splitlines()
+    cut = lines.pop()
+    assert cut.startswith("- **[")
+    fixed = "\n".join(lines) + "\n"
+    gone = re.search(r"abs/([0-9.]+)\)", cut).group(1)  # type: ignore[union-attr]
     answers = iter([EditorCommand(command="edit", markdown=fixed).model_dump(),
                     EditorCommand(command="approve").model_dump()])
     calls = len(fake.calls)
@@ -248,6 +255,8 @@ def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkey
                    reviewer=lambda payload: next(answers))
     assert done.outcome == "published" and len(fake.calls) == calls
     assert (tmp_path / "out" / f"{DEMO.id}.md").read_text() == fixed
+    featured = [p["arxiv_id"] for p in svc.store.history()[0]["papers"]]  # type: ignore[index]
+    assert len(featured) == 6 and gone not in featured  # it may be featured another day
     edit = svc.store.decisions(DEMO.id)[0]
     assert edit.command == "edit" and "drafted" in edit.context["before"]
     svc.close()
@@ -286,3 +295,14 @@ def test_a_digest_keeps_its_sections_and_themes_through_drop_pin_and_rescore(set
     assert f"abs/{dropped})" not in text  # gone from its item and from the themes
     assert "Score: 40 | Hype: 40" in text
     svc.close()
+
+
+def test_pin_and_rescore_need_an_assessed_paper(papers) -> None:
+    desk, _ = _desk()
+    stranger = next(iter(papers.values()))
+    known = {**_desk()[1], stranger.arxiv_id: stranger}
+    for verb in ("pin", "rescore"):
+        cmd = EditorCommand(command=verb, paper_id=stranger.arxiv_id, score=1, hype=1,
+                            reason="r")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="never assessed"):
+            editor.decide(cmd, desk, [], papers=known, date=DAY, seq=1)

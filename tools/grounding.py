@@ -326,5 +326,16 @@ def _check_theme(block: Block, papers: dict[str, Paper]) -> list[Finding]:
     return out
 
 
+def linked_papers(markdown: str) -> list[str]:
+    """arXiv ids of the papers a bulletin links to, in order of first appearance."""
+    out: list[str] = []
+    for m in LINK_RE.finditer(markdown):
+        try:
+            out.append(split_arxiv_id(m.group(2).rsplit("/", 1)[-1])[0])
+        except ValueError:
+            continue
+    return list(dict.fromkeys(out))
+
+
 def blocking(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "blocking"]
