@@ -288,7 +288,7 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
     """
     from flashnews.tools.store import Store
 
-    store = Store(_settings().db_path)
+    store = Store.open(_settings())
     try:
         published = [r.date for r in store.editions() if r.format == fmt and r.status ==
                      "published" and r.date <= until.isoformat()]
@@ -434,7 +434,7 @@ def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Published editions and the papers each featured (never featured again)."""
     from flashnews.tools.store import Store
 
-    store = Store(_settings().db_path)
+    store = Store.open(_settings())
     try:
         rows = store.history()
     finally:

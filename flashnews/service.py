@@ -57,7 +57,7 @@ class EditionService:
                  model_factory: Callable[[Role, str], BaseChatModel] | None = None,
                  progress: Progress = _no_progress) -> None:
         self.settings = settings
-        self.store = Store(settings.db_path)
+        self.store = Store.open(settings)
         self.model_factory = model_factory
         self.progress = progress
 
@@ -79,7 +79,7 @@ class EditionService:
             reviewer: Reviewer | None = None, budget: Budget | None = None) -> RunResult:
         """Start or continue an edition; never repeat finished work; return its outcome."""
         before = self.store.usage(edition.id)["total"].calls
-        with edition_lock(self.settings.home, edition.id):
+        with edition_lock(self.settings, edition.id):
             result = self._run(edition, source=source, out_dir=out_dir, policy=policy,
                                resume_only=resume_only, reviewer=reviewer,
                                budget=budget or Budget())
