@@ -472,6 +472,43 @@ def resume(
 
 
 @app.command()
+def correct(
+    edition: Annotated[str, typer.Argument(help="A published edition, e.g. 2026-02-25-flash.")],
+    note: Annotated[str, typer.Option("--note", "-n", help="What was corrected (shown, dated, "
+                                      "in every channel).")],
+    markdown: Annotated[Path | None, typer.Option(
+        "--markdown", help="The corrected bulletin text (checked by the critic before it can "
+                           "be approved); default: the published draft, to edit at review.")]
+    = None,
+    headless: Annotated[bool, typer.Option(help="Never prompt: publish the correction if "
+                                           "nothing blocks, else stop at needs-review.")] = False,
+    report: ReportOpt = None,
+) -> None:
+    """Reopen a published edition for review; publishing it again marks it corrected."""
+    from flashnews.service import EditionService
+
+    try:
+        ed = Edition.parse(edition)
+    except ValueError as exc:
+        _fail(ConfigError(str(exc)))
+    text = None
+    if markdown is not None:
+        try:
+            text = markdown.read_text(encoding="utf-8")
+        except OSError as exc:
+            _fail(ConfigError(f"cannot read {markdown}: {exc.strerror or exc}"))
+    service = EditionService(_settings())
+    try:
+        revision = service.correct(ed, note, text)
+    except FlashnewsError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    err.print(f"{ed.id}: correction {revision} opened for review", highlight=False)
+    _execute(ed, source=None, out_dir=None, headless=headless, resume_only=True, report=report)
+
+
+@app.command()
 def status(
     edition: Annotated[str | None, typer.Argument(help="Edition id; all editions if omitted.")]
     = None,
@@ -516,6 +553,18 @@ def status(
             table.add_row(str(n), s["paper_id"], str(s["score"]), str(s["hype"]),
                           "yes" if s["relevant"] else "no", s["method"], s["title"][:60])
         out.print(table)
+    if report["deliveries"]:
+        table = Table(title="outbox")
+        for col in ("channel", "revision", "status", "attempts", "target or error"):
+            table.add_column(col)
+        for d in report["deliveries"]:
+            style = "green" if d["status"] == "delivered" else "red"
+            table.add_row(d["channel"], str(d["revision"]), f"[{style}]{d['status']}[/]",
+                          str(d["attempts"]), d["target"] if d["status"] == "delivered"
+                          else (d["error"] or ""))
+        out.print(table)
+    for c in report["corrections"]:
+        out.print(f"correction {c['revision']} ({c['at']}): {c['note']}", highlight=False)
     usage = Table(title="model calls")
     for col in ("role", "calls", "input tokens", "output tokens", "seconds", "failed"):
         usage.add_column(col)
@@ -549,6 +598,9 @@ def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
         "selection": values.get("selection"),
         "findings": len(values.get("findings", [])),
         "published": values.get("published", {}),
+        "revision": row.revision if row else 0,
+        "corrections": [c.model_dump() for c in service.store.corrections(edition_id)],
+        "deliveries": [d.model_dump() for d in service.store.deliveries(edition_id)],
         "scores": [{"paper_id": a.paper_id, "score": a.score, "hype": a.hype,
                     "relevant": a.relevant, "method": a.method,
                     "title": papers[a.paper_id].title if a.paper_id in papers else ""}

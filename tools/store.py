@@ -108,6 +108,14 @@ MIGRATIONS: list[str] = [
         delivered_at FROM outbox;
     DROP TABLE outbox;
     ALTER TABLE outbox_v2 RENAME TO outbox;
+    CREATE TABLE publications (
+        edition_id TEXT PRIMARY KEY,
+        out_dir TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
     """,
 ]
 
@@ -447,6 +455,33 @@ class Store:
     def record_delivery(self, edition_id: str, channel: str, target: str,
                         revision: int = 0) -> None:
         self.record_attempt(edition_id, channel, revision, target=target, error=None)
+
+    # publications (what the feed lists) ------------------------------------------------------
+    def save_publication(self, pub: BaseModel, out_dir: str) -> None:
+        """The latest revision of an edition as published (without its assessments)."""
+        record = pub.model_dump_json(exclude={"assessments"})
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO publications (edition_id, out_dir, revision, record, published_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (edition_id) DO UPDATE SET"
+                " out_dir=excluded.out_dir, revision=excluded.revision, record=excluded.record,"
+                " updated_at=excluded.updated_at",
+                (pub.edition_id, out_dir, pub.revision, record,  # type: ignore[attr-defined]
+                 pub.published_at, pub.updated_at))  # type: ignore[attr-defined]
+
+    def publication_records(self, out_dir: str) -> list[str]:
+        """JSON records of the editions published to one output dir, oldest first."""
+        rows = self._rows("SELECT record FROM publications WHERE out_dir=? ORDER BY edition_id",
+                          (out_dir,))
+        return [r["record"] for r in rows]
+
+    def publication_record(self, edition_id: str) -> str | None:
+        row = self._row("SELECT record FROM publications WHERE edition_id=?", (edition_id,))
+        return row["record"] if row else None
+
+    def publication_dir(self, edition_id: str) -> str | None:
+        row = self._row("SELECT out_dir FROM publications WHERE edition_id=?", (edition_id,))
+        return row["out_dir"] if row else None
 
     # sizes ----------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
