@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     webhook_url: SecretStr | None = None
     """A Slack-compatible incoming webhook: each published edition is POSTed once as JSON."""
 
+    webhook_attempts: int = 4
+    """Tries per delivery (connection errors, 429 and 5xx are retried; other answers are not)."""
+
+    webhook_backoff: float = 1.0
+    """Seconds before the first retry; doubles each time."""
+
     public_url: str | None = None
     """Where the output dir is served (e.g. https://news.example.org/flash/), for feed links.
     Unset: the feed links to the files by name, relative to the feed."""

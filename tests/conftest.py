@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from flashnews.tools.arxiv import demo_snapshot, read_snapshot
+from pydantic import SecretStr
 
 from flashnews.config import Settings
 from flashnews.models import Edition, Paper
@@ -47,7 +47,6 @@ PG_REQUIRED = os.environ.get("TEST_POSTGRES_REQUIRED") == "1"
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
     import psycopg
-
     from flashnews.tools.store import redact
 
     try:

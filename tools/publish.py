@@ -292,7 +292,9 @@ class Publisher:
 
     def _deliver_webhook(self, pub: Publication) -> str:
         assert self.settings.webhook_url is not None  # checked by Settings
-        return post_webhook(self.settings.webhook_url.get_secret_value(), pub)
+        return post_webhook(self.settings.webhook_url.get_secret_value(), pub,
+                            attempts=self.settings.webhook_attempts,
+                            wait=self.settings.webhook_backoff)
 
     def deliver(self, pub: Publication) -> dict[str, str]:
         """Deliver every channel not yet delivered for this revision; channel -> target.
