@@ -311,3 +311,42 @@ def test_budget_flags_degrade_and_report_it(env, stub, tmp_path) -> None:
                          env["SNAPSHOT"], "--out", str(tmp_path / "out"), "--headless",
                          "--max-calls", "0"], env)
     assert starved.returncode == 10 and "budget" in starved.stderr
+
+
+def test_two_machines_on_one_postgres_never_publish_twice(env, pg_url, tmp_path) -> None:
+    """Two processes with their own data dirs (two hosts) share one PostgreSQL database: the
+    second refuses while the first runs, and afterwards finds the edition already published."""
+    import psycopg
+
+    from tests.test_publish import Hook
+
+    hook = Hook()
+    try:
+        with StubServer(latency=0.2) as slow:
+            shared = dict(env, FLASHNEWS_BASE_URL=slow.base_url, FLASHNEWS_DATABASE_URL=pg_url,
+                          FLASHNEWS_WEBHOOK_URL=hook.url)
+            a = dict(shared, FLASHNEWS_HOME=str(tmp_path / "host-a"))
+            b = dict(shared, FLASHNEWS_HOME=str(tmp_path / "host-b"))
+            first = subprocess.Popen([sys.executable, "-m", "flashnews",
+                                      *run_args(a, tmp_path / "out-a")], env=a,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     stdin=subprocess.DEVNULL)
+            with psycopg.connect(pg_url, autocommit=True) as watch:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not watch.execute(
+                        "SELECT 1 FROM pg_locks WHERE locktype='advisory' AND classid=26220"
+                        " AND granted").fetchone():
+                    time.sleep(0.05)
+            second = flashnews(run_args(b, tmp_path / "out-b"), b)
+            assert second.returncode == 8, second.stderr
+            assert f"is being run by another process (flashnews pid {first.pid} on " \
+                   in second.stderr
+            _, err = first.communicate(timeout=180)
+            assert first.returncode == 0, err
+            again = flashnews(run_args(b, tmp_path / "out-b"), b)
+            assert again.returncode == 0 and "already-published" in again.stdout
+    finally:
+        hook.server.shutdown()
+    assert len(hook.accepted) == 1
+    assert [p.name for p in (tmp_path / "out-a").glob("*.md")] == [f"{EID}.md"]
+    assert not (tmp_path / "out-b").exists()
