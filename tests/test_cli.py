@@ -350,3 +350,24 @@ def test_two_machines_on_one_postgres_never_publish_twice(env, pg_url, tmp_path)
     assert len(hook.accepted) == 1
     assert [p.name for p in (tmp_path / "out-a").glob("*.md")] == [f"{EID}.md"]
     assert not (tmp_path / "out-b").exists()
+
+
+def test_correct_republishes_marked_corrected_and_status_shows_it(env, stub, tmp_path) -> None:
+    out = tmp_path / "out"
+    env = dict(env, FLASHNEWS_CHANNELS="markdown,html,atom")
+    assert flashnews(run_args(env, out), env).returncode == 0
+    calls = sum(stub.counts.values())
+    refused = flashnews(["correct", "2026-02-26-flash", "--note", "x", "--headless"], env)
+    assert refused.returncode == 1
+    assert "edition 2026-02-26-flash is not published (never run)" in refused.stderr
+    done = flashnews(["correct", EID, "--note", "A title was misspelled.", "--headless"], env)
+    assert done.returncode == 0, done.stderr
+    assert "correction 1 opened for review" in done.stderr
+    assert "outcome: published — published correction 1 of" in done.stdout
+    assert sum(stub.counts.values()) == calls  # no model call
+    assert "**Corrected " in (out / f"{EID}.md").read_text()
+    assert "A title was misspelled." in (out / f"{EID}.html").read_text()
+    status = json.loads(flashnews(["status", EID, "--json"], env).stdout)
+    assert status["revision"] == 1 and status["corrections"][0]["note"] == "A title was misspelled."
+    assert {(d["channel"], d["revision"]) for d in status["deliveries"]} == {
+        (c, r) for c in ("markdown", "html", "atom") for r in (0, 1)}

@@ -6,9 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from flashnews.tools.store import MIGRATIONS, Store
 
 from flashnews.models import Assessment, ModelCall, Paper
-from flashnews.tools.store import MIGRATIONS, Store
 
 
 @pytest.fixture
@@ -98,7 +98,9 @@ def test_corrections_number_revisions(store: Store) -> None:
 
 
 def test_published_items_and_history(store: Store) -> None:
-    for eid, ids in [("2026-02-24-flash", ["2602.00009", "2602.00001"]), ("2026-02-25-flash", ["2602.00002"])]:
+    days = [("2026-02-24-flash", ["2602.00009", "2602.00001"]),
+            ("2026-02-25-flash", ["2602.00002"])]
+    for eid, ids in days:
         store.save_papers(eid, [_paper(i) for i in ids])
         store.mark_published(eid, [(i, 1) for i in ids])
         store.set_edition(eid, status="published", path=f"/out/{eid}.md")
