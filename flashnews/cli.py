@@ -446,7 +446,8 @@ def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         out.print("no edition published yet")
         return
     for r in rows:
-        out.print(f"[bold]{r['edition']}[/] published {r['published_at']} — {r['path']}",
+        fixed = f" (corrected, revision {r['revision']})" if r.get("revision") else ""
+        out.print(f"[bold]{r['edition']}[/] published {r['published_at']}{fixed} — {r['path']}",
                   highlight=False)
         for p in r["papers"]:  # type: ignore[attr-defined]
             out.print(f"  {p['arxiv_id']}v{p['version']}  {p['title']}", highlight=False)
