@@ -108,10 +108,13 @@ class Desk(BaseModel):
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Desk:
+        draft = Draft.model_validate(state["draft"])
+        if state.get("edited"):  # the text of a correction (`flashnews correct --markdown`)
+            draft = draft.model_copy(update={"edited": True})
         return cls(selection=Selection.model_validate(state["selection"]),
                    assessments={k: Assessment.model_validate(v)
                                 for k, v in state.get("assessments", {}).items()},
-                   draft=Draft.model_validate(state["draft"]),
+                   draft=draft,
                    themes=[ThemeText.model_validate(t) for t in state.get("themes", [])],
                    pinned=list(state.get("pinned", [])), dropped=list(state.get("dropped", [])),
                    rescored=dict(state.get("rescored", {})))
@@ -119,7 +122,7 @@ class Desk(BaseModel):
     def to_state(self) -> dict[str, Any]:
         return {"selection": self.selection.model_dump(),
                 "assessments": {k: a.model_dump(mode="json") for k, a in self.assessments.items()},
-                "draft": self.draft.model_dump(mode="json"),
+                "draft": self.draft.model_dump(mode="json"), "edited": self.draft.edited,
                 "themes": [t.model_dump() for t in self.themes], "pinned": self.pinned,
                 "dropped": self.dropped, "rescored": self.rescored}
 

@@ -115,13 +115,25 @@ def edition_rows(day: Path, home: Path, base_url: str) -> list[dict[str, object]
                          " WHERE thread_id=?", (edition.id,)).fetchone()[0] or 0
         writes = c.execute("SELECT SUM(LENGTH(value)) FROM writes WHERE thread_id=?",
                            (edition.id,)).fetchone()[0] or 0
+        stored = c.execute("SELECT COUNT(*), SUM(LENGTH(record)) FROM papers WHERE edition_id=?",
+                           (edition.id,)).fetchone()
+        # Each abstract is stored once, in the store's papers table, never in a checkpoint:
+        # look for every abstract of the day in every checkpoint blob. (Openings alone do
+        # appear: items and rationales quote them.)
+        blobs = [bytes(r[0]) for r in c.execute(
+            "SELECT checkpoint FROM checkpoints WHERE thread_id=? UNION ALL"
+            " SELECT value FROM writes WHERE thread_id=?", (edition.id, edition.id))]
+    abstracts = {p.abstract.encode() for p in service.store.papers(edition.id).values()}
+    copies = sum(1 for b in blobs for a in abstracts if a in b)
     service.close()
     return [
         {"row": "edition, publish fails", "calls": failed.run_calls,
          "seconds": round(first, 2)},
         {"row": "resume after failed publish", "calls": done.run_calls,
          "seconds": round(resumed, 2), "outcome": done.outcome},
-        {"row": "checkpoint bytes for the edition", "bytes": size + writes},
+        {"row": "checkpoint bytes for the edition", "bytes": size + writes,
+         "target_bytes": 20_000_000, "abstracts_in_checkpoints": copies,
+         "papers_in_store": stored[0], "store_paper_bytes": stored[1]},
     ]
 
 
@@ -170,7 +182,8 @@ def main() -> None:
     by = {r["row"]: r for r in results}
     table = Table(title=f"triage of a {sum(mix.values())}-paper day, stub endpoint "
                         f"{args.latency * 1000:.0f} ms/call")
-    for col in ("row", "calls", "input tok", "output tok", "wall s", "peak RSS MB", "vs naive"):
+    for col in ("row", "calls", "input tok", "output tok", "wall s", "peak RSS MB / bytes",
+                "vs naive"):
         table.add_column(col, justify="right" if col != "row" else "left")
     naive = by.get("naive")
     for r in results:
@@ -182,6 +195,13 @@ def main() -> None:
                       str(r.get("output_tokens", "")), str(r.get("seconds", "")),
                       str(r.get("peak_rss_mb", r.get("bytes", ""))), ratio)
     console.print(table)
+    ck = by["checkpoint bytes for the edition"]
+    ok = ck["bytes"] < ck["target_bytes"] and ck["abstracts_in_checkpoints"] == 0  # type: ignore[operator]
+    console.print(f"checkpoint data of the edition: {ck['bytes'] / 1e6:.2f} MB (target under "
+                  f"{ck['target_bytes'] / 1e6:.0f} MB: {'met' if ok else 'MISSED'}); abstracts "  # type: ignore[operator]
+                  f"stored once, in the store ({ck['papers_in_store']} papers, "
+                  f"{ck['store_paper_bytes'] / 1e6:.2f} MB); copies in checkpoints: "  # type: ignore[operator]
+                  f"{ck['abstracts_in_checkpoints']}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"mix": mix, "latency": args.latency, "rows": results},
                                     indent=2) + "\n")

@@ -288,7 +288,7 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
     """
     from flashnews.tools.store import Store
 
-    store = Store(_settings().db_path)
+    store = Store.open(_settings())
     try:
         published = [r.date for r in store.editions() if r.format == fmt and r.status ==
                      "published" and r.date <= until.isoformat()]
@@ -434,7 +434,7 @@ def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Published editions and the papers each featured (never featured again)."""
     from flashnews.tools.store import Store
 
-    store = Store(_settings().db_path)
+    store = Store.open(_settings())
     try:
         rows = store.history()
     finally:
@@ -446,7 +446,8 @@ def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         out.print("no edition published yet")
         return
     for r in rows:
-        out.print(f"[bold]{r['edition']}[/] published {r['published_at']} — {r['path']}",
+        fixed = f" (corrected, revision {r['revision']})" if r.get("revision") else ""
+        out.print(f"[bold]{r['edition']}[/] published {r['published_at']}{fixed} — {r['path']}",
                   highlight=False)
         for p in r["papers"]:  # type: ignore[attr-defined]
             out.print(f"  {p['arxiv_id']}v{p['version']}  {p['title']}", highlight=False)
@@ -469,6 +470,43 @@ def resume(
         _fail(ConfigError(str(exc)))
     _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True,
              report=report, limits=(max_calls, max_tokens, max_seconds))
+
+
+@app.command()
+def correct(
+    edition: Annotated[str, typer.Argument(help="A published edition, e.g. 2026-02-25-flash.")],
+    note: Annotated[str, typer.Option("--note", "-n", help="What was corrected (shown, dated, "
+                                      "in every channel).")],
+    markdown: Annotated[Path | None, typer.Option(
+        "--markdown", help="The corrected bulletin text (checked by the critic before it can "
+                           "be approved); default: the published draft, to edit at review.")]
+    = None,
+    headless: Annotated[bool, typer.Option(help="Never prompt: publish the correction if "
+                                           "nothing blocks, else stop at needs-review.")] = False,
+    report: ReportOpt = None,
+) -> None:
+    """Reopen a published edition for review; publishing it again marks it corrected."""
+    from flashnews.service import EditionService
+
+    try:
+        ed = Edition.parse(edition)
+    except ValueError as exc:
+        _fail(ConfigError(str(exc)))
+    text = None
+    if markdown is not None:
+        try:
+            text = markdown.read_text(encoding="utf-8")
+        except OSError as exc:
+            _fail(ConfigError(f"cannot read {markdown}: {exc.strerror or exc}"))
+    service = EditionService(_settings())
+    try:
+        revision = service.correct(ed, note, text)
+    except FlashnewsError as exc:
+        _fail(exc)
+    finally:
+        service.close()
+    err.print(f"{ed.id}: correction {revision} opened for review", highlight=False)
+    _execute(ed, source=None, out_dir=None, headless=headless, resume_only=True, report=report)
 
 
 @app.command()
@@ -496,7 +534,7 @@ def review(
     if row and row.status == "published":
         _fail(FlashnewsError(f"edition {ed.id} was already published ({row.path}); there is "
                              "nothing to review"))
-    if snap.next != ("review",) or not snap.interrupts:
+    if snap.next != ("review",):
         where = f"at step {snap.next[0]}" if snap.next else \
             f"finished: {snap.values.get('outcome', 'done')}"
         _fail(FlashnewsError(f"edition {ed.id} is not waiting for review ({where}); "
@@ -521,7 +559,7 @@ def decisions(
         Edition.parse(edition)
     except ValueError as exc:
         _fail(ConfigError(str(exc)))
-    store = Store(_settings().db_path)
+    store = Store.open(_settings())
     try:
         if store.edition(edition) is None:
             _fail(FlashnewsError(f"edition {edition} has never run"))
@@ -594,6 +632,18 @@ def status(
             table.add_row(str(n), s["paper_id"], str(s["score"]), str(s["hype"]),
                           "yes" if s["relevant"] else "no", s["method"], s["title"][:60])
         out.print(table)
+    if report["deliveries"]:
+        table = Table(title="outbox")
+        for col in ("channel", "revision", "status", "attempts", "target or error"):
+            table.add_column(col)
+        for d in report["deliveries"]:
+            style = "green" if d["status"] == "delivered" else "red"
+            table.add_row(d["channel"], str(d["revision"]), f"[{style}]{d['status']}[/]",
+                          str(d["attempts"]), d["target"] if d["status"] == "delivered"
+                          else (d["error"] or ""))
+        out.print(table)
+    for c in report["corrections"]:
+        out.print(f"correction {c['revision']} ({c['at']}): {c['note']}", highlight=False)
     usage = Table(title="model calls")
     for col in ("role", "calls", "input tokens", "output tokens", "seconds", "failed"):
         usage.add_column(col)
@@ -627,6 +677,9 @@ def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
         "selection": values.get("selection"),
         "findings": len(values.get("findings", [])),
         "published": values.get("published", {}),
+        "revision": row.revision if row else 0,
+        "corrections": [c.model_dump() for c in service.store.corrections(edition_id)],
+        "deliveries": [d.model_dump() for d in service.store.deliveries(edition_id)],
         "scores": [{"paper_id": a.paper_id, "score": a.score, "hype": a.hype,
                     "relevant": a.relevant, "method": a.method,
                     "title": papers[a.paper_id].title if a.paper_id in papers else ""}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Role = Literal["triage", "writer", "critic"]
+Channel = Literal["markdown", "html", "json", "atom", "webhook"]
+CHANNELS: tuple[Channel, ...] = ("markdown", "html", "json", "atom", "webhook")
 ROLES: tuple[Role, ...] = ("triage", "writer", "critic")
 
 EMBEDDED_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -32,6 +34,27 @@ class Settings(BaseSettings):
 
     out_dir: Path | None = None
     """Where bulletins are published; default `<home>/editions`."""
+
+    database_url: SecretStr | None = None
+    """`postgresql://user:pass@host/db`: checkpoints and flashnews' tables in PostgreSQL
+    (teams, LangGraph Server). Unset: one SQLite file in the data dir."""
+
+    channels: Annotated[list[Channel], NoDecode] = Field(default_factory=lambda: ["markdown"])
+    """Where an edition is published, comma-separated: markdown, html, json, atom (a feed of
+    all published editions in the output dir), webhook (added by itself when a URL is set)."""
+
+    webhook_url: SecretStr | None = None
+    """A Slack-compatible incoming webhook: each published edition is POSTed once as JSON."""
+
+    webhook_attempts: int = 4
+    """Tries per delivery (connection errors, 429 and 5xx are retried; other answers are not)."""
+
+    webhook_backoff: float = 1.0
+    """Seconds before the first retry; doubles each time."""
+
+    public_url: str | None = None
+    """Where the output dir is served (e.g. https://news.example.org/flash/), for feed links.
+    Unset: the feed links to the files by name, relative to the feed."""
 
     base_url: str | None = None
     """OpenAI-compatible endpoint. Unset and no API key: the embedded local model is used."""
@@ -121,6 +144,28 @@ class Settings(BaseSettings):
 
     critic_use_model: bool = True
     """Run the model review after the deterministic checks."""
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _split_channels(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [c.strip() for c in value.split(",") if c.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> Settings:
+        if "webhook" in self.channels and not self.webhook_url:
+            raise ValueError("the webhook channel needs FLASHNEWS_WEBHOOK_URL")
+        if self.database_url:
+            scheme = self.database_url.get_secret_value().split(":", 1)[0]
+            if scheme not in ("postgresql", "postgres"):
+                raise ValueError(f"FLASHNEWS_DATABASE_URL must be postgresql://…, not {scheme}:")
+        return self
+
+    def active_channels(self) -> list[Channel]:
+        """Configured channels in delivery order; webhook whenever its URL is set."""
+        wanted = set(self.channels) | ({"webhook"} if self.webhook_url else set())
+        return [c for c in CHANNELS if c in wanted]
 
     @property
     def embedded(self) -> bool:

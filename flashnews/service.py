@@ -12,11 +12,12 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.types import Command
 from pydantic import BaseModel
 
+from flashnews.agents.triage import Selection
 from flashnews.config import Role, Settings
 from flashnews.errors import FlashnewsError
 from flashnews.graphs.checkpoint import open_checkpointer
 from flashnews.graphs.edition import build_graph
-from flashnews.models import Edition
+from flashnews.models import Assessment, Draft, Edition
 from flashnews.runtime import Budget, Progress, Runtime, _no_progress
 from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.lock import edition_lock
@@ -57,7 +58,7 @@ class EditionService:
                  model_factory: Callable[[Role, str], BaseChatModel] | None = None,
                  progress: Progress = _no_progress) -> None:
         self.settings = settings
-        self.store = Store(settings.db_path)
+        self.store = Store.open(settings)
         self.model_factory = model_factory
         self.progress = progress
 
@@ -79,7 +80,7 @@ class EditionService:
             reviewer: Reviewer | None = None, budget: Budget | None = None) -> RunResult:
         """Start or continue an edition; never repeat finished work; return its outcome."""
         before = self.store.usage(edition.id)["total"].calls
-        with edition_lock(self.settings.home, edition.id):
+        with edition_lock(self.settings, edition.id):
             result = self._run(edition, source=source, out_dir=out_dir, policy=policy,
                                resume_only=resume_only, reviewer=reviewer,
                                budget=budget or Budget())
@@ -93,7 +94,8 @@ class EditionService:
         from flashnews.tools.llm import Models
 
         eid = edition.id
-        out = (out_dir or self.settings.editions_dir).expanduser().resolve()
+        out = (out_dir or self.publication_dir(eid) or self.settings.editions_dir
+               ).expanduser().resolve()
         row = self.store.edition(eid)
         if row and row.status == "published":
             return RunResult(edition_id=eid, outcome="already-published", path=row.path,
@@ -145,6 +147,56 @@ class EditionService:
                 return self._held(eid, snap, out)
             return self._finished(eid, snap.values, out)
 
+    def correct(self, edition: Edition, note: str, markdown: str | None = None) -> int:
+        """Reopen a published edition for review as correction N (returned).
+
+        The edition goes back to its review step with its draft (or the corrected text, which
+        the deterministic critic checks first); publishing it again adds a dated note in every
+        channel. Nothing is re-fetched, re-scored or re-written.
+        """
+        from flashnews.agents import critic
+        from flashnews.tools.llm import Models
+
+        eid = edition.id
+        note = " ".join(note.split())
+        if not note:
+            raise FlashnewsError("a correction needs a note saying what was corrected (--note)")
+        with edition_lock(self.settings, eid):
+            row = self.store.edition(eid)
+            if row is None or row.status != "published":
+                state = row.status if row else "never run"
+                raise FlashnewsError(f"edition {eid} is not published ({state}); only a "
+                                     "published edition can be corrected")
+            with open_checkpointer(self.settings) as saver:
+                models = Models(self.settings, self.store, eid, factory=self.model_factory)
+                rt = Runtime(self.settings, self.store, models, self.settings.editions_dir)
+                graph = build_graph(rt, saver)
+                config: Any = {"configurable": {"thread_id": eid}}
+                values = graph.get_state(config).values
+                if not values.get("draft"):
+                    raise FlashnewsError(f"edition {eid} has no saved draft to correct")
+                draft = Draft.model_validate(values["draft"])
+                update: dict[str, Any] = {"review": {}, "outcome": "", "message": ""}
+                if markdown is not None:
+                    draft = draft.model_copy(update={"markdown": markdown.strip() + "\n"})
+                    found = critic.deterministic(
+                        draft, date=edition.date, papers=self.store.papers(eid),
+                        assessments={k: Assessment.model_validate(v)
+                                     for k, v in values.get("assessments", {}).items()},
+                        selected=set(Selection.model_validate(values["selection"]).ids))
+                    update |= {"draft": draft.model_dump(mode="json"), "edited": True,
+                               "findings": [f.model_dump() for f in found]}
+                revision = self.store.open_correction(eid, note)
+                update["revision"] = revision
+                # As if the critic had just run: the next step is the editor's review.
+                graph.update_state(config, update, as_node="critique")
+        return revision
+
+    def publication_dir(self, edition_id: str) -> Path | None:
+        """The output dir an edition was published to (corrections go to the same place)."""
+        where = self.store.publication_dir(edition_id)
+        return Path(where) if where else None
+
     def _default_source(self, date: dt.date) -> str:
         from flashnews.tools.arxiv import DEMO_DATE, demo_snapshot
 
@@ -164,7 +216,7 @@ class EditionService:
     def _finished(self, eid: str, values: dict[str, Any], out: Path) -> RunResult:
         outcome = values.get("outcome", "failed")
         message = values.get("message", "")
-        path = values.get("published", {}).get("markdown")
+        path = values.get("path") or values.get("published", {}).get("markdown")
         status = "published" if outcome == "published" else outcome
         self.store.set_edition(eid, status=status, step=None, message=message, path=path)
         return RunResult(edition_id=eid, outcome=outcome, message=message, path=path,

@@ -1,25 +1,65 @@
-"""The checkpointer: SqliteSaver on the data dir's SQLite file."""
+"""The checkpointer: SqliteSaver on the data dir's SQLite file, or PostgresSaver when
+`FLASHNEWS_DATABASE_URL` points at PostgreSQL."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from flashnews.config import Settings
+from flashnews.errors import ConfigError
 
 
 @contextmanager
-def open_checkpointer(settings: Settings) -> Iterator[SqliteSaver]:
-    """A SqliteSaver on `<home>/flashnews.sqlite`, closed on exit."""
+def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
+    """The configured checkpointer, set up (tables created) and closed on exit."""
+    if settings.database_url:
+        with _postgres(settings.database_url.get_secret_value()) as saver:
+            yield saver
+        return
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(settings.db_path, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     try:
         saver = SqliteSaver(conn)
         saver.setup()
+        yield saver
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
+    try:
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConfigError("FLASHNEWS_DATABASE_URL is PostgreSQL but langgraph-checkpoint-postgres"
+                          " is not installed; install flashnews[postgres]") from None
+    from flashnews.tools.store import redact
+
+    try:
+        # The settings PostgresSaver documents: autocommit, dict rows, no prepared statements
+        # (safe behind pgbouncer).
+        conn = psycopg.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row,
+                               connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(f"cannot connect to PostgreSQL ({redact(url)}): {first}") from None
+    try:
+        saver = PostgresSaver(conn)
+        # Concurrent first runs must not race on the checkpoint tables' migrations.
+        conn.execute("SELECT pg_advisory_lock(4243)")
+        try:
+            saver.setup()
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(4243)")
         yield saver
     finally:
         conn.close()

@@ -22,7 +22,7 @@ from flashnews.agents.triage import (
 from flashnews.agents.writer import ThemeText, Writer
 from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.grounding import linked_papers
-from flashnews.tools.publish import publish_markdown
+from flashnews.tools.publish import Publisher, build_publication
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -61,6 +61,11 @@ class EditionState(TypedDict, total=False):
     rewrite: dict[str, Any]
     round_base: int
     published: dict[str, str]
+    edited: bool
+    """The draft's text is the editor's (a correction or an edit), not the writer's."""
+    revision: int
+    """0, or the correction being prepared / published (`flashnews correct`)."""
+    path: str
     outcome: str
     message: str
 
@@ -132,7 +137,7 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
             themes=themes, want_themes=not state.get("skip", {}).get("themes"),
             progress=lambda d, t: rt.progress("write", d, t),
             instruction=rewrite.get("instruction"), rewrite_all=bool(rewrite.get("pending")))
-        update: dict[str, Any] = {"draft": draft.model_dump(mode="json"),
+        update: dict[str, Any] = {"draft": draft.model_dump(mode="json"), "edited": False,
                                   "themes": [t.model_dump() for t in themes_out],
                                   "round": draft.round}
         if previous:  # for the editor's `diff`
@@ -189,23 +194,28 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
 
     def publish_node(state: EditionState) -> dict[str, Any]:
         eid = state["edition_id"]
-        published = dict(state.get("published", {}))
-        target = rt.store.delivered(eid, "markdown")
-        if target is None:
-            path = publish_markdown(eid, state["draft"]["markdown"], rt.out_dir)  # type: ignore[index]
-            target = str(path)
-            rt.store.record_delivery(eid, "markdown", target)
-        published["markdown"] = target
-        selection = Selection.model_validate(state["selection"])
+        revision = state.get("revision", 0)
         papers = _papers(rt, state)
-        featured = selection.ids
-        if state["draft"].get("edited"):  # type: ignore[union-attr]
+        row = rt.store.edition(eid)
+        pub = build_publication(
+            edition_id=eid, date=state["date"], fmt=state["format"], revision=revision,
+            draft=Draft.model_validate(state["draft"]), papers=papers,
+            assessments=_assessments(state), corrections=rt.store.corrections(eid),
+            published_at=row.published_at if row else None)
+        published = Publisher(rt.settings, rt.store, rt.out_dir).deliver(pub)
+        featured = Selection.model_validate(state["selection"]).ids
+        if state.get("edited") or state["draft"].get("edited"):  # type: ignore[union-attr]
             # An item the editor deleted by hand was not featured (and may be featured later).
             linked = set(linked_papers(state["draft"]["markdown"]))  # type: ignore[index]
             featured = [pid for pid in featured if pid in linked]
         rt.store.mark_published(eid, [(pid, papers[pid].version) for pid in featured])
+        if revision:
+            rt.store.finish_correction(eid, revision)
+        target = published.get("markdown") or next(iter(published.values()), "")
+        verb = f"published correction {revision} of" if revision else "published"
         return {"published": published, "outcome": "published",
-                "message": f"published {target}"}
+                "message": f"{verb} {eid}: " + ", ".join(published.values()),
+                "path": target}
 
     def after_fetch(state: EditionState) -> str:
         return "triage" if state["fetch"]["outcome"] == "ok" else END
@@ -214,6 +224,10 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         return "write" if state["selection"]["main"] else END
 
     def after_critique(state: EditionState) -> str:
+        if state.get("edited"):
+            # The editor's own text: the writer must not overwrite it; the editor sees the
+            # findings at review.
+            return "review"
         blocked = {f.get("item") for f in state.get("findings", []) if f["severity"] == "blocking"}
         rounds = state["round"] - state.get("round_base", 0)
         if not blocked or rounds > rt.settings.critic_rounds:

@@ -21,7 +21,7 @@ from flashnews.runtime import Runtime
 def make_graph(config: dict[str, Any] | None = None) -> Any:
     """Build the compiled edition graph for one server process."""
     settings = Settings()
-    store = Store(settings.db_path)
+    store = Store.open(settings)
     thread = ((config or {}).get("configurable") or {}).get("thread_id", "server")
     rt = Runtime(settings, store, Models(settings, store, str(thread)), settings.editions_dir,
                  policy="interactive")

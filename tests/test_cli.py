@@ -313,6 +313,66 @@ def test_budget_flags_degrade_and_report_it(env, stub, tmp_path) -> None:
     assert starved.returncode == 10 and "budget" in starved.stderr
 
 
+def test_two_machines_on_one_postgres_never_publish_twice(env, pg_url, tmp_path) -> None:
+    """Two processes with their own data dirs (two hosts) share one PostgreSQL database: the
+    second refuses while the first runs, and afterwards finds the edition already published."""
+    import psycopg
+
+    from tests.test_publish import Hook
+
+    hook = Hook()
+    try:
+        with StubServer(latency=0.2) as slow:
+            shared = dict(env, FLASHNEWS_BASE_URL=slow.base_url, FLASHNEWS_DATABASE_URL=pg_url,
+                          FLASHNEWS_WEBHOOK_URL=hook.url)
+            a = dict(shared, FLASHNEWS_HOME=str(tmp_path / "host-a"))
+            b = dict(shared, FLASHNEWS_HOME=str(tmp_path / "host-b"))
+            first = subprocess.Popen([sys.executable, "-m", "flashnews",
+                                      *run_args(a, tmp_path / "out-a")], env=a,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     stdin=subprocess.DEVNULL)
+            with psycopg.connect(pg_url, autocommit=True) as watch:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not watch.execute(
+                        "SELECT 1 FROM pg_locks WHERE locktype='advisory' AND classid=26220"
+                        " AND granted").fetchone():
+                    time.sleep(0.05)
+            second = flashnews(run_args(b, tmp_path / "out-b"), b)
+            assert second.returncode == 8, second.stderr
+            assert f"is being run by another process (flashnews pid {first.pid} on " \
+                   in second.stderr
+            _, err = first.communicate(timeout=180)
+            assert first.returncode == 0, err
+            again = flashnews(run_args(b, tmp_path / "out-b"), b)
+            assert again.returncode == 0 and "already-published" in again.stdout
+    finally:
+        hook.server.shutdown()
+    assert len(hook.accepted) == 1
+    assert [p.name for p in (tmp_path / "out-a").glob("*.md")] == [f"{EID}.md"]
+    assert not (tmp_path / "out-b").exists()
+
+
+def test_correct_republishes_marked_corrected_and_status_shows_it(env, stub, tmp_path) -> None:
+    out = tmp_path / "out"
+    env = dict(env, FLASHNEWS_CHANNELS="markdown,html,atom")
+    assert flashnews(run_args(env, out), env).returncode == 0
+    calls = sum(stub.counts.values())
+    refused = flashnews(["correct", "2026-02-26-flash", "--note", "x", "--headless"], env)
+    assert refused.returncode == 1
+    assert "edition 2026-02-26-flash is not published (never run)" in refused.stderr
+    done = flashnews(["correct", EID, "--note", "A title was misspelled.", "--headless"], env)
+    assert done.returncode == 0, done.stderr
+    assert "correction 1 opened for review" in done.stderr
+    assert "outcome: published — published correction 1 of" in done.stdout
+    assert sum(stub.counts.values()) == calls  # no model call
+    assert "**Corrected " in (out / f"{EID}.md").read_text()
+    assert "A title was misspelled." in (out / f"{EID}.html").read_text()
+    status = json.loads(flashnews(["status", EID, "--json"], env).stdout)
+    assert status["revision"] == 1 and status["corrections"][0]["note"] == "A title was misspelled."
+    assert {(d["channel"], d["revision"]) for d in status["deliveries"]} == {
+        (c, r) for c in ("markdown", "html", "atom") for r in (0, 1)}
+
+
 def test_review_and_decisions_say_clearly_when_there_is_nothing_to_review(env, stub,
                                                                           tmp_path) -> None:
     never = flashnews(["review", EID], env)

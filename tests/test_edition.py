@@ -27,7 +27,8 @@ def test_demo_edition_publishes_a_grounded_bulletin(service, fake, tmp_path) -> 
     assert service.store.usage(DEMO.id)["total"].calls == sum(kinds.values())
 
 
-def test_published_edition_is_a_no_op(service, fake, tmp_path) -> None:
+def test_published_edition_is_a_no_op(db_settings, fake, tmp_path) -> None:
+    service = EditionService(db_settings, model_factory=fake_factory(fake))
     service.run(DEMO, source=None, out_dir=tmp_path / "out")
     before = len(fake.calls)
     again = service.run(DEMO, source=None, out_dir=tmp_path / "elsewhere")
@@ -38,7 +39,8 @@ def test_published_edition_is_a_no_op(service, fake, tmp_path) -> None:
 
 
 def test_unwritable_output_then_resume_publishes_without_model_calls_or_fetch(
-        settings, fake, tmp_path, monkeypatch) -> None:
+        db_settings, fake, tmp_path, monkeypatch) -> None:
+    settings = db_settings
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the output dir should be")
     svc = EditionService(settings, model_factory=fake_factory(fake))
@@ -59,7 +61,8 @@ def test_unwritable_output_then_resume_publishes_without_model_calls_or_fetch(
     assert (tmp_path / "good" / f"{DEMO.id}.md").is_file()
 
 
-def test_writer_failure_resumes_at_write_without_triage_calls(settings, tmp_path) -> None:
+def test_writer_failure_resumes_at_write_without_triage_calls(db_settings, tmp_path) -> None:
+    settings = db_settings
     down = {"writer": True}
 
     def responder(req: Request):
@@ -144,8 +147,8 @@ def test_interactive_review_approves_through_interrupt(settings, fake, tmp_path)
     assert seen[0]["markdown"].startswith("# Inference Ecosystem")
 
 
-def test_quit_at_review_keeps_the_pause(settings, fake, tmp_path) -> None:
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+def test_quit_at_review_keeps_the_pause(db_settings, fake, tmp_path) -> None:
+    svc = EditionService(db_settings, model_factory=fake_factory(fake))
     held = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
                    reviewer=lambda payload: None)
     assert held.outcome == "needs-review"

@@ -1,24 +1,47 @@
-"""One process per edition: an exclusive, non-blocking file lock in the data dir.
+"""One process per edition: an exclusive, non-blocking lock.
 
 A scheduler that fires twice, or an editor and a cron job on the same edition, must not run it
-twice in parallel. The lock dies with its process (the kernel drops it), so a crash never leaves
-an edition locked.
+twice in parallel. On one machine that is a file lock in the data dir; with a shared PostgreSQL
+database (several machines) also a PostgreSQL advisory lock. Both die with their process (the
+kernel drops the file lock, the server drops the session's lock), so a crash never leaves an
+edition locked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from flashnews.errors import EditionLocked
 
+# The advisory lock's first key: "fl" — keeps flashnews' locks apart from other applications'.
+_PG_KEY = 0x666C
+
 
 @contextmanager
-def edition_lock(home: Path, edition_id: str) -> Iterator[None]:
-    """Hold the edition's lock, or raise EditionLocked naming the process that holds it."""
+def edition_lock(settings: Any, edition_id: str) -> Iterator[None]:
+    """Hold the edition's lock(s), or raise EditionLocked naming who holds it."""
+    with _file_lock(settings.home, edition_id):
+        if settings.database_url:
+            with _pg_lock(settings.database_url.get_secret_value(), edition_id):
+                yield
+        else:
+            yield
+
+
+def _busy(edition_id: str, holder: str) -> EditionLocked:
+    return EditionLocked(f"edition {edition_id} is being run by another process ({holder}); "
+                         "nothing was done, try again when it ends")
+
+
+@contextmanager
+def _file_lock(home: Path, edition_id: str) -> Iterator[None]:
     path = home / "locks" / f"{edition_id}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -27,9 +50,7 @@ def edition_lock(home: Path, edition_id: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise EditionLocked(f"edition {edition_id} is being run by another process "
-                                f"(pid {holder}); nothing was done, try again when it ends") \
-                from None
+            raise _busy(edition_id, f"pid {holder}") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         try:
@@ -39,3 +60,31 @@ def edition_lock(home: Path, edition_id: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def _pg_lock(url: str, edition_id: str) -> Iterator[None]:
+    import psycopg
+    from flashnews.tools.store import _pg_connect
+
+    me = f"flashnews pid {os.getpid()} on {socket.gethostname()}"
+    conn = _pg_connect(url)
+    try:
+        conn.execute("SELECT set_config('application_name', %s, false)", (me[:63],))
+        got = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
+                           (_PG_KEY, edition_id)).fetchone()[0]
+        if not got:
+            row = conn.execute(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
+                " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+                " AND l.classid = %s AND l.objid::bigint = (hashtext(%s)::bigint + 4294967296)"
+                " %% 4294967296", (_PG_KEY, edition_id)).fetchone()
+            raise _busy(edition_id, row[0] if row and row[0] else "on the shared database")
+        try:
+            yield
+        finally:
+            # If the connection is gone, the lock went with it.
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (_PG_KEY, edition_id))
+    finally:
+        conn.close()

@@ -1,12 +1,70 @@
-"""Publishing channels. Files are written atomically: a temp file in the target dir, then rename."""
+"""Publishing channels and the outbox that delivers each of them exactly once.
+
+Channels: a markdown file, a standalone HTML page, a JSON record (the edition with its
+assessments), an Atom feed of every edition published to the output dir, and a Slack-compatible
+webhook. The outbox (a table keyed by edition, channel and revision) records every attempt, so a
+resume or re-run skips channels already delivered and retries only the failed ones. Files are
+written atomically: a temp file in the target dir, then rename.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import os
+import re
 import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import requests
+from flashnews.tools.store import Correction, Store
+from pydantic import BaseModel, Field
+from tenacity import (
+    retry,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from flashnews.config import Channel, Settings
 from flashnews.errors import PublishError
+
+FEED_NAME = "feed.xml"
+
+
+class PublishedItem(BaseModel):
+    """One featured paper as published."""
+
+    arxiv_id: str
+    title: str
+    link: str
+    section: str
+    score: int | None = None
+    hype: int | None = None
+    headline: str = ""
+    body: str = ""
+
+
+class Publication(BaseModel):
+    """What one revision of an edition publishes, in every channel (also the JSON channel)."""
+
+    schema_version: int = 1
+    edition_id: str
+    date: str
+    format: str
+    revision: int = 0
+    title: str
+    markdown: str
+    """The bulletin as published, correction notes included."""
+    items: list[PublishedItem] = Field(default_factory=list)
+    assessments: list[dict[str, Any]] = Field(default_factory=list)
+    """Every paper of the day that triage scored, best first (for other tools)."""
+    corrections: list[Correction] = Field(default_factory=list)
+    published_at: str
+    updated_at: str
 
 
 def atomic_write(path: Path, text: str) -> Path:
@@ -21,6 +79,7 @@ def atomic_write(path: Path, text: str) -> Path:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; published files are for readers
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -31,3 +90,268 @@ def atomic_write(path: Path, text: str) -> Path:
 def publish_markdown(edition_id: str, markdown: str, out_dir: Path) -> Path:
     """The markdown channel: `<out_dir>/<edition_id>.md`."""
     return atomic_write(out_dir / f"{edition_id}.md", markdown)
+
+
+# correction notes -------------------------------------------------------------------------------
+
+def with_corrections(markdown: str, corrections: list[Correction]) -> str:
+    """The bulletin with a dated note per correction, right under its title and date lines."""
+    if not corrections:
+        return markdown
+    notes = "\n".join(f"> **Corrected {c.at[:10]}:** {c.note}" for c in corrections)
+    lines = markdown.splitlines()
+    # After the title and the bold date line, when present.
+    cut = 0
+    for i, line in enumerate(lines[:3]):
+        if line.startswith("# ") or re.fullmatch(r"\*\*\d{4}-\d{2}-\d{2}\*\*", line.strip()):
+            cut = i + 1
+    head, tail = lines[:cut], lines[cut:]
+    return "\n".join([*head, "", notes, "", *tail]).replace("\n\n\n", "\n\n")
+
+
+# HTML -------------------------------------------------------------------------------------------
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="flashnews">
+<title>{title}</title>
+<style>
+  :root {{ color-scheme: light dark; }}
+  body {{ margin: 0 auto; padding: 1rem 1.1rem 3rem; max-width: 42rem;
+         font: 1.0625rem/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+         color: #1b1b1f; background: #fff; }}
+  h1 {{ font-size: 1.5rem; line-height: 1.25; margin: .5rem 0 .25rem; }}
+  h2 {{ font-size: 1.2rem; margin-top: 2rem; }}
+  p, li {{ overflow-wrap: anywhere; }}
+  a {{ color: #0b57d0; }}
+  blockquote {{ margin: 1rem 0; padding: .5rem .9rem; border-left: .25rem solid #c5221f;
+               background: #fdf3f2; }}
+  img, table, pre {{ max-width: 100%; overflow-x: auto; }}
+  footer {{ margin-top: 2.5rem; font-size: .85rem; color: #5f6368; }}
+  @media (prefers-color-scheme: dark) {{
+    body {{ color: #e8eaed; background: #121316; }} a {{ color: #8ab4f8; }}
+    blockquote {{ background: #2a1d1c; }} footer {{ color: #9aa0a6; }}
+  }}
+</style>
+</head>
+<body>
+<main>
+{body}
+</main>
+<footer>{footer}</footer>
+</body>
+</html>
+"""
+
+
+def markdown_html(markdown: str) -> str:
+    """The bulletin's HTML body (CommonMark + tables; raw HTML in the text is escaped)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    return md.render(markdown)
+
+
+def render_html(pub: Publication) -> str:
+    """A standalone page: inline CSS, no scripts, readable from a 360 px phone upwards."""
+    footer = f"{html.escape(pub.edition_id)} · revision {pub.revision} · updated " \
+             f"{html.escape(pub.updated_at)}" if pub.revision else \
+             f"{html.escape(pub.edition_id)} · published {html.escape(pub.published_at)}"
+    return _PAGE.format(title=html.escape(f"{pub.title} — {pub.date}"),
+                        body=markdown_html(pub.markdown).strip(), footer=footer)
+
+
+# Atom -------------------------------------------------------------------------------------------
+
+def render_feed(pubs: list[Publication], out_dir: Path, settings: Settings) -> str:
+    """An Atom feed of the publications, newest first; one entry per edition, ever."""
+    from feedgen.feed import FeedGenerator
+
+    base = settings.public_url.rstrip("/") + "/" if settings.public_url else ""
+    html_on = "html" in settings.active_channels()
+    fg = FeedGenerator()
+    fg.id(f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, base or str(out_dir.resolve()))}")
+    fg.title("Inference Ecosystem — Flash News")
+    fg.subtitle("New arXiv papers for people who build and run LLM inference systems")
+    fg.author({"name": "flashnews"})
+    fg.language("en")
+    fg.link(href=f"{base}{FEED_NAME}", rel="self")
+    newest = max((p.updated_at for p in pubs), default=_now())
+    fg.updated(newest)
+    for pub in sorted(pubs, key=lambda p: (p.date, p.format)):
+        entry = fg.add_entry()
+        # The id never changes, so a correction updates the entry instead of adding one.
+        entry.id(f"urn:flashnews:edition:{pub.edition_id}")
+        suffix = " (corrected)" if pub.revision else ""
+        entry.title(f"{pub.title} — {pub.date} ({pub.format}){suffix}")
+        entry.link(href=f"{base}{pub.edition_id}.{'html' if html_on else 'md'}",
+                   rel="alternate")
+        entry.published(pub.published_at)
+        entry.updated(pub.updated_at)
+        entry.summary(", ".join(i.title for i in pub.items if i.section == "main")[:500])
+        entry.content(markdown_html(pub.markdown), type="html")
+    return fg.atom_str(pretty=True).decode("utf-8")
+
+
+# webhook ----------------------------------------------------------------------------------------
+
+class _Retryable(Exception):
+    """A webhook answer worth retrying (connection error, 429, 5xx)."""
+
+
+def webhook_text(pub: Publication) -> str:
+    """The Slack mrkdwn message: title, the featured items with scores, correction notes."""
+    lines = [f"*{pub.title} — {pub.date}*"]
+    lines += [f":warning: *Corrected {c.at[:10]}:* {c.note}" for c in pub.corrections]
+    for item in pub.items:
+        if item.section != "main":
+            continue
+        score = f" — Score: {item.score} | Hype: {item.hype}" if item.score is not None else ""
+        lines.append(f"• <{item.link}|{_slack_escape(item.title)}>{score}")
+    also = [f"<{i.link}|{_slack_escape(i.title)}>" for i in pub.items if i.section == "also"]
+    if also:
+        lines.append("Also notable: " + ", ".join(also))
+    return "\n".join(lines)
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def post_webhook(url: str, pub: Publication, *, timeout: float = 15.0, attempts: int = 4,
+                 wait: float = 1.0) -> str:
+    """POST the edition once; retries connection errors, 429 and 5xx with backoff."""
+    payload = {"text": webhook_text(pub), "unfurl_links": False,
+               "flashnews": {"edition_id": pub.edition_id, "revision": pub.revision}}
+    headers = {"Idempotency-Key": f"flashnews:{pub.edition_id}:r{pub.revision}",
+               "User-Agent": "flashnews"}
+
+    @retry(retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+           stop=stop_after_attempt(attempts), wait=wait_exponential(multiplier=wait, max=30),
+           reraise=True)
+    def send() -> requests.Response:
+        try:
+            answer = requests.post(url, json=payload, headers=headers, timeout=timeout)
+        except requests.RequestException as exc:
+            raise _Retryable(f"{type(exc).__name__}") from None
+        if answer.status_code == 429 or answer.status_code >= 500:
+            raise _Retryable(f"HTTP {answer.status_code}")
+        return answer
+
+    where = _origin(url)
+    try:
+        answer = send()
+    except _Retryable as exc:
+        raise PublishError(f"webhook {where} failed after {attempts} attempts: {exc}") from None
+    if answer.status_code >= 300:
+        body = " ".join(answer.text.split())[:120]
+        raise PublishError(f"webhook {where} answered HTTP {answer.status_code}: {body}")
+    return where
+
+
+def _origin(url: str) -> str:
+    """Scheme, host and port only: webhook paths are secrets (Slack's carry the token)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+
+
+# the outbox -------------------------------------------------------------------------------------
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Publisher:
+    """Delivers a publication to every configured channel through the store's outbox."""
+
+    def __init__(self, settings: Settings, store: Store, out_dir: Path) -> None:
+        self.settings = settings
+        self.store = store
+        self.out_dir = out_dir
+
+    def _deliver_markdown(self, pub: Publication) -> str:
+        return str(publish_markdown(pub.edition_id, pub.markdown, self.out_dir))
+
+    def _deliver_html(self, pub: Publication) -> str:
+        return str(atomic_write(self.out_dir / f"{pub.edition_id}.html", render_html(pub)))
+
+    def _deliver_json(self, pub: Publication) -> str:
+        return str(atomic_write(self.out_dir / f"{pub.edition_id}.json",
+                                pub.model_dump_json(indent=2) + "\n"))
+
+    def _deliver_atom(self, pub: Publication) -> str:
+        pubs = [Publication.model_validate_json(r)
+                for r in self.store.publication_records(str(self.out_dir))]
+        return str(atomic_write(self.out_dir / FEED_NAME,
+                                render_feed(pubs, self.out_dir, self.settings)))
+
+    def _deliver_webhook(self, pub: Publication) -> str:
+        assert self.settings.webhook_url is not None  # checked by Settings
+        return post_webhook(self.settings.webhook_url.get_secret_value(), pub,
+                            attempts=self.settings.webhook_attempts,
+                            wait=self.settings.webhook_backoff)
+
+    def deliver(self, pub: Publication) -> dict[str, str]:
+        """Deliver every channel not yet delivered for this revision; channel -> target.
+
+        A failed channel does not stop the others; afterwards PublishError names the failed
+        ones, and the next attempt (resume) retries only those.
+        """
+        self.store.save_publication(pub, str(self.out_dir))
+        handlers: dict[Channel, Callable[[Publication], str]] = {
+            "markdown": self._deliver_markdown, "html": self._deliver_html,
+            "json": self._deliver_json, "atom": self._deliver_atom,
+            "webhook": self._deliver_webhook}
+        done: dict[str, str] = {}
+        failed: list[str] = []
+        for channel in self.settings.active_channels():
+            earlier = self.store.delivered(pub.edition_id, channel, pub.revision)
+            if earlier is not None:
+                done[channel] = earlier
+                continue
+            try:
+                target = handlers[channel](pub)
+            except PublishError as exc:
+                self.store.record_attempt(pub.edition_id, channel, pub.revision, target=None,
+                                          error=str(exc))
+                failed.append(f"{channel}: {exc}")
+                continue
+            self.store.record_attempt(pub.edition_id, channel, pub.revision, target=target,
+                                      error=None)
+            done[channel] = target
+        if failed:
+            ok = ", ".join(done) or "none"
+            raise PublishError(f"{len(failed)} channel(s) failed — {'; '.join(failed)} "
+                               f"(delivered: {ok}; a resume retries only the failed ones)")
+        return done
+
+
+def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, draft: Any,
+                      papers: dict[str, Any], assessments: dict[str, Any],
+                      corrections: list[Correction], published_at: str | None) -> Publication:
+    """The publication of a draft: what every channel renders."""
+    now = _now()
+    notes = [c for c in corrections if c.revision <= revision]
+    items = []
+    for item in draft.items:
+        paper, a = papers.get(item.paper_id), assessments.get(item.paper_id)
+        items.append(PublishedItem(
+            arxiv_id=item.paper_id, title=paper.title if paper else item.headline,
+            link=f"https://arxiv.org/abs/{item.paper_id}", section=item.section,
+            score=a.score if a else None, hype=a.hype if a else None,
+            headline=item.headline, body=item.body))
+    ranked = sorted(assessments.values(), key=lambda a: (-a.score, a.paper_id))
+    first_line = draft.markdown.splitlines()[0] if draft.markdown else ""
+    title = first_line.lstrip("# ").strip() or "Inference Ecosystem — Flash News"
+    return Publication(edition_id=edition_id, date=date, format=fmt, revision=revision,
+                       title=title, markdown=with_corrections(draft.markdown, notes),
+                       items=items,
+                       assessments=[{**a.model_dump(mode="json"),
+                                     "title": papers[a.paper_id].title if a.paper_id in papers
+                                     else ""} for a in ranked],
+                       corrections=notes, published_at=published_at or now, updated_at=now)

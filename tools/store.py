@@ -1,6 +1,8 @@
-"""flashnews' own tables (editions, papers, assessment cache, run ledger, outbox) in SQLite.
+"""flashnews' own tables (editions, papers, assessment cache, run ledger, outbox).
 
-They live in the same file as the LangGraph checkpoints. Schema changes are numbered migrations.
+SQLite by default, in the same file as the LangGraph checkpoints; PostgreSQL when
+`FLASHNEWS_DATABASE_URL=postgresql://…`. One schema, written in the SQL both understand, with
+numbered migrations; the few differences (placeholders, auto-increment ids) are translated here.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
+from flashnews.errors import ConfigError
 from flashnews.models import Assessment, Decision, ModelCall, Paper
 
 MIGRATIONS: list[str] = [
@@ -76,7 +80,45 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (edition_id, channel)
     );
     """,
-    # 2: the editor's decisions at review (plain types and a composite key: portable SQL)
+    # 2: outbox per revision (corrections re-deliver every channel once), delivery attempts,
+    # corrections, and explicit order columns (PostgreSQL has no rowid)
+    """
+    ALTER TABLE papers ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE published_items ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE editions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE corrections (
+        edition_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (edition_id, revision)
+    );
+    CREATE TABLE outbox_v2 (
+        edition_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        target TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        updated_at TEXT,
+        delivered_at TEXT,
+        PRIMARY KEY (edition_id, channel, revision)
+    );
+    INSERT INTO outbox_v2 SELECT edition_id, channel, 0, status, target, 1, NULL, delivered_at,
+        delivered_at FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v2 RENAME TO outbox;
+    CREATE TABLE publications (
+        edition_id TEXT PRIMARY KEY,
+        out_dir TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+    # 3: the editor's decisions at review (plain types and a composite key: portable SQL)
     """
     CREATE TABLE decisions (
         edition_id TEXT NOT NULL,
@@ -99,6 +141,10 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and url.split(":", 1)[0] in ("postgresql", "postgres")  # type: ignore[union-attr]
+
+
 class EditionRow(BaseModel):
     """An edition as the store knows it."""
 
@@ -112,6 +158,31 @@ class EditionRow(BaseModel):
     created_at: str
     updated_at: str
     published_at: str | None = None
+    revision: int = 0
+    """0 until the edition is corrected; each published correction adds one."""
+
+
+class Correction(BaseModel):
+    """A published edition reopened and published again, with the editor's note."""
+
+    edition_id: str
+    revision: int
+    note: str
+    at: str
+
+
+class Delivery(BaseModel):
+    """One outbox row: a channel of one revision of an edition."""
+
+    edition_id: str
+    channel: str
+    revision: int
+    status: str
+    target: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    updated_at: str | None = None
+    delivered_at: str | None = None
 
 
 class Usage(BaseModel):
@@ -125,49 +196,98 @@ class Usage(BaseModel):
 
 
 class Store:
-    """flashnews' tables in one SQLite file; safe to share between threads of one process."""
+    """flashnews' tables on SQLite (a file path) or PostgreSQL (a URL).
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+    One connection, shared by the threads of one process under a lock.
+    """
+
+    def __init__(self, path: Path | None = None, *, url: str | None = None) -> None:
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        self._conn.row_factory = sqlite3.Row
-        # WAL lets the checkpointer's connection and ours work on the same file.
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=30000")
+        self.path = path
+        self.url = url if is_postgres(url) else None
+        if self.url:
+            self._conn: Any = _pg_connect(self.url)
+        else:
+            if path is None:
+                raise ConfigError("the store needs a SQLite path or a postgresql:// URL")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            # WAL lets the checkpointer's connection and ours work on the same file.
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA busy_timeout=30000")
         self._migrate()
+
+    @classmethod
+    def open(cls, settings: Any) -> Store:
+        """The store a Settings object points at."""
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        return cls(settings.db_path, url=url)
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.url else "sqlite"
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
+    # SQL both backends run: `?` placeholders become `%s` on PostgreSQL.
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.url else sql
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self._conn.execute(self._sql(sql), tuple(args))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def _row(self, sql: str, args: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self._rows(sql, args)
+        return rows[0] if rows else None
+
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._conn:
-            yield self._conn
+    def _tx(self) -> Iterator[Any]:
+        """A transaction; yields an object with execute/executemany taking `?` SQL."""
+        with self._lock:
+            if self.url:
+                with self._conn.transaction():
+                    yield _Translating(self._conn, self._sql)
+            else:
+                with self._conn:
+                    yield _Translating(self._conn, self._sql)
 
     def _migrate(self) -> None:
         with self._tx() as c:
+            if self.url:
+                # Two processes starting at once must not both migrate.
+                c.execute("SELECT pg_advisory_xact_lock(4242)")
             c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-            done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
+        done = {r["version"] for r in self._rows("SELECT version FROM schema_migrations")}
         for number, sql in enumerate(MIGRATIONS, start=1):
             if number in done:
                 continue
-            with self._tx() as c:
-                c.executescript("BEGIN;" + sql + f"; INSERT INTO schema_migrations VALUES ({number});"
-                                "COMMIT;")
+            if self.url:
+                with self._lock, self._conn.transaction():
+                    self._conn.execute("SELECT pg_advisory_xact_lock(4242)")
+                    if self._conn.execute("SELECT 1 FROM schema_migrations WHERE version=%s",
+                                          (number,)).fetchone():
+                        continue
+                    pg = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+                    self._conn.execute(pg)  # several statements: allowed without parameters
+                    self._conn.execute("INSERT INTO schema_migrations VALUES (%s)", (number,))
+            else:
+                with self._lock:
+                    self._conn.executescript(
+                        "BEGIN;" + sql + f"; INSERT INTO schema_migrations VALUES ({number});"
+                        "COMMIT;")
 
     # editions -------------------------------------------------------------------------------
     def edition(self, edition_id: str) -> EditionRow | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM editions WHERE id=?", (edition_id,)).fetchone()
-        return EditionRow(**dict(row)) if row else None
+        row = self._row("SELECT * FROM editions WHERE id=?", (edition_id,))
+        return EditionRow(**row) if row else None
 
     def editions(self) -> list[EditionRow]:
-        with self._lock:
-            rows = self._conn.execute("SELECT * FROM editions ORDER BY date, format").fetchall()
-        return [EditionRow(**dict(r)) for r in rows]
+        return [EditionRow(**r) for r in self._rows("SELECT * FROM editions ORDER BY date, format")]
 
     def set_edition(self, edition_id: str, *, status: str, step: str | None = None,
                     message: str | None = None, path: str | None = None) -> None:
@@ -181,48 +301,79 @@ class Store:
                    ON CONFLICT (id) DO UPDATE SET status=excluded.status, step=excluded.step,
                        message=excluded.message, path=COALESCE(excluded.path, editions.path),
                        updated_at=excluded.updated_at,
-                       published_at=COALESCE(excluded.published_at, editions.published_at)""",
+                       published_at=COALESCE(editions.published_at, excluded.published_at)""",
                 (edition_id, date, fmt, status, step, message, path, now, now,
                  now if status == "published" else None),
             )
+
+    # corrections ----------------------------------------------------------------------------
+    def open_correction(self, edition_id: str, note: str) -> int:
+        """Reopen a published edition: the next revision, with the editor's note."""
+        with self._tx() as c:
+            row = c.execute("SELECT status, revision FROM editions WHERE id=?",
+                            (edition_id,)).fetchone()
+            revision = int(row[1]) + 1
+            c.execute("INSERT INTO corrections (edition_id, revision, note, at) VALUES (?, ?, ?, ?)"
+                      " ON CONFLICT (edition_id, revision) DO UPDATE SET note=excluded.note,"
+                      " at=excluded.at", (edition_id, revision, note, _now()))
+            c.execute("UPDATE editions SET status='correcting', step='review', updated_at=?"
+                      " WHERE id=?", (_now(), edition_id))
+        return revision
+
+    def corrections(self, edition_id: str) -> list[Correction]:
+        rows = self._rows("SELECT * FROM corrections WHERE edition_id=? ORDER BY revision",
+                          (edition_id,))
+        return [Correction(**r) for r in rows]
+
+    def finish_correction(self, edition_id: str, revision: int) -> None:
+        """The correction is published in every channel: the edition's revision moves on."""
+        with self._tx() as c:
+            c.execute("UPDATE corrections SET at=? WHERE edition_id=? AND revision=?",
+                      (_now(), edition_id, revision))
+            c.execute("UPDATE editions SET revision=? WHERE id=?", (revision, edition_id))
 
     # papers ---------------------------------------------------------------------------------
     def save_papers(self, edition_id: str, papers: Iterable[Paper]) -> None:
         with self._tx() as c:
             c.executemany(
-                "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?)",
-                [(edition_id, p.arxiv_id, p.version, p.model_dump_json()) for p in papers],
+                "INSERT INTO papers (edition_id, arxiv_id, version, record, position)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (edition_id, arxiv_id) DO UPDATE SET"
+                " version=excluded.version, record=excluded.record, position=excluded.position",
+                [(edition_id, p.arxiv_id, p.version, p.model_dump_json(), i)
+                 for i, p in enumerate(papers)],
             )
 
     def papers(self, edition_id: str) -> dict[str, Paper]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT record FROM papers WHERE edition_id=? ORDER BY rowid", (edition_id,)
-            ).fetchall()
-        papers = [Paper.model_validate_json(r[0]) for r in rows]
+        rows = self._rows("SELECT record FROM papers WHERE edition_id=? ORDER BY position,"
+                          " arxiv_id", (edition_id,))
+        papers = [Paper.model_validate_json(r["record"]) for r in rows]
         return {p.arxiv_id: p for p in papers}
 
     # assessment cache ----------------------------------------------------------------------
     def cached_assessment(self, paper: Paper, prompt_hash: str, model: str) -> Assessment | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT record FROM assessments WHERE paper_id=? AND version=? AND prompt_hash=?"
-                " AND model=?", (paper.arxiv_id, paper.version, prompt_hash, model),
-            ).fetchone()
-        return Assessment.model_validate_json(row[0]) if row else None
+        row = self._row(
+            "SELECT record FROM assessments WHERE paper_id=? AND version=? AND prompt_hash=?"
+            " AND model=?", (paper.arxiv_id, paper.version, prompt_hash, model))
+        return Assessment.model_validate_json(row["record"]) if row else None
 
     def cache_assessment(self, a: Assessment) -> None:
         with self._tx() as c:
             c.execute(
-                "INSERT OR REPLACE INTO assessments VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO assessments (paper_id, version, prompt_hash, model, record,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (paper_id, version,"
+                " prompt_hash, model) DO UPDATE SET record=excluded.record,"
+                " created_at=excluded.created_at",
                 (a.paper_id, a.version, a.prompt_hash, a.model, a.model_dump_json(), _now()),
             )
 
     # published items (cross-edition memory) ------------------------------------------------
     def mark_published(self, edition_id: str, items: Iterable[tuple[str, int]]) -> None:
         with self._tx() as c:
-            c.executemany("INSERT OR REPLACE INTO published_items VALUES (?, ?, ?)",
-                          [(edition_id, pid, v) for pid, v in items])
+            c.executemany(
+                "INSERT INTO published_items (edition_id, paper_id, version, position)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (edition_id, paper_id) DO UPDATE SET"
+                " version=excluded.version, position=excluded.position",
+                [(edition_id, pid, v, i) for i, (pid, v) in enumerate(items)])
 
     def published_elsewhere(self, edition_id: str) -> dict[str, str]:
         """Papers featured on other days: arXiv id -> the edition that featured it first.
@@ -235,28 +386,26 @@ class Store:
     def published_versions(self, edition_id: str) -> dict[str, tuple[str, int]]:
         """Papers featured on other days: arXiv id -> (first edition, highest version featured)."""
         day = edition_id.rsplit("-", 1)[0]
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT paper_id, MIN(edition_id), MAX(version) FROM published_items"
-                " WHERE substr(edition_id, 1, 10) != ? GROUP BY paper_id", (day,),
-            ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        rows = self._rows(
+            "SELECT paper_id, MIN(edition_id) AS ed, MAX(version) AS v FROM published_items"
+            " WHERE substr(edition_id, 1, 10) != ? GROUP BY paper_id", (day,))
+        return {r["paper_id"]: (r["ed"], r["v"]) for r in rows}
 
     def history(self) -> list[dict[str, object]]:
         """Published editions with their featured papers (id, version, title), oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT e.id, e.published_at, e.path, i.paper_id, i.version, p.record"
-                " FROM editions e JOIN published_items i ON i.edition_id = e.id"
-                " LEFT JOIN papers p ON p.edition_id = e.id AND p.arxiv_id = i.paper_id"
-                " WHERE e.status = 'published' ORDER BY e.date, e.format, i.rowid").fetchall()
+        rows = self._rows(
+            "SELECT e.id, e.published_at, e.path, e.revision, i.paper_id, i.version, p.record"
+            " FROM editions e JOIN published_items i ON i.edition_id = e.id"
+            " LEFT JOIN papers p ON p.edition_id = e.id AND p.arxiv_id = i.paper_id"
+            " WHERE e.status = 'published' ORDER BY e.date, e.format, i.position")
         out: dict[str, dict[str, object]] = {}
-        for eid, at, path, pid, version, record in rows:
-            entry = out.setdefault(eid, {"edition": eid, "published_at": at, "path": path,
-                                         "papers": []})
-            title = Paper.model_validate_json(record).title if record else ""
-            entry["papers"].append({"arxiv_id": pid, "version": version,  # type: ignore[union-attr]
-                                    "title": title})
+        for r in rows:
+            entry = out.setdefault(r["id"], {"edition": r["id"], "published_at": r["published_at"],
+                                             "path": r["path"], "revision": r["revision"],
+                                             "papers": []})
+            title = Paper.model_validate_json(r["record"]).title if r["record"] else ""
+            entry["papers"].append({"arxiv_id": r["paper_id"],  # type: ignore[union-attr]
+                                    "version": r["version"], "title": title})
         return list(out.values())
 
     # ledger ---------------------------------------------------------------------------------
@@ -271,20 +420,18 @@ class Store:
 
     def usage(self, edition_id: str | None = None) -> dict[str, Usage]:
         """Ledger totals per role (and 'total'), for one edition or all."""
-        sql = ("SELECT role, COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(seconds),"
-               " SUM(1 - ok) FROM ledger")
+        sql = ("SELECT role, COUNT(*) AS n, SUM(input_tokens) AS tin, SUM(output_tokens) AS tout,"
+               " SUM(seconds) AS secs, SUM(1 - ok) AS failed FROM ledger")
         args: tuple[str, ...] = ()
         if edition_id:
             sql += " WHERE edition_id=?"
             args = (edition_id,)
-        with self._lock:
-            rows = self._conn.execute(sql + " GROUP BY role", args).fetchall()
         out: dict[str, Usage] = {}
         total = Usage()
-        for role, calls, tin, tout, secs, failed in rows:
-            u = Usage(calls=calls, input_tokens=tin or 0, output_tokens=tout or 0,
-                      seconds=round(secs or 0.0, 2), failed=failed or 0)
-            out[role] = u
+        for r in self._rows(sql + " GROUP BY role", args):
+            u = Usage(calls=r["n"], input_tokens=r["tin"] or 0, output_tokens=r["tout"] or 0,
+                      seconds=round(float(r["secs"] or 0.0), 2), failed=r["failed"] or 0)
+            out[r["role"]] = u
             total = Usage(calls=total.calls + u.calls,
                           input_tokens=total.input_tokens + u.input_tokens,
                           output_tokens=total.output_tokens + u.output_tokens,
@@ -294,19 +441,71 @@ class Store:
         return out
 
     # outbox ---------------------------------------------------------------------------------
-    def delivered(self, edition_id: str, channel: str) -> str | None:
+    def delivered(self, edition_id: str, channel: str, revision: int = 0) -> str | None:
         """The target a channel was delivered to, or None if it was not (yet)."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT target FROM outbox WHERE edition_id=? AND channel=? AND status='delivered'",
-                (edition_id, channel),
-            ).fetchone()
-        return row[0] if row else None
+        row = self._row(
+            "SELECT target FROM outbox WHERE edition_id=? AND channel=? AND revision=?"
+            " AND status='delivered'", (edition_id, channel, revision))
+        return row["target"] if row else None
 
-    def record_delivery(self, edition_id: str, channel: str, target: str) -> None:
+    def deliveries(self, edition_id: str) -> list[Delivery]:
+        rows = self._rows("SELECT * FROM outbox WHERE edition_id=? ORDER BY revision, channel",
+                          (edition_id,))
+        return [Delivery(**r) for r in rows]
+
+    def record_attempt(self, edition_id: str, channel: str, revision: int, *,
+                       target: str | None, error: str | None) -> None:
+        """One delivery attempt: delivered (error None) or failed with its one-line error."""
+        now = _now()
+        status = "failed" if error else "delivered"
         with self._tx() as c:
-            c.execute("INSERT OR REPLACE INTO outbox VALUES (?, ?, 'delivered', ?, ?)",
-                      (edition_id, channel, target, _now()))
+            c.execute(
+                "INSERT INTO outbox (edition_id, channel, revision, status, target, attempts,"
+                " error, updated_at, delivered_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)"
+                " ON CONFLICT (edition_id, channel, revision) DO UPDATE SET"
+                " status=excluded.status, target=COALESCE(excluded.target, outbox.target),"
+                " attempts=outbox.attempts + 1, error=excluded.error,"
+                " updated_at=excluded.updated_at, delivered_at=excluded.delivered_at",
+                (edition_id, channel, revision, status, target, error, now,
+                 None if error else now))
+
+    def record_delivery(self, edition_id: str, channel: str, target: str,
+                        revision: int = 0) -> None:
+        self.record_attempt(edition_id, channel, revision, target=target, error=None)
+
+    # publications (what the feed lists) ------------------------------------------------------
+    def save_publication(self, pub: BaseModel, out_dir: str) -> None:
+        """The latest revision of an edition as published (without its assessments)."""
+        record = pub.model_dump_json(exclude={"assessments"})
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO publications (edition_id, out_dir, revision, record, published_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (edition_id) DO UPDATE SET"
+                " out_dir=excluded.out_dir, revision=excluded.revision, record=excluded.record,"
+                " updated_at=excluded.updated_at",
+                (pub.edition_id, out_dir, pub.revision, record,  # type: ignore[attr-defined]
+                 pub.published_at, pub.updated_at))  # type: ignore[attr-defined]
+
+    def publication_records(self, out_dir: str) -> list[str]:
+        """JSON records of the editions published to one output dir, oldest first."""
+        rows = self._rows("SELECT record FROM publications WHERE out_dir=? ORDER BY edition_id",
+                          (out_dir,))
+        return [r["record"] for r in rows]
+
+    def publication_record(self, edition_id: str) -> str | None:
+        row = self._row("SELECT record FROM publications WHERE edition_id=?", (edition_id,))
+        return row["record"] if row else None
+
+    def publication_dir(self, edition_id: str) -> str | None:
+        row = self._row("SELECT out_dir FROM publications WHERE edition_id=?", (edition_id,))
+        return row["out_dir"] if row else None
+
+    # sizes ----------------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """Row counts of flashnews' tables (for `flashnews status` and the bench)."""
+        names = ["editions", "papers", "assessments", "ledger", "outbox", "corrections"]
+        return {n: self._row(f"SELECT COUNT(*) AS n FROM {n}")["n"] for n in names}  # type: ignore[index]
+
 
     # editor decisions -----------------------------------------------------------------------
     def record_decision(self, d: Decision) -> None:
@@ -323,11 +522,54 @@ class Store:
 
     def decisions(self, edition_id: str) -> list[Decision]:
         """An edition's decisions in the order they were made."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT edition_id, seq, at, editor, command, args, reason, round, paper_id,"
-                " context FROM decisions WHERE edition_id=? ORDER BY seq", (edition_id,),
-            ).fetchall()
-        return [Decision(edition_id=r[0], seq=r[1], at=r[2], editor=r[3], command=r[4],
-                         args=json.loads(r[5]), reason=r[6], round=r[7], paper_id=r[8],
-                         context=json.loads(r[9])) for r in rows]
+        rows = self._rows("SELECT * FROM decisions WHERE edition_id=? ORDER BY seq",
+                          (edition_id,))
+        return [Decision(**{**r, "args": json.loads(r["args"]),
+                            "context": json.loads(r["context"])}) for r in rows]
+
+class _Translating:
+    """A connection view that takes `?` SQL (the store's dialect) on either backend."""
+
+    def __init__(self, conn: Any, translate: Any) -> None:
+        self._conn = conn
+        self._t = translate
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(self._t(sql), tuple(args))
+
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if isinstance(self._conn, sqlite3.Connection):
+            self._conn.executemany(self._t(sql), rows)
+        else:
+            with self._conn.cursor() as cur:
+                cur.executemany(self._t(sql), rows)
+
+
+def _pg_connect(url: str) -> Any:
+    """A psycopg connection in autocommit mode (transactions are explicit)."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConfigError("FLASHNEWS_DATABASE_URL is PostgreSQL but psycopg is not installed; "
+                          "install flashnews[postgres]") from None
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"cannot connect to PostgreSQL ({redact(url)}): {first}") from None
+
+
+def redact(url: str) -> str:
+    """A database URL without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        host = parts.hostname or ""
+        user = f"{parts.username}:***@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        parts = parts._replace(netloc=f"{user}{host}{port}")
+    return urlunsplit(parts)
+
