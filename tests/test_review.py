@@ -306,3 +306,33 @@ def test_pin_and_rescore_need_an_assessed_paper(papers) -> None:
                             reason="r")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="never assessed"):
             editor.decide(cmd, desk, [], papers=known, date=DAY, seq=1)
+
+
+def test_a_correction_is_reviewed_like_an_edition(settings, fake, tmp_path) -> None:
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    out = tmp_path / "out"
+    svc.run(DEMO, source=None, out_dir=out)
+    text = (out / f"{DEMO.id}.md").read_text()
+    first = text.index("**[")
+    bad = text[:first] + text[first:].replace(": ", ": It is 417x faster. ", 1)
+    svc.correct(DEMO, "Added a speedup figure.", bad)
+    calls = len(fake.calls)
+    seen: list[dict[str, Any]] = []
+    answers = iter([EditorCommand(command="approve").model_dump(),
+                    EditorCommand(command="edit", markdown=bad.replace(
+                        "It is 417x faster. ", "")).model_dump(),
+                    EditorCommand(command="approve").model_dump()])
+
+    def reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:
+        seen.append(payload)
+        return next(answers)
+
+    done = svc.run(DEMO, source=None, out_dir=None, resume_only=True, policy="interactive",
+                   reviewer=reviewer)
+    assert seen[0]["edited"] and seen[0]["blocking"] == 1  # the correction's text, checked
+    assert seen[1]["notice"].startswith("not approved: 1 blocking")
+    assert done.outcome == "published" and "correction 1" in done.message
+    assert len(fake.calls) == calls
+    assert "417x" not in (out / f"{DEMO.id}.md").read_text()
+    assert [d.command for d in svc.store.decisions(DEMO.id)] == ["edit", "approve"]
+    svc.close()
