@@ -184,7 +184,7 @@ def _row(table: list[Row], word: str) -> Row:
     return table[int(word) - 1]
 
 
-def _item(table: list[Row], word: str, verb: str) -> Row:
+def _item(table: list[Row], word: str) -> Row:
     row = _row(table, word)
     if not row.section:
         raise ValueError(f"row {row.n} ({row.paper_id}) is not in the bulletin; "
@@ -212,7 +212,7 @@ def parse(text: str, table: list[Row]) -> EditorCommand:
         if not rest or len(rest) > 2 or (verb == "show" and len(rest) != 1):
             usage = "show N" if verb == "show" else f"{verb} N [\"reason\"]"
             raise ValueError(f"usage: {usage}")
-        row = _item(table, rest[0], verb) if verb == "drop" else _row(table, rest[0])
+        row = _item(table, rest[0]) if verb == "drop" else _row(table, rest[0])
         if verb == "pin" and row.section:
             raise ValueError(f"row {row.n} ({row.paper_id}) is already in the bulletin")
         return EditorCommand(command=verb, n=row.n, paper_id=row.paper_id,  # type: ignore[arg-type]
@@ -220,7 +220,7 @@ def parse(text: str, table: list[Row]) -> EditorCommand:
     if verb == "move":
         if len(rest) < 2:
             raise ValueError("usage: move N up|down|to K")
-        row = _item(table, rest[0], verb)
+        row = _item(table, rest[0])
         items = [r for r in table if r.section]
         place = items.index(row) + 1
         where, tail = rest[1].lower(), rest[2:]
