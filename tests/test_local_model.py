@@ -149,8 +149,9 @@ def test_ctrl_c_stops_the_embedded_server(real_model, tmp_path) -> None:
     while time.monotonic() < deadline and "Uvicorn running" not in (
             log.read_text() if log.exists() else ""):
         time.sleep(0.2)
-    server = subprocess.run(["pgrep", "-f", "flashnews.tools._llama_serve"], capture_output=True,
-                            text=True).stdout.split()
+    # Only this run's server (its child): other flashnews processes may serve models too.
+    server = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "flashnews.tools._llama_serve"],
+                            capture_output=True, text=True).stdout.split()
     assert server, "the server never started"
     time.sleep(2)  # let triage begin
     proc.send_signal(signal.SIGINT)
@@ -187,8 +188,8 @@ def test_real_local_model_writes_an_edition_end_to_end(real_model, tmp_path) -> 
     for pid, (score, hype) in zip(selected, SCORE_RE.findall(md), strict=True):
         a = state["assessments"][pid]
         assert (int(score), int(hype)) == (a["score"], a["hype"])
-    # The server is gone once the run is over.
-    out = subprocess.run(["pgrep", "-f", "flashnews.tools._llama_serve"], capture_output=True,
-                         text=True)
-    assert str(os.getpid()) not in out.stdout and out.stdout.strip() == ""
+    # The server (a child of this process) is gone once the run is over.
+    out = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "flashnews.tools._llama_serve"],
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == ""
     service.close()
