@@ -67,7 +67,7 @@ bench: install
 	$(BIN)/python -m bench.triage
 
 # Prompt-regression evals: replay the embedded model's recorded cassettes (no server, about
-# 10 s) and compare every metric with the committed baseline; exit 11 on a regression.
+# 4 s) and compare every metric with the committed baseline; exit 11 on a regression.
 eval: install
 	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
 

@@ -68,6 +68,8 @@ def _tol(c: Comparison) -> str:
     t = c.metric.tolerance
     if t is None:
         return "not gated"
+    if t == 0:
+        return "none"
     sign = "-" if c.metric.better == "higher" else "+"
     return f"{sign}{t:.0%}" if c.metric.relative else f"{sign}{_fmt(t)}"
 

@@ -239,3 +239,25 @@ def test_add_decisions_command_with_a_snapshot(tmp_path: Path) -> None:
     _, cases = schema.read("editor", schema.TriageCase, root=root)
     assert [(c.paper_id, c.label, c.paper.title) for c in cases] == [  # type: ignore[union-attr]
         ("2603.00001", "positive", "A new paper on KV cache serving")]
+
+
+def test_record_then_replay_gives_the_same_metrics(tmp_path: Path) -> None:
+    # Against the stub endpoint (generated scoring, batches): what --record writes, --replay
+    # reads back to the same metrics with no server.
+    from flashnews.testing import StubServer
+
+    cassettes = tmp_path / "cassettes"
+    with StubServer() as stub:
+        live = runner.run(Settings(base_url=stub.base_url, model="stub-model"), mode="live",
+                          subset="smoke", record=True, cassettes=cassettes)
+        calls = sum(stub.counts.values())
+    assert live.model == "stub-model" and live.scoring == "generated" and calls > 0
+    assert sorted(p.name for p in (cassettes / "stub-model").iterdir()) == [
+        "critic.yaml", "meta.json", "triage.yaml", "writer.yaml"]
+    assert "authorization" not in (cassettes / "stub-model" / "writer.yaml").read_text().lower()
+    replay = runner.run(Settings(model="stub-model"), mode="replay", subset="smoke",
+                        cassettes=cassettes)
+    timing = {n for n in live.metrics if n.endswith("_seconds_per_case")}
+    assert {k: v for k, v in replay.metrics.items() if k not in timing} == {
+        k: v for k, v in live.metrics.items() if k not in timing}
+    assert replay.cases == live.cases
