@@ -72,7 +72,7 @@ eval: install
 	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
 
 # Run the evals on the real embedded model (about 10 minutes on 2 cores), compare them with the
-# baseline, and only if nothing regressed record new cassettes and make this run the baseline
+# baseline, and only if nothing regressed keep the new cassettes and make this run the baseline
 # (and the smoke subset's, replayed from them). `make eval-record EVAL_BASELINE=` accepts a
 # change that the comparison would refuse.
 EVAL_BASELINE ?= --baseline evals/baseline.json

@@ -50,12 +50,18 @@ def _target(args: Any) -> tuple[str | None, list[int]]:
         nums = [int(args[k]) for k in ("score", "hype") if isinstance(args.get(k), int | float)]
         return pid, nums
     items = args.split() if isinstance(args, str) else list(args or [])
+    named: dict[str, int] = {}
     for a in items:
         text = str(a).strip()
+        kv = re.fullmatch(r"(score|hype)[=:](\d{1,3})", text, re.IGNORECASE)
         if pid is None and _ID.match(text):
             pid = text
+        elif kv:
+            named[kv.group(1).lower()] = int(kv.group(2))
         elif re.fullmatch(r"\d{1,3}", text):
             nums.append(int(text))
+    if named:  # "score=90 hype=40": by name, whatever the order
+        nums = [named[k] for k in ("score", "hype") if k in named]
     return pid, nums
 
 

@@ -45,7 +45,8 @@ REPLAY_URL = "http://127.0.0.1:8765/v1"  # recorded against whatever port; match
 VCR_CONFIG: dict[str, Any] = {"filter_headers": ["authorization", "x-api-key", "api-key"],
                               "match_on": ["method", "path", "body"],
                               "decode_compressed_response": True}
-__all__ = ["EvalRegression", "ReplayMismatch", "Report", "Runner", "model_key", "run", "slug"]
+__all__ = ["EvalRegression", "ReplayMismatch", "Report", "Runner", "drop_recording",
+           "keep_recording", "model_key", "run", "slug"]
 Mode = Literal["replay", "live"]
 Subset = Literal["full", "smoke"]
 
@@ -71,6 +72,7 @@ class Report(BaseModel):
     cases: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     seconds: float = 0.0
     scoring: str = ""
+    recorded: str | None = Field(default=None, description="staged recordings (keep_recording)")
 
 
 class _NoCache:
@@ -147,6 +149,11 @@ class Runner:
         self.data = Datasets(subset, datasets)
         self.key = model_key(settings)
         self.dir = cassettes / slug(self.key)
+        if record:
+            # Recordings go to a staging folder; keep_recording puts them in place once the
+            # run is accepted, so a run that regressed never replaces what replay uses.
+            self.dir = cassettes / f"{slug(self.key)}.new"
+            shutil.rmtree(self.dir, ignore_errors=True)
         neutral: dict[str, Any] = {"include_keywords": [], "exclude_keywords": [],
                                    "watch_authors": []}
         if mode == "replay":
@@ -187,12 +194,14 @@ class Runner:
         if self.mode == "live" and not self.record:
             yield
             return
-        import vcr
-        from vcr.errors import CannotOverwriteExistingCassetteException
+        try:
+            import vcr
+            from vcr.errors import CannotOverwriteExistingCassetteException
+        except ImportError:
+            raise ConfigError("eval replay and recording need vcrpy: pip install "
+                              "'flashnews[dev]'") from None
 
         path = self.dir / f"{name}.yaml"
-        if self.record:
-            path.unlink(missing_ok=True)
         recorder = vcr.VCR(record_mode="all" if self.record else "none", **VCR_CONFIG)
         try:
             with recorder.use_cassette(str(path)):
@@ -247,7 +256,8 @@ class Runner:
         return Report(model=self.key, mode=self.mode, subset=self.subset,
                       at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                       datasets=self.data.versions, metrics=out, cases=cases,
-                      seconds=round(time.monotonic() - started, 1), scoring=self.scoring)
+                      seconds=round(time.monotonic() - started, 1), scoring=self.scoring,
+                      recorded=str(self.dir) if self.record else None)
 
     def _score(self, papers: list[Paper]) -> dict[str, Assessment]:
         return Triage(self.models, _NoCache(), self.settings).run(papers)
@@ -274,6 +284,8 @@ class Runner:
             "triage_recall": _r(m.ratio(tp, len(pos))),
             "triage_precision": _r(m.ratio(tp, tp + fp)),
             "triage_auc": _r(m.auc([r["score"] for r in pos], [r["score"] for r in neg])),
+            "rules_recall": _r(m.ratio(sum(r["method"] != "rules" for r in pos), len(pos))),
+            "rules_dropped": _r(m.ratio(sum(r["method"] == "rules" for r in neg), len(neg))),
             "score_spearman": _r(m.spearman([r["score"] for r in refs],
                                             [r["ref_score"] for r in refs])),
             "hype_spearman": _r(m.spearman([r["hype"] for r in href],
@@ -413,6 +425,23 @@ def _format_problems(item: DraftItem, fmt: str, findings: list[Finding]) -> list
     if not item.headline.strip():
         problems.append("no-headline")
     return problems
+
+
+def keep_recording(report: Report) -> Path | None:
+    """Put a run's staged recordings where replay reads them (replacing the old ones)."""
+    if not report.recorded:
+        return None
+    staged = Path(report.recorded)
+    final = staged.with_name(staged.name.removesuffix(".new"))
+    shutil.rmtree(final, ignore_errors=True)
+    staged.rename(final)
+    return final
+
+
+def drop_recording(report: Report) -> None:
+    """Throw away a run's staged recordings."""
+    if report.recorded:
+        shutil.rmtree(report.recorded, ignore_errors=True)
 
 
 def run(settings: Settings, *, mode: Mode = "replay", subset: Subset = "full",

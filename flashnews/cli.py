@@ -619,6 +619,11 @@ def eval_(
     wide = out if out.is_terminal and out.width >= 100 else Console(width=110)
     wide.print(rep.table(result, rows, base is not None))
     bad = rep.regressions(rows)
+    if record and bad:
+        runner.drop_recording(result)
+        err.print("note: recordings not kept: this run regressed", highlight=False)
+    elif record:
+        out.print(f"recordings: {runner.keep_recording(result)}", highlight=False)
     if write_baseline and bad:
         err.print(f"note: {write_baseline} left as it was: this run regressed", highlight=False)
     elif write_baseline:

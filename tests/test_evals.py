@@ -145,8 +145,10 @@ def test_a_metric_below_its_baseline_fails_the_command(tmp_path: Path) -> None:
     smoke["writer_tokens_per_case"] = round(smoke["writer_tokens_per_case"] / 2, 1)
     degraded = tmp_path / "baseline.json"
     degraded.write_text(json.dumps(data))
-    run = _eval_cli("--subset", "smoke", "--baseline", str(degraded), tmp_path=tmp_path)
+    run = _eval_cli("--subset", "smoke", "--baseline", str(degraded), "--write-baseline",
+                    str(degraded), tmp_path=tmp_path)
     assert run.returncode == 11, run.stdout + run.stderr
+    assert json.loads(degraded.read_text()) == data  # a run that regressed is no baseline
     assert "2 metric(s) regressed" in run.stderr
     assert "score_mae" in run.stderr and "writer_tokens_per_case" in run.stderr
     assert "regression" in run.stdout and "baseline" in run.stdout
@@ -193,6 +195,8 @@ DECISIONS = [
      "args": None, "reason": "", "round": 2},
     {"edition_id": "2026-02-25-flash", "at": "2026-02-25T21:05:00Z", "command": "rescore",
      "args": {"arxiv_id": "2602.22261v1", "score": 30}, "round": 2},
+    {"edition_id": "2026-02-25-flash", "at": "2026-02-25T21:06:00Z", "command": "rescore",
+     "args": "2602.20662 hype=61 score=90", "round": 2},
 ]
 
 
@@ -202,16 +206,17 @@ def test_decisions_become_versioned_triage_cases(tmp_path: Path) -> None:
     file.write_text("\n".join(json.dumps(d) for d in DECISIONS) + "\n")
     before = schema.read("editor", schema.TriageCase, root=root)[0].version
     changed, skipped, version = add_decisions(file, root=root)
-    assert (changed, skipped, version) == (4, 2, before + 1)
+    assert (changed, skipped, version) == (5, 2, before + 1)
     _, cases = schema.read("editor", schema.TriageCase, root=root)
     got = {c.paper_id: (c.label, c.ref_score, c.ref_hype) for c in cases}
     assert got == {"2602.21144": ("positive", None, None), "2602.19619": ("negative", None, None),
-                   "2602.20732": ("positive", 97, 70), "2602.22261": ("negative", 30, None)}
+                   "2602.20732": ("positive", 97, 70), "2602.22261": ("negative", 30, None),
+                   "2602.20662": ("positive", 90, 61)}
     assert all(c.source == "editor" and c.paper is not None for c in cases)
     # The same file again changes nothing, and the version stays.
     assert add_decisions(file, root=root) == (0, 2, before + 1)
     # The runner takes them as cases.
-    assert len(runner.Datasets("full", root).editor) == 4
+    assert len(runner.Datasets("full", root).editor) == 5
 
 
 def test_decisions_need_their_paper(tmp_path: Path) -> None:
@@ -252,6 +257,8 @@ def test_record_then_replay_gives_the_same_metrics(tmp_path: Path) -> None:
                           subset="smoke", record=True, cassettes=cassettes)
         calls = sum(stub.counts.values())
     assert live.model == "stub-model" and live.scoring == "generated" and calls > 0
+    assert live.recorded and not (cassettes / "stub-model").exists()  # staged until kept
+    runner.keep_recording(live)
     assert sorted(p.name for p in (cassettes / "stub-model").iterdir()) == [
         "critic.yaml", "meta.json", "triage.yaml", "writer.yaml"]
     assert "authorization" not in (cassettes / "stub-model" / "writer.yaml").read_text().lower()
