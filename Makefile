@@ -17,7 +17,7 @@ WHEELS           := $(HOME)/.cache/flashnews/wheels/$(LLAMA_KEY)
 DEMO_HOME        ?= $(CURDIR)/.flashnews
 DEMO_OUT         ?= $(CURDIR)/editions
 
-.PHONY: install llama demo test test-fast lint record clean bench
+.PHONY: install llama demo test test-fast lint record clean bench eval eval-record
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,3 +65,17 @@ clean:
 # Triage at the scale of a real day, against a 300 ms stub endpoint (about 6 minutes).
 bench: install
 	$(BIN)/python -m bench.triage
+
+# Prompt-regression evals: replay the embedded model's recorded cassettes (no server, about
+# 4 s) and compare every metric with the committed baseline; exit 11 on a regression.
+eval: install
+	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
+
+# Run the evals on the real embedded model (about 10 minutes on 2 cores), compare them with the
+# baseline, and only if nothing regressed keep the new cassettes and make this run the baseline
+# (and the smoke subset's, replayed from them). `make eval-record EVAL_BASELINE=` accepts a
+# change that the comparison would refuse.
+EVAL_BASELINE ?= --baseline evals/baseline.json
+eval-record: install
+	$(BIN)/flashnews eval --live --record $(EVAL_BASELINE) --write-baseline evals/baseline.json
+	$(BIN)/flashnews eval --replay --subset smoke --write-baseline evals/baseline.json

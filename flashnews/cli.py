@@ -703,6 +703,119 @@ def config(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     out.print(table)
 
 
+eval_app = typer.Typer(add_completion=False, help="Prompt-regression evals (see README, Evals).")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback(invoke_without_command=True)
+def eval_(
+    ctx: typer.Context,
+    model: Annotated[str | None, typer.Option(
+        help="Model name for every role (FLASHNEWS_MODEL); default: the configured one.")] = None,
+    replay: Annotated[bool, typer.Option(
+        "--replay/--live", help="Replay the model's recorded cassettes (deterministic, no "
+                                "server), or call the configured model.")] = True,
+    record: Annotated[bool, typer.Option(
+        help="With --live: record the cassettes that --replay uses.")] = False,
+    baseline: Annotated[Path | None, typer.Option(
+        help="Compare with this baseline file; exit 11 when a metric regresses.")] = None,
+    subset: Annotated[Literal["full", "smoke"], typer.Option(
+        help="Every case, or the few that `make test` replays.")] = "full",
+    write_baseline: Annotated[Path | None, typer.Option(
+        help="Make this run the baseline of its model and subset in this file.")] = None,
+    reports: Annotated[Path | None, typer.Option(
+        help="Where reports go (default evals/reports).")] = None,
+) -> None:
+    """Run the evals and compare them with a baseline."""
+    if ctx.invoked_subcommand:
+        return
+    from flashnews.evals import report as rep
+    from flashnews.evals import runner
+
+    settings = _settings()
+    if model:
+        settings = settings.model_copy(update={"model": model})
+    try:
+        result = runner.run(settings, mode="replay" if replay else "live", subset=subset,
+                            record=record)
+    except FlashnewsError as exc:
+        _fail(exc)
+        raise
+    base = rep.baseline_for(baseline, result) if baseline else None
+    if baseline and base is None:
+        err.print(f"note: {baseline} has no baseline for {result.model} ({result.subset}); "
+                  "nothing to compare", highlight=False)
+    rows = rep.comparisons(result, base)
+    # A pipe or a CI log gets 80 columns by default: too few for the status column.
+    wide = out if out.is_terminal and out.width >= 100 else Console(width=110)
+    wide.print(rep.table(result, rows, base is not None))
+    bad = rep.regressions(rows)
+    if record and bad:
+        runner.drop_recording(result)
+        err.print("note: recordings not kept: this run regressed", highlight=False)
+    elif record:
+        out.print(f"recordings: {runner.keep_recording(result)}", highlight=False)
+    if write_baseline and bad:
+        err.print(f"note: {write_baseline} left as it was: this run regressed", highlight=False)
+    elif write_baseline:
+        rep.save_baseline(write_baseline, result)
+    paths = rep.write_reports(result, rows, base is not None, reports or runner.REPORTS,
+                              as_baseline=write_baseline is not None and not bad)
+    out.print(f"reports: {', '.join(str(p) for p in paths)}", highlight=False, soft_wrap=True)
+    if bad:
+        _fail(runner.EvalRegression(
+            f"{len(bad)} metric(s) regressed beyond tolerance: " + ", ".join(
+                f"{c.metric.name} {c.baseline} -> {c.current}" for c in bad)))
+    stale = [c.metric.name for c in rows if c.status == "not comparable"]
+    if stale:
+        err.print(f"note: not compared (their dataset changed since the baseline): "
+                  f"{', '.join(stale)}; make a new baseline", highlight=False, soft_wrap=True)
+    out.print(f"evals: {result.model} ({result.mode}, {result.subset}) in {result.seconds:.0f} s"
+              + (": no regression" if base else ""), highlight=False)
+
+
+@eval_app.command("add-decisions")
+def add_decisions(
+    file: Annotated[Path, typer.Argument(help="Editor decisions, JSON lines "
+                                              "(flashnews decisions EDITION --format jsonl).")],
+    papers: Annotated[Path | None, typer.Option(
+        help="A snapshot with the papers decided on (default: the data dir's editions).")] = None,
+    datasets: Annotated[Path | None, typer.Option(
+        help="The eval datasets folder (default evals/datasets).")] = None,
+) -> None:
+    """Add pin/drop/rescore decisions to the editor eval dataset as triage cases."""
+    from flashnews.evals.decisions import add_decisions as add
+    from flashnews.evals.decisions import read_decisions
+    from flashnews.tools.arxiv import read_snapshot
+
+    settings = _settings()
+    try:
+        if not file.exists():
+            raise ConfigError(f"no such decisions file: {file}")
+        snapshot = {p.arxiv_id: p for p in read_snapshot(papers)} if papers else None
+        lookup: dict[str, Any] = {}
+        if settings.db_path.exists():
+            from flashnews.tools.store import Store
+
+            store = Store(settings.db_path)
+            try:
+                for eid in {d.edition_id for d in read_decisions(file)}:
+                    lookup[eid] = store.papers(eid)
+            finally:
+                store.close()
+        changed, skipped, version = add(file, lookup, papers=snapshot,
+                                        threshold=settings.relevance_threshold,
+                                        **({"root": datasets} if datasets else {}))
+    except FlashnewsError as exc:
+        _fail(exc)
+        raise
+    out.print(f"editor dataset v{version}: {changed} case(s) added or updated, {skipped} "
+              "decision(s) skipped (not pin/drop/rescore)", highlight=False)
+    if changed:
+        out.print("record the new cases with `make eval-record`, then make a new baseline",
+                  highlight=False)
+
+
 def main() -> None:
     """Entry point: one clear line for every expected error, no traceback."""
 

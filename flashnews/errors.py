@@ -70,3 +70,16 @@ class EditionLocked(FlashnewsError):
     """Another process is running the same edition."""
 
     exit_code = 8
+
+
+class EvalRegression(FlashnewsError):
+    """An eval metric fell below its baseline by more than its tolerance."""
+
+    exit_code = 11
+
+
+class ReplayMismatch(FlashnewsError):
+    """An eval replay met a request no cassette holds: a prompt, a request or a dataset changed
+    since the cassettes were recorded."""
+
+    exit_code = 12
