@@ -139,7 +139,7 @@ def draft_cases(papers: dict[str, Paper]) -> list[DraftCase]:
     flash = render(DATE, "flash", lead, items, papers, _scores(pairs))
     digest = render(DATE, "digest", "Lead", items, papers, _scores(pairs),
                     [ThemeText(title="Memory", text="KV cache and ROM.", paper_ids=[CHESS, TOM])])
-    as_cases = [DraftItemCase(**i.model_dump()) for i in items]
+    as_cases = [DraftItemCase(**i.model_dump(exclude={"origin"})) for i in items]
     common = {"date": DATE, "scores": pairs, "selected": SELECTED}
     out = [
         DraftCase(case_id="clean-flash", description="a clean flash draft", fmt="flash",
@@ -152,7 +152,7 @@ def draft_cases(papers: dict[str, Paper]) -> list[DraftCase]:
     plain_md = render(DATE, "flash", lead, plain, papers, _scores(pairs))
     out.append(DraftCase(case_id="clean-flash-plain", description="a clean flash draft of "
                          "plain descriptions, no numbers", fmt="flash", markdown=plain_md,
-                         items=[DraftItemCase(**i.model_dump()) for i in plain],
+                         items=[DraftItemCase(**i.model_dump(exclude={"origin"})) for i in plain],
                          model_review=True, **common))
     for case_id, what, mutate, expect in DEFECTS:
         md = mutate(flash)
@@ -174,7 +174,7 @@ def draft_cases(papers: dict[str, Paper]) -> list[DraftCase]:
             case_id=case_id, description=f"an item overclaiming what {pid} shows (numbers "
             "grounded: only the critic model can see it)", fmt="flash",
             markdown=render(DATE, "flash", lead, over, papers, _scores(pairs)),
-            items=[DraftItemCase(**i.model_dump()) for i in over], model_review=True,
+            items=[DraftItemCase(**i.model_dump(exclude={"origin"})) for i in over], model_review=True,
             expect=[ExpectedFinding(check="overclaiming", item=pid, source="model")], **common))
     return out
 

@@ -336,3 +336,43 @@ def test_a_correction_is_reviewed_like_an_edition(settings, fake, tmp_path) -> N
     assert "417x" not in (out / f"{DEMO.id}.md").read_text()
     assert [d.command for d in svc.store.decisions(DEMO.id)] == ["edit", "approve"]
     svc.close()
+
+
+def test_exported_decisions_become_eval_cases(settings, fake, tmp_path, monkeypatch) -> None:
+    """The review loop's `decisions --format jsonl` export, read by `flashnews eval
+    add-decisions`: a drop is a negative case, a pin a positive one, a rescore the editor's
+    Score/Hype; moves are skipped."""
+    import json
+    import shutil
+
+    from flashnews.evals import schema
+    from flashnews.evals.decisions import add_decisions
+    from typer.testing import CliRunner
+
+    from flashnews.cli import app
+
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    seen: list[dict[str, Any]] = []
+    svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+            reviewer=scripted(['drop 2 "old news"', "pin 8", "move 1 down",
+                               'rescore 1 12 34 "not inference"', "quit"], seen))
+    rows = {r["n"]: r["paper_id"] for r in seen[0]["rows"]}
+    rescored = seen[3]["rows"][0]["paper_id"]  # row 1 when the rescore was typed
+    svc.close()
+    monkeypatch.setenv("FLASHNEWS_HOME", str(settings.home))
+    export = CliRunner().invoke(app, ["decisions", DEMO.id, "--format", "jsonl"])
+    assert export.exit_code == 0, export.output
+    path = tmp_path / "decisions.jsonl"
+    path.write_text(export.output)
+    assert [json.loads(line)["command"] for line in export.output.splitlines()] == [
+        "drop", "pin", "move", "rescore"]
+
+    root = tmp_path / "datasets"
+    shutil.copytree(schema.DATASETS, root)
+    changed, skipped, _ = add_decisions(path, root=root)
+    assert (changed, skipped) == (3, 1)
+    _, cases = schema.read("editor", schema.TriageCase, root=root)
+    got = {c.paper_id: c for c in cases}
+    assert got[rows[2]].label == "negative" and got[rows[8]].label == "positive"
+    assert (got[rescored].ref_score, got[rescored].ref_hype) == (12, 34)
+    assert got[rescored].reason == "not inference" and got[rescored].source == "editor"
