@@ -469,10 +469,6 @@ class Store:
                 (edition_id, channel, revision, status, target, error, now,
                  None if error else now))
 
-    def record_delivery(self, edition_id: str, channel: str, target: str,
-                        revision: int = 0) -> None:
-        self.record_attempt(edition_id, channel, revision, target=target, error=None)
-
     # publications (what the feed lists) ------------------------------------------------------
     def save_publication(self, pub: BaseModel, out_dir: str) -> None:
         """The latest revision of an edition as published (without its assessments)."""
@@ -492,20 +488,9 @@ class Store:
                           (out_dir,))
         return [r["record"] for r in rows]
 
-    def publication_record(self, edition_id: str) -> str | None:
-        row = self._row("SELECT record FROM publications WHERE edition_id=?", (edition_id,))
-        return row["record"] if row else None
-
     def publication_dir(self, edition_id: str) -> str | None:
         row = self._row("SELECT out_dir FROM publications WHERE edition_id=?", (edition_id,))
         return row["out_dir"] if row else None
-
-    # sizes ----------------------------------------------------------------------------------
-    def stats(self) -> dict[str, Any]:
-        """Row counts of flashnews' tables (for `flashnews status` and the bench)."""
-        names = ["editions", "papers", "assessments", "ledger", "outbox", "corrections"]
-        return {n: self._row(f"SELECT COUNT(*) AS n FROM {n}")["n"] for n in names}  # type: ignore[index]
-
 
     # editor decisions -----------------------------------------------------------------------
     def record_decision(self, d: Decision) -> None:
