@@ -193,12 +193,22 @@ def opening(text: str, chars: int) -> str:
     return out
 
 
-def without_injections(text: str) -> str:
-    """The text minus sentences that try to instruct the model.
+# Text that "closes" the paper's data block and (perhaps) reopens it: everything in between is
+# addressed to the model, not part of the paper.
+_BREAKOUT = re.compile(r"</paper\s*>.*?(?:<paper\b[^>]*>|$)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"</?paper\b[^>]*>", re.IGNORECASE)
 
-    Such a sentence is not research content, so the paper is scored as if it were absent (the
-    score is then exactly that of the clean abstract); injection_findings shows it to the editor.
+
+def without_injections(text: str) -> str:
+    """The text minus what tries to instruct the model.
+
+    Such text is not research content, so the paper is scored as if it were absent (the score
+    is then exactly that of the clean abstract); injection_findings shows it to the editor. A
+    `</paper> … <paper>` break-out goes first, tags and all, so the real sentence after it is
+    kept; then every sentence with an instruction.
     """
+    if "paper" in text.lower():
+        text = _TAG.sub(" ", _BREAKOUT.sub(" ", text))
     return " ".join(s for s in _sentences(text) if not INJECTION.search(s))
 
 
