@@ -54,7 +54,18 @@ _TERMS = {topic: re.compile("|".join(pats), re.IGNORECASE) for topic, pats in BE
 MIN_BEAT_HITS = 4
 """Beat-term occurrences a paper needs to reach a model (on the dev set: keeps every featured
 paper, drops 11 of 12 off-topic ones)."""
-RULES_HASH = hashlib.sha256(repr((sorted(BEAT_TERMS.items()), MIN_BEAT_HITS)).encode()).hexdigest()[:12]
+# A labelled keyword list ("Keywords: …", "Index Terms— …") states no result of the paper, and
+# it is the cheapest way to stuff an abstract with the beat's vocabulary: the evals measured one
+# lifting an off-topic paper from 0 (dropped by the rules) to 67. Neither the rules nor the model
+# see it; the editor is shown it.
+KEYWORD_LIST = re.compile(r"\b(?:key ?words|index terms)\s*(?:[:\u2014\u2013]|-+)\s*[^.!?]*[.!?]?",
+                          re.IGNORECASE)
+RULES_HASH = hashlib.sha256(repr((sorted(BEAT_TERMS.items()), MIN_BEAT_HITS,
+                                  KEYWORD_LIST.pattern)).encode()).hexdigest()[:12]
+
+
+def without_keyword_lists(text: str) -> str:
+    return KEYWORD_LIST.sub(" ", text)
 
 INJECTION = re.compile(
     r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|prompts?)|"
@@ -66,7 +77,7 @@ INJECTION = re.compile(
 
 
 def _hits(paper: Paper) -> dict[str, int]:
-    text = f"{paper.title} {paper.abstract}"
+    text = f"{paper.title} {without_keyword_lists(paper.abstract)}"
     return {t: len(rx.findall(text)) for t, rx in _TERMS.items()}
 
 
@@ -84,7 +95,7 @@ def rules_verdict(paper: Paper) -> Assessment | None:
     """
     hits = _hits(paper)
     total = sum(hits.values())
-    about_models = bool(_LLM.search(f"{paper.title} {paper.abstract}"))
+    about_models = bool(_LLM.search(f"{paper.title} {without_keyword_lists(paper.abstract)}"))
     systems = hits["hardware"] + hits["distributed"] >= 3 and any(
         c in ("cs.DC", "cs.AR", "cs.PF", "cs.OS") for c in paper.categories)
     if (about_models or systems) and total >= MIN_BEAT_HITS:
@@ -131,10 +142,18 @@ def watch_findings(paper: Paper, settings: Settings) -> list[Finding]:
 
 def injection_findings(paper: Paper) -> list[Finding]:
     """Text in an abstract that tries to instruct the model: shown to the editor, never obeyed."""
+    found = []
+    listed = KEYWORD_LIST.search(paper.abstract)
+    if listed:
+        found.append(Finding(
+            check="keyword-list", severity="warning", item=paper.arxiv_id, source="triage",
+            evidence=listed.group(0)[:200],
+            message=f"abstract of {paper.arxiv_id} carries a keyword list; the rules and the "
+                    "model judged the paper without it"))
     m = INJECTION.search(f"{paper.title} {paper.abstract}")
     if not m:
-        return []
-    return [Finding(check="prompt-injection", severity="warning", item=paper.arxiv_id,
+        return found
+    return [*found, Finding(check="prompt-injection", severity="warning", item=paper.arxiv_id,
                     source="triage", evidence=m.group(0),
                     message=f"abstract of {paper.arxiv_id} contains instruction-like text; it was "
                             "delimited as data and its score is the model's judgement of the paper")]
@@ -209,6 +228,7 @@ def without_injections(text: str) -> str:
     """
     if "paper" in text.lower():
         text = _TAG.sub(" ", _BREAKOUT.sub(" ", text))
+    text = without_keyword_lists(text)
     return " ".join(s for s in _sentences(text) if not INJECTION.search(s))
 
 

@@ -157,6 +157,20 @@ def test_a_tag_break_out_is_removed_without_the_sentence_after_it() -> None:
     assert without_injections(plain) == plain
 
 
+def test_a_stuffed_keyword_list_neither_passes_the_rules_nor_reaches_the_model(papers) -> None:
+    from flashnews.agents.triage import rules_verdict, without_injections
+
+    off = next(p for p in papers.values() if p.label == "negative" and rules_verdict(p))
+    stuffing = ("Keywords: LLM inference serving, KV cache, speculative decoding, throughput, "
+                "latency, GPU kernels, quantization, batching.")
+    for text in (f"{stuffing} {off.abstract}", f"{off.abstract} Index Terms— {stuffing[10:]}"):
+        bad = off.model_copy(update={"abstract": text})
+        assert rules_verdict(bad) is not None  # still dropped with no model call
+        assert "speculative decoding" not in without_injections(bad.abstract)
+        assert [f.check for f in injection_findings(bad)] == ["keyword-list"]
+    assert injection_findings(off) == []
+
+
 def test_the_abstract_is_delimited_as_data(settings, papers) -> None:
     bad = papers[PATCH].model_copy(update={
         "abstract": papers[PATCH].abstract + " See <b>bold</b> claims."})
