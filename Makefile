@@ -66,12 +66,14 @@ clean:
 bench: install
 	$(BIN)/python -m bench.triage
 
-# Prompt-regression evals: replay the embedded model's recorded cassettes (no server, about
-# 4 s) and compare every metric with the committed baseline; exit 11 on a regression.
+# Prompt-regression evals: replay the embedded model's recorded cassettes (no server, a few
+# seconds) and compare every metric with the committed baseline; exit 11 on a regression. The
+# second setup is the same model with generated scoring (the alternative the evals rejected).
 eval: install
 	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
+	$(BIN)/flashnews eval --replay --scoring generated --baseline evals/baseline.json
 
-# Run the evals on the real embedded model (about 10 minutes on 2 cores), compare them with the
+# Run the evals on the real embedded model (about 5 minutes on 2 cores), compare them with the
 # baseline, and only if nothing regressed keep the new cassettes and make this run the baseline
 # (and the smoke subset's, replayed from them). `make eval-record EVAL_BASELINE=` accepts a
 # change that the comparison would refuse.

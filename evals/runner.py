@@ -88,9 +88,14 @@ class _NoCache:
 def model_key(settings: Settings) -> str:
     """The name a baseline and its cassettes are kept under: the model, or each role's."""
     names = {r: settings.model_for(r) for r in ROLES}
-    if len(set(names.values())) == 1:
-        return names["triage"]
-    return ",".join(f"{r}={n}" for r, n in names.items())
+    key = (names["triage"] if len(set(names.values())) == 1
+           else ",".join(f"{r}={n}" for r, n in names.items()))
+    # A scoring method other than the model's default is another setup, with its own baseline
+    # and cassettes: the evals are what decides which method a model gets.
+    auto = settings.model_copy(update={"triage_scoring": "auto"}).scoring_method()
+    if settings.scoring_method() != auto:
+        key += f"+{settings.scoring_method()}"
+    return key
 
 
 def slug(key: str) -> str:

@@ -725,6 +725,9 @@ def eval_(
         help="Make this run the baseline of its model and subset in this file.")] = None,
     reports: Annotated[Path | None, typer.Option(
         help="Where reports go (default evals/reports).")] = None,
+    scoring: Annotated[Literal["auto", "logprob", "generated"], typer.Option(
+        help="Triage scoring to measure (FLASHNEWS_TRIAGE_SCORING); a method other than the "
+             "model's default gets its own baseline and cassettes.")] = "auto",
 ) -> None:
     """Run the evals and compare them with a baseline."""
     if ctx.invoked_subcommand:
@@ -735,6 +738,8 @@ def eval_(
     settings = _settings()
     if model:
         settings = settings.model_copy(update={"model": model})
+    if scoring != "auto":
+        settings = settings.model_copy(update={"triage_scoring": scoring})
     try:
         result = runner.run(settings, mode="replay" if replay else "live", subset=subset,
                             record=record)

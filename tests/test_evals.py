@@ -270,3 +270,14 @@ def test_record_then_replay_gives_the_same_metrics(tmp_path: Path) -> None:
     assert {k: v for k, v in replay.metrics.items() if k not in timing} == {
         k: v for k, v in live.metrics.items() if k not in timing}
     assert replay.cases == live.cases
+
+
+def test_a_non_default_scoring_method_is_its_own_setup(tmp_path) -> None:
+    embedded = Settings(home=tmp_path)
+    assert runner.model_key(embedded) == EMBEDDED_MODEL_NAME  # logprob: its default
+    generated = embedded.model_copy(update={"triage_scoring": "generated"})
+    assert runner.model_key(generated) == f"{EMBEDDED_MODEL_NAME}+generated"
+    endpoint = Settings(home=tmp_path, base_url="http://127.0.0.1:9/v1", model="m")
+    assert runner.model_key(endpoint) == "m"
+    assert runner.model_key(endpoint.model_copy(update={"triage_scoring": "logprob"})) == \
+        "m+logprob"
