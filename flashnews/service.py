@@ -67,13 +67,17 @@ class EditionService:
 
     def state(self, edition_id: str) -> Any:
         """The edition's latest checkpoint (a StateSnapshot); empty values if it never ran."""
+        with open_checkpointer(self.settings) as saver:
+            graph = self._graph(edition_id, saver)
+            return graph.get_state({"configurable": {"thread_id": edition_id}})
+
+    def _graph(self, edition_id: str, saver: Any) -> Any:
+        """The edition's graph outside a run (to read or update its state; no model started)."""
         from flashnews.tools.llm import Models
 
-        with open_checkpointer(self.settings) as saver:
-            models = Models(self.settings, self.store, edition_id, factory=self.model_factory)
-            rt = Runtime(self.settings, self.store, models, self.settings.editions_dir)
-            graph = build_graph(rt, saver)
-            return graph.get_state({"configurable": {"thread_id": edition_id}})
+        models = Models(self.settings, self.store, edition_id, factory=self.model_factory)
+        rt = Runtime(self.settings, self.store, models, self.settings.editions_dir)
+        return build_graph(rt, saver)
 
     def run(self, edition: Edition, *, source: str | None, out_dir: Path | None,
             policy: Literal["auto", "interactive"] = "auto", resume_only: bool = False,
@@ -155,7 +159,6 @@ class EditionService:
         channel. Nothing is re-fetched, re-scored or re-written.
         """
         from flashnews.agents import critic
-        from flashnews.tools.llm import Models
 
         eid = edition.id
         note = " ".join(note.split())
@@ -168,9 +171,7 @@ class EditionService:
                 raise FlashnewsError(f"edition {eid} is not published ({state}); only a "
                                      "published edition can be corrected")
             with open_checkpointer(self.settings) as saver:
-                models = Models(self.settings, self.store, eid, factory=self.model_factory)
-                rt = Runtime(self.settings, self.store, models, self.settings.editions_dir)
-                graph = build_graph(rt, saver)
+                graph = self._graph(eid, saver)
                 config: Any = {"configurable": {"thread_id": eid}}
                 values = graph.get_state(config).values
                 if not values.get("draft"):

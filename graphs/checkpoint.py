@@ -36,22 +36,16 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
 @contextmanager
 def _postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
     try:
-        import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg.rows import dict_row
     except ImportError:  # pragma: no cover - depends on the install
         raise ConfigError("FLASHNEWS_DATABASE_URL is PostgreSQL but langgraph-checkpoint-postgres"
                           " is not installed; install flashnews[postgres]") from None
-    from flashnews.tools.store import redact
+    from flashnews.tools.store import pg_connect
 
-    try:
-        # The settings PostgresSaver documents: autocommit, dict rows, no prepared statements
-        # (safe behind pgbouncer).
-        conn = psycopg.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row,
-                               connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ConfigError(f"cannot connect to PostgreSQL ({redact(url)}): {first}") from None
+    # The settings PostgresSaver documents: autocommit, dict rows, no prepared statements (safe
+    # behind pgbouncer).
+    conn = pg_connect(url, prepare_threshold=0, row_factory=dict_row)
     try:
         saver = PostgresSaver(conn)
         # Concurrent first runs must not race on the checkpoint tables' migrations.

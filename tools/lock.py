@@ -65,10 +65,10 @@ def _file_lock(home: Path, edition_id: str) -> Iterator[None]:
 @contextmanager
 def _pg_lock(url: str, edition_id: str) -> Iterator[None]:
     import psycopg
-    from flashnews.tools.store import _pg_connect
+    from flashnews.tools.store import pg_connect
 
     me = f"flashnews pid {os.getpid()} on {socket.gethostname()}"
-    conn = _pg_connect(url)
+    conn = pg_connect(url)
     try:
         conn.execute("SELECT set_config('application_name', %s, false)", (me[:63],))
         got = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",

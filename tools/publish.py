@@ -9,7 +9,6 @@ written atomically: a temp file in the target dir, then rename.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import os
 import re
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from flashnews.tools.store import Correction, Store
+from flashnews.tools.store import Correction, Store, utc_now
 from pydantic import BaseModel, Field
 from tenacity import (
     retry,
@@ -157,11 +156,13 @@ def markdown_html(markdown: str) -> str:
 
 def render_html(pub: Publication) -> str:
     """A standalone page: inline CSS, no scripts, readable from a 360 px phone upwards."""
-    footer = f"{html.escape(pub.edition_id)} · revision {pub.revision} · updated " \
-             f"{html.escape(pub.updated_at)}" if pub.revision else \
-             f"{html.escape(pub.edition_id)} · published {html.escape(pub.published_at)}"
+    if pub.revision:
+        footer = f"{pub.edition_id} · revision {pub.revision} · updated {pub.updated_at}"
+    else:
+        footer = f"{pub.edition_id} · published {pub.published_at}"
     return _PAGE.format(title=html.escape(f"{pub.title} — {pub.date}"),
-                        body=markdown_html(pub.markdown).strip(), footer=footer)
+                        body=markdown_html(pub.markdown).strip(),
+                        footer=html.escape(footer))
 
 
 # Atom -------------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def render_feed(pubs: list[Publication], out_dir: Path, settings: Settings) -> s
     fg.author({"name": "flashnews"})
     fg.language("en")
     fg.link(href=f"{base}{FEED_NAME}", rel="self")
-    newest = max((p.updated_at for p in pubs), default=_now())
+    newest = max((p.updated_at for p in pubs), default=utc_now())
     fg.updated(newest)
     for pub in sorted(pubs, key=lambda p: (p.date, p.format)):
         entry = fg.add_entry()
@@ -262,10 +263,6 @@ def _origin(url: str) -> str:
 
 # the outbox -------------------------------------------------------------------------------------
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
 class Publisher:
     """Delivers a publication to every configured channel through the store's outbox."""
 
@@ -335,7 +332,7 @@ def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, dr
                       papers: dict[str, Any], assessments: dict[str, Any],
                       corrections: list[Correction], published_at: str | None) -> Publication:
     """The publication of a draft: what every channel renders."""
-    now = _now()
+    now = utc_now()
     notes = [c for c in corrections if c.revision <= revision]
     items = []
     for item in draft.items:

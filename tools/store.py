@@ -137,7 +137,8 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, UTC, to the second, ISO 8601 (every timestamp flashnews stores)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
@@ -206,7 +207,7 @@ class Store:
         self.path = path
         self.url = url if is_postgres(url) else None
         if self.url:
-            self._conn: Any = _pg_connect(self.url)
+            self._conn: Any = pg_connect(self.url)
         else:
             if path is None:
                 raise ConfigError("the store needs a SQLite path or a postgresql:// URL")
@@ -292,7 +293,7 @@ class Store:
     def set_edition(self, edition_id: str, *, status: str, step: str | None = None,
                     message: str | None = None, path: str | None = None) -> None:
         date, fmt = edition_id.rsplit("-", 1)
-        now = _now()
+        now = utc_now()
         with self._tx() as c:
             c.execute(
                 """INSERT INTO editions (id, date, format, status, step, message, path,
@@ -315,9 +316,9 @@ class Store:
             revision = int(row[1]) + 1
             c.execute("INSERT INTO corrections (edition_id, revision, note, at) VALUES (?, ?, ?, ?)"
                       " ON CONFLICT (edition_id, revision) DO UPDATE SET note=excluded.note,"
-                      " at=excluded.at", (edition_id, revision, note, _now()))
+                      " at=excluded.at", (edition_id, revision, note, utc_now()))
             c.execute("UPDATE editions SET status='correcting', step='review', updated_at=?"
-                      " WHERE id=?", (_now(), edition_id))
+                      " WHERE id=?", (utc_now(), edition_id))
         return revision
 
     def corrections(self, edition_id: str) -> list[Correction]:
@@ -329,7 +330,7 @@ class Store:
         """The correction is published in every channel: the edition's revision moves on."""
         with self._tx() as c:
             c.execute("UPDATE corrections SET at=? WHERE edition_id=? AND revision=?",
-                      (_now(), edition_id, revision))
+                      (utc_now(), edition_id, revision))
             c.execute("UPDATE editions SET revision=? WHERE id=?", (revision, edition_id))
 
     # papers ---------------------------------------------------------------------------------
@@ -363,7 +364,7 @@ class Store:
                 " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (paper_id, version,"
                 " prompt_hash, model) DO UPDATE SET record=excluded.record,"
                 " created_at=excluded.created_at",
-                (a.paper_id, a.version, a.prompt_hash, a.model, a.model_dump_json(), _now()),
+                (a.paper_id, a.version, a.prompt_hash, a.model, a.model_dump_json(), utc_now()),
             )
 
     # published items (cross-edition memory) ------------------------------------------------
@@ -415,7 +416,7 @@ class Store:
                 "INSERT INTO ledger (edition_id, role, model, input_tokens, output_tokens, seconds,"
                 " ok, prompt_hash, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (call.edition_id, call.role, call.model, call.input_tokens, call.output_tokens,
-                 call.seconds, int(call.ok), call.prompt_hash, _now()),
+                 call.seconds, int(call.ok), call.prompt_hash, utc_now()),
             )
 
     def usage(self, edition_id: str | None = None) -> dict[str, Usage]:
@@ -456,7 +457,7 @@ class Store:
     def record_attempt(self, edition_id: str, channel: str, revision: int, *,
                        target: str | None, error: str | None) -> None:
         """One delivery attempt: delivered (error None) or failed with its one-line error."""
-        now = _now()
+        now = utc_now()
         status = "failed" if error else "delivered"
         with self._tx() as c:
             c.execute(
@@ -532,17 +533,18 @@ class _Translating:
                 cur.executemany(self._t(sql), rows)
 
 
-def _pg_connect(url: str) -> Any:
-    """A psycopg connection in autocommit mode (transactions are explicit)."""
+def pg_connect(url: str, **options: Any) -> Any:
+    """A psycopg connection in autocommit mode (transactions are explicit), or a ConfigError
+    naming the server without its password."""
     try:
         import psycopg
     except ImportError:  # pragma: no cover - depends on the install
         raise ConfigError("FLASHNEWS_DATABASE_URL is PostgreSQL but psycopg is not installed; "
                           "install flashnews[postgres]") from None
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+        return psycopg.connect(url, autocommit=True, connect_timeout=10, **options)
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(f"cannot connect to PostgreSQL ({redact(url)}): {first}") from None
 
 
