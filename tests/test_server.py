@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import socket
@@ -149,13 +150,19 @@ def langgraph_dev(env_extra: dict[str, str], *, jobs: int = 2,
                     out=out, log=log)
     try:
         deadline = time.monotonic() + 90
-        while not _port_open(port):
+        while True:
+            # The port it prints: langgraph dev takes another one if ours was taken meanwhile.
+            found = re.search(rb"API: http://127\.0\.0\.1:(\d+)", log.read_bytes())
+            if found and _port_open(int(found.group(1))):
+                break
             if proc.poll() is not None:
                 raise RuntimeError(f"langgraph dev exited with {proc.returncode}:\n"
                                    f"{served.log_tail()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"langgraph dev did not listen in 90 s:\n{served.log_tail()}")
             time.sleep(0.2)
+        served.port = int(found.group(1))
+        served.url = f"http://127.0.0.1:{served.port}"
         served.client().http.get("/ok")
         yield served
     finally:
