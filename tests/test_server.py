@@ -152,7 +152,8 @@ def langgraph_dev(env_extra: dict[str, str], *, jobs: int = 2,
         deadline = time.monotonic() + 90
         while True:
             # The port it prints: langgraph dev takes another one if ours was taken meanwhile.
-            found = re.search(rb"API: http://127\.0\.0\.1:(\d+)", log.read_bytes())
+            found = re.search(rb"API: (?:\x1b\[[0-9;]*m)?http://127\.0\.0\.1:(\d+)",
+                              log.read_bytes())
             if found and _port_open(int(found.group(1))):
                 break
             if proc.poll() is not None:
