@@ -1,10 +1,11 @@
 """The edition graph on LangGraph Server: the factory that langgraph.json names.
 
-The server calls `make_graph` for every run and every state read, with the run's config. It
-brings its own checkpointer (in memory under `langgraph dev`, PostgreSQL on a self-hosted
-server) and answers `interrupt()` at review through its API. flashnews brings the rest from the
-same FLASHNEWS_* configuration as the CLI, read once per server process: the store (SQLite in
-FLASHNEWS_HOME, or FLASHNEWS_DATABASE_URL), the output dir, the model endpoint.
+The server calls `make_graph` for every run and every state read (each run gets its own graph
+and models; the store is the process's). It brings its own checkpointer (in memory under
+`langgraph dev`, PostgreSQL on a self-hosted server) and answers `interrupt()` at review through
+its API. flashnews brings the rest from the same FLASHNEWS_* configuration as the CLI, read once
+per server process: the store (SQLite in FLASHNEWS_HOME, or FLASHNEWS_DATABASE_URL), the output
+dir, the model endpoint.
 
 Input of a run: {"date": "YYYY-MM-DD", "format": "flash"|"digest", "source": "arxiv"|PATH}
 (source optional; see agents/fetcher.py run_input). Resume value at review: an editor command,
@@ -29,6 +30,7 @@ from flashnews.errors import ConfigError
 from flashnews.runtime import Runtime
 
 _lock = threading.Lock()
+_embedded_lock = threading.Lock()  # starting the model takes a while: not under `_lock`
 _process: dict[str, Any] = {}
 """What every run of this server process shares: settings, store, the embedded model server."""
 
@@ -69,7 +71,7 @@ class ServerModels(Models):
                 "no model endpoint configured for LangGraph Server: set FLASHNEWS_BASE_URL (and "
                 "OPENAI_API_KEY if it needs one), or FLASHNEWS_SERVER_EMBEDDED=true to serve the "
                 "embedded model from the server process")
-        with _lock:
+        with _embedded_lock:
             server = _process.get("embedded")
             if server is None:
                 from flashnews.tools.local_model import LocalServer, assemble, check_gguf
