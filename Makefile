@@ -17,13 +17,13 @@ WHEELS           := $(HOME)/.cache/flashnews/wheels/$(LLAMA_KEY)
 DEMO_HOME        ?= $(CURDIR)/.flashnews
 DEMO_OUT         ?= $(CURDIR)/editions
 
-.PHONY: install llama demo test test-fast lint record clean bench eval eval-record
+.PHONY: install llama demo serve test test-fast lint record clean bench eval eval-record
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(MAKE) llama
-	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[local,dev,postgres]'
+	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[local,dev,postgres,server]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -44,6 +44,16 @@ demo: install
 		--headless --out $(DEMO_OUT); \
 	code=$$?; echo "bulletin: $(DEMO_OUT)/2026-02-25-flash.md; scores and model calls:" \
 		"FLASHNEWS_HOME=$(DEMO_HOME) $(BIN)/flashnews status 2026-02-25-flash"; exit $$code
+
+# flashnews on LangGraph's dev server (in-memory runtime) at http://127.0.0.1:2024; its state in
+# SERVE_DIR/.langgraph_api, flashnews' data in DEMO_HOME. The embedded model is served from the
+# server process unless FLASHNEWS_BASE_URL or OPENAI_API_KEY name an endpoint.
+SERVE_DIR ?= $(DEMO_HOME)/server
+serve: install
+	mkdir -p $(SERVE_DIR)
+	cd $(SERVE_DIR) && FLASHNEWS_HOME=$${FLASHNEWS_HOME:-$(DEMO_HOME)} \
+		FLASHNEWS_SERVER_EMBEDDED=$${FLASHNEWS_SERVER_EMBEDDED:-true} LANGGRAPH_CLI_NO_ANALYTICS=1 \
+		$(CURDIR)/$(BIN)/langgraph dev --no-browser --config $(CURDIR)/langgraph.json
 
 test: install
 	$(BIN)/pytest

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from flashnews.agents import critic
 from flashnews.agents.triage import Selection
 from flashnews.agents.writer import ITEM_WORDS, ThemeText, complete_sentences, render
 from langgraph.types import interrupt
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from flashnews.models import Assessment, Decision, Draft, DraftItem, Finding, Paper
 
@@ -27,6 +27,8 @@ STATE_CHANGING = ("drop", "pin", "move", "rescore", "edit")
 """Commands the review node applies itself, with no model call."""
 LOCAL = ("show", "diff", "help", "quit")
 """Commands the editor's terminal answers alone (they never reach the graph)."""
+GRAPH_VERBS = tuple(v for v in get_args(Verb) if v not in LOCAL)
+"""Commands a resume value at review may carry."""
 
 HELP: list[tuple[str, str]] = [
     ("approve", "publish the draft (refused while a blocking finding remains)"),
@@ -450,14 +452,44 @@ def review(policy: str, pause: dict[str, Any], findings: list[Finding]) -> Edito
     """
     if policy == "auto" and not any(f.severity == "blocking" for f in findings):
         return EditorCommand(command="approve", by="auto-policy")
-    answer = interrupt(pause)
+    return command(interrupt(pause), pause.get("rows", []))
+
+
+class InvalidAnswer(ValueError):
+    """A resume value at review that is not an editor command (the edition stays at review)."""
+
+
+def command(answer: Any, rows: list[dict[str, Any]]) -> EditorCommand:
+    """The editor command a resume value stands for; InvalidAnswer says in one line what is
+    wrong. `n` (a row of the payload's table) stands for its paper when `paper_id` is not given."""
     if isinstance(answer, dict) and "command" not in answer and \
             answer.get("decision") in ("approve", "hold"):
         answer = {"command": answer["decision"], "by": answer.get("by") or "editor",
                   "at": answer.get("at") or ""}
+    shape = ('{"command": "' + '"|"'.join(GRAPH_VERBS) + '", "paper_id" or "n", …} or '
+             '{"decision": "approve"|"hold"}')
     if not isinstance(answer, dict):
-        raise ValueError(f"review answer must be a command, got {answer!r}")
-    cmd = EditorCommand.model_validate(answer)
-    if cmd.command in LOCAL:
-        raise ValueError(f"review answer must be a command for the graph, got {cmd.command!r}")
+        raise InvalidAnswer(f"invalid review answer {_brief_value(answer)}: expected {shape}")
+    verb = answer.get("command")
+    if verb not in GRAPH_VERBS:
+        where = (f"{verb!r} is answered by the editor's terminal, not the graph"
+                 if verb in LOCAL else f"unknown command {_brief_value(verb)}")
+        raise InvalidAnswer(f"invalid review answer: {where}; expected {shape}")
+    try:
+        cmd = EditorCommand.model_validate(answer)
+    except ValidationError as exc:
+        why = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
+                        for e in exc.errors())
+        raise InvalidAnswer(f"invalid review answer {_brief_value(answer)}: {why}") from None
+    if cmd.paper_id is None and cmd.n is not None:
+        row = next((r for r in rows if r.get("n") == cmd.n), None)
+        if row is None:
+            raise InvalidAnswer(f"invalid review answer: no row {cmd.n} (rows are numbered "
+                                f"1-{len(rows)})")
+        cmd = cmd.model_copy(update={"paper_id": row["paper_id"]})
     return cmd
+
+
+def _brief_value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flashnews.tools.arxiv import SnapshotSource
+from flashnews.tools.arxiv import DEMO_DATE, SnapshotSource, demo_snapshot
+from pydantic import ValidationError
 
 from flashnews.config import Settings
-from flashnews.errors import SourceError
-from flashnews.models import Finding, Paper
+from flashnews.errors import ConfigError, SourceError
+from flashnews.models import Edition, Finding, Paper
 from flashnews.runtime import Runtime
 
 
@@ -66,3 +67,28 @@ def fetch(rt: Runtime, edition_id: str, date: dt.date) -> dict[str, Any]:
             "fetch_findings": [f.model_dump() for f in version_findings(rt, edition_id, papers)],
             "fetch": {"outcome": "ok", "count": len(papers), "source": name,
                       "message": f"{len(papers)} papers from {name}"}}
+
+
+def run_input(values: dict[str, Any]) -> dict[str, Any]:
+    """A run's input, checked and completed (LangGraph Server clients send it as JSON).
+
+    `date` is required, `format` defaults to flash; `edition_id` is derived (and must match if
+    given); `source` defaults as in the CLI: the bundled snapshot on its day, else arxiv.
+    """
+    expected = ('expected {"date": "YYYY-MM-DD", "format": "flash"|"digest", '
+                '"source": "arxiv"|"PATH.jsonl" (optional)}')
+    if not values.get("date"):
+        raise ConfigError(f"invalid run input: no date; {expected}", step="fetch")
+    try:
+        edition = Edition.model_validate(
+            {k: values[k] for k in ("date", "format") if values.get(k) is not None})
+    except ValidationError as exc:
+        why = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid run input ({why}); {expected}", step="fetch") from None
+    if values.get("edition_id") and values["edition_id"] != edition.id:
+        raise ConfigError(f"invalid run input: edition_id {values['edition_id']!r} is not "
+                          f"{edition.id!r} (its date and format)", step="fetch")
+    source = values.get("source") or (str(demo_snapshot()) if edition.date == DEMO_DATE
+                                      else "arxiv")
+    return {"edition_id": edition.id, "date": edition.date.isoformat(),
+            "format": edition.format, "source": source, "round": int(values.get("round") or 0)}

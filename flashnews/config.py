@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     critic_max_tokens: int = 400
     triage_max_tokens: int = 400
 
+    server_embedded: bool = False
+    """On LangGraph Server with no endpoint configured, serve the embedded model from the server
+    process (one llama.cpp server for all its runs, started by the first model call). Off: such
+    a run stops at its first model call with a ConfigError saying what to set."""
+
     local_model: Path | None = None
     """A GGUF to serve instead of the bundled Qwen2.5-Coder-1.5B-Instruct Q4_K_M."""
 

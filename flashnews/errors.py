@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 
-class FlashnewsError(Exception):
-    """Base of every error flashnews reports to a user (never with a traceback)."""
+class FlashnewsError(RuntimeError):
+    """Base of every error flashnews reports to a user (never with a traceback).
+
+    A RuntimeError so that LangGraph Server passes the message on to API clients (it replaces
+    the message of other exception types with "An internal error occurred"); the messages are
+    written for users and never hold a secret.
+    """
 
     exit_code = 1
     step: str | None = None

@@ -8,6 +8,8 @@ edition id), checkpointed after every node, so a failure resumes at the node tha
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any, TypedDict
 
 from flashnews.agents import critic, editor, fetcher
@@ -87,11 +89,18 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
     """Wire the nodes around an injected runtime (models, store, source, output dir)."""
 
     def fetch_node(state: EditionState) -> dict[str, Any]:
-        if rt.source is None and state.get("source"):
+        # The run's input, checked (an API client may send only the date and format).
+        start = fetcher.run_input(dict(state))
+        row = rt.store.edition(start["edition_id"])
+        if row and row.status == "published":
+            # A new run on a published edition's thread (LangGraph Server): a no-op that says so.
+            return {"outcome": "already-published",
+                    "message": f"{row.id} was already published ({row.path}); nothing to do"}
+        if rt.source is None:
             # On LangGraph Server the source comes in with the run's input.
-            rt.source = source_from_spec(state["source"], rt.settings)
+            rt.source = source_from_spec(start["source"], rt.settings)
         rt.progress("fetch", 0, 1)
-        update = fetcher.fetch(rt, state["edition_id"], _date(state))
+        update = start | fetcher.fetch(rt, start["edition_id"], dt.date.fromisoformat(start["date"]))
         rt.progress("fetch", 1, 1)
         outcome = update["fetch"]["outcome"]  # type: ignore[index]
         if outcome != "ok":
@@ -165,7 +174,10 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         pause = editor.payload(state["edition_id"], desk, findings, notes, papers,
                                previous=state.get("previous_markdown", ""),
                                notice=state.get("notice", ""))
-        cmd = editor.review(rt.policy, pause, [*notes, *findings])
+        try:
+            cmd = editor.review(rt.policy, pause, [*notes, *findings])
+        except editor.InvalidAnswer as exc:  # a bad resume value: say so, stay at review
+            return {"review": {"decision": "continue"}, "notice": f"not done: {exc}"}
         if cmd.by == "auto-policy":
             return {"review": {"decision": "approve", "by": "auto-policy"}}
         seq = state.get("decisions", 0) + 1
@@ -213,11 +225,16 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
             rt.store.finish_correction(eid, revision)
         target = published.get("markdown") or next(iter(published.values()), "")
         verb = f"published correction {revision} of" if revision else "published"
-        return {"published": published, "outcome": "published",
-                "message": f"{verb} {eid}: " + ", ".join(published.values()),
+        message = f"{verb} {eid}: " + ", ".join(published.values())
+        # Recorded here, not only by the CLI's service: a run on LangGraph Server has no
+        # service around it, and `flashnews status/history` and `run` read this row.
+        rt.store.set_edition(eid, status="published", step=None, message=message, path=target)
+        return {"published": published, "outcome": "published", "message": message,
                 "path": target}
 
     def after_fetch(state: EditionState) -> str:
+        if state.get("outcome") == "already-published":
+            return END
         return "triage" if state["fetch"]["outcome"] == "ok" else END
 
     def after_select(state: EditionState) -> str:
@@ -239,14 +256,27 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         return {"approve": "publish", "rewrite": "write",
                 "continue": "review"}.get(state["review"]["decision"], END)
 
+    def bound(node: Callable[[EditionState], dict[str, Any]]
+              ) -> Callable[[EditionState], dict[str, Any]]:
+        """The node with its model calls booked to the state's edition (on LangGraph Server
+        the thread id is a UUID, and the runtime is built before the state is known)."""
+
+        @functools.wraps(node)
+        def run(state: EditionState) -> dict[str, Any]:
+            if state.get("edition_id"):
+                rt.models.edition_id = state["edition_id"]
+            return node(state)
+
+        return run
+
     g: StateGraph[Any] = StateGraph(EditionState)
-    g.add_node("fetch", fetch_node)
-    g.add_node("triage", triage_node)
-    g.add_node("select", select_node)
-    g.add_node("write", write_node)
-    g.add_node("critique", critique_node)
-    g.add_node("review", review_node)
-    g.add_node("publish", publish_node)
+    g.add_node("fetch", bound(fetch_node))
+    g.add_node("triage", bound(triage_node))
+    g.add_node("select", bound(select_node))
+    g.add_node("write", bound(write_node))
+    g.add_node("critique", bound(critique_node))
+    g.add_node("review", bound(review_node))
+    g.add_node("publish", bound(publish_node))
     g.add_edge(START, "fetch")
     g.add_conditional_edges("fetch", after_fetch, ["triage", END])
     g.add_edge("triage", "select")

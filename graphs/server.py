@@ -1,28 +1,107 @@
-"""The edition graph for LangGraph Server (named in langgraph.json).
+"""The edition graph on LangGraph Server: the factory that langgraph.json names.
 
-The server brings its own checkpointer (Postgres) and answers `interrupt()` at review through its
-API (a resume value is {"decision": "approve"|"hold"} or an editor command, see
-agents/editor.py EditorCommand); flashnews brings the rest from the same configuration as the CLI
-(FLASHNEWS_* env). Input of a run: {"edition_id", "date", "format", "source", "round": 0}.
+The server calls `make_graph` for every run and every state read (each run gets its own graph
+and models; the store is the process's). It brings its own checkpointer (in memory under
+`langgraph dev`, PostgreSQL on a self-hosted server) and answers `interrupt()` at review through
+its API. flashnews brings the rest from the same FLASHNEWS_* configuration as the CLI, read once
+per server process: the store (SQLite in FLASHNEWS_HOME, or FLASHNEWS_DATABASE_URL), the output
+dir, the model endpoint.
+
+Input of a run: {"date": "YYYY-MM-DD", "format": "flash"|"digest", "source": "arxiv"|PATH}
+(source optional; see agents/fetcher.py run_input). Resume value at review: an editor command,
+see agents/editor.py `command`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import threading
+import uuid
 from typing import Any
 
 from flashnews.graphs.edition import build_graph
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
+from langgraph.graph.state import CompiledStateGraph
 
 from flashnews.config import Settings
+from flashnews.errors import ConfigError
 from flashnews.runtime import Runtime
 
+_lock = threading.Lock()
+_embedded_lock = threading.Lock()  # starting the model takes a while: not under `_lock`
+_process: dict[str, Any] = {}
+"""What every run of this server process shares: settings, store, the embedded model server."""
 
-def make_graph(config: dict[str, Any] | None = None) -> Any:
-    """Build the compiled edition graph for one server process."""
-    settings = Settings()
-    store = Store.open(settings)
-    thread = ((config or {}).get("configurable") or {}).get("thread_id", "server")
-    rt = Runtime(settings, store, Models(settings, store, str(thread)), settings.editions_dir,
-                 policy="interactive")
+
+def _shared() -> tuple[Settings, Store]:
+    """The process's settings and store, opened on first use (closed when the process exits)."""
+    with _lock:
+        if "store" not in _process:
+            settings = Settings()
+            _process["settings"] = settings
+            _process["store"] = Store.open(settings)
+            atexit.register(close)
+        return _process["settings"], _process["store"]
+
+
+def close() -> None:
+    """Stop the shared embedded model server and close the store (at process exit)."""
+    with _lock:
+        server = _process.pop("embedded", None)
+        if server is not None:
+            server.stop()
+        store = _process.pop("store", None)
+        if store is not None:
+            store.close()
+        _process.pop("settings", None)
+
+
+class ServerModels(Models):
+    """The models of one run on the server.
+
+    With no endpoint configured, the embedded model is served only when FLASHNEWS_SERVER_EMBEDDED
+    says so, and then by one llama.cpp server for every run of the process (not one per run).
+    """
+
+    def _start_embedded(self) -> str:
+        if not self.settings.server_embedded:
+            raise ConfigError(
+                "no model endpoint configured for LangGraph Server: set FLASHNEWS_BASE_URL (and "
+                "OPENAI_API_KEY if it needs one), or FLASHNEWS_SERVER_EMBEDDED=true to serve the "
+                "embedded model from the server process")
+        with _embedded_lock:
+            server = _process.get("embedded")
+            if server is None:
+                from flashnews.tools.local_model import LocalServer, assemble, check_gguf
+
+                s = self.settings
+                path = check_gguf(s.local_model) if s.local_model else assemble(s.home / "models")
+                server = LocalServer(path, log_path=s.home / "logs" / "local-model.log",
+                                     n_ctx=s.local_n_ctx, threads=s.local_threads,
+                                     start_timeout=s.local_start_timeout)
+                server.start()
+                _process["embedded"] = server
+            return str(server.base_url)
+
+
+def edition_thread_id(edition_id: str) -> str:
+    """The server thread of an edition: a UUID (the server wants one) derived from its id, so
+    every client finds the same thread (`threads.create(thread_id=…, if_exists="do_nothing")`)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"flashnews:edition:{edition_id}"))
+
+
+def graph_for(settings: Settings, store: Store) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The edition graph as the server runs it: editor review at `review`, no checkpointer."""
+    # The ledger books calls to the state's edition (graphs/edition.py), not to the thread id.
+    models = ServerModels(settings, store, "")
+    rt = Runtime(settings, store, models, settings.editions_dir, policy="interactive")
     return build_graph(rt, checkpointer=None)
+
+
+async def make_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Build the compiled edition graph for one run or state read of the server."""
+    # Opening the store touches the disk or the network: not on the server's event loop.
+    settings, store = await asyncio.to_thread(_shared)
+    return graph_for(settings, store)
