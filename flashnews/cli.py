@@ -34,6 +34,8 @@ SinceOpt = Annotated[str | None, typer.Option(
     help="Explicit window start, YYYY-MM-DD[THH:MM] US Eastern (instead of the announcement "
          "window of --date).")]
 UntilOpt = Annotated[str | None, typer.Option(help="Explicit window end (inclusive day).")]
+DateOpt = Annotated[str | None, typer.Option(
+    help="Listing date, YYYY-MM-DD (default: arXiv's latest listing, in US Eastern time).")]
 FormatOpt = Annotated[Literal["flash", "digest"], typer.Option("--format", "-f",
                                                                help="Bulletin format.")]
 
@@ -137,14 +139,17 @@ def _write_report(path: Path | None, report: dict[str, Any]) -> None:
 
 def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
              resume_only: bool, report: Path | None = None,
-             limits: tuple[int | None, int | None, float | None] = (None, None, None)) -> None:
+             limits: tuple[int | None, int | None, float | None] = (None, None, None),
+             unknown: Literal["resend", "assume-delivered"] | None = None) -> None:
     raise typer.Exit(_run_one(edition, source=source, out_dir=out_dir, headless=headless,
-                              resume_only=resume_only, report=report, limits=limits))
+                              resume_only=resume_only, report=report, limits=limits,
+                              unknown=unknown))
 
 
 def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
              resume_only: bool, report: Path | None = None,
-             limits: tuple[int | None, int | None, float | None] = (None, None, None)) -> int:
+             limits: tuple[int | None, int | None, float | None] = (None, None, None),
+             unknown: Literal["resend", "assume-delivered"] | None = None) -> int:
     """Run one edition, print its outcome (the last line), write its report; the exit code."""
     from flashnews.service import EditionService
 
@@ -157,12 +162,20 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
                                "finished_at": ended.isoformat(),
                                "seconds": round((ended - started).total_seconds(), 2)})
 
-    settings = _settings()
     interactive = not headless and sys.stdin.isatty()
-    if not headless and not interactive:
-        err.print("stdin is not a terminal: running headless (auto-approve only when nothing "
-                  "blocks)")
-    service = EditionService(settings)
+    try:
+        settings = _settings()
+        if not headless and not interactive:
+            err.print("stdin is not a terminal: running headless (auto-approve only when "
+                      "nothing blocks)")
+        # Opening the database can fail too (a corrupt file): that is a run outcome, with its
+        # report, like any other failure.
+        service = EditionService(settings)
+    except FlashnewsError as exc:
+        finish("failed", exc.exit_code, step=exc.step, message=str(exc),
+               reason=getattr(exc, "outcome", type(exc).__name__))
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return exc.exit_code
 
     def tokens() -> int:
         u = service.store.usage(edition.id)["total"]
@@ -192,7 +205,7 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
                                  policy="interactive" if interactive else "auto",
                                  resume_only=resume_only,
                                  reviewer=reviewer,
-                                 budget=Budget(*limits))
+                                 budget=Budget(*limits), unknown=unknown)
         finally:
             if bar:
                 bar.stop()
@@ -241,7 +254,7 @@ ReportOpt = Annotated[Path | None, typer.Option(
 
 @app.command()
 def run(
-    date: Annotated[str | None, typer.Option(help="Announcement date, YYYY-MM-DD (default today).")]
+    date: DateOpt
     = None,
     format: FormatOpt = "flash",
     source: Annotated[str | None, typer.Option(
@@ -315,8 +328,13 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
 
 
 def _day(date: str | None) -> dt.date:
+    """--date, or arXiv's latest listing (computed in US Eastern time, not the host's zone)."""
+    if not date:
+        from flashnews.tools.arxiv import latest_listing_date
+
+        return latest_listing_date(_settings().holidays)
     try:
-        return dt.date.fromisoformat(date) if date else dt.date.today()
+        return dt.date.fromisoformat(date)
     except ValueError:
         _fail(ConfigError(f"--date must be YYYY-MM-DD, got {date!r}"))
         raise  # unreachable: _fail exits
@@ -334,7 +352,7 @@ def _arxiv_spec(since: str | None, until: str | None) -> str:
 
 @app.command()
 def fetch(
-    date: Annotated[str | None, typer.Option(help="Announcement date, YYYY-MM-DD (default today).")]
+    date: DateOpt
     = None,
     save: Annotated[Path, typer.Option(help="Write the papers to this JSONL snapshot.")] = Path(
         "papers.jsonl"),
@@ -462,14 +480,23 @@ def resume(
     max_calls: MaxCalls = None,
     max_tokens: MaxTokens = None,
     max_seconds: MaxSeconds = None,
+    resend: Annotated[bool, typer.Option(
+        "--resend", help="Send again every delivery of unknown outcome (a run stopped between "
+                         "sending and recording it): it may arrive twice.")] = False,
+    assume_delivered: Annotated[bool, typer.Option(
+        "--assume-delivered", help="Record every delivery of unknown outcome as delivered "
+                                   "(you checked: it arrived).")] = False,
 ) -> None:
     """Continue an edition from the step that failed; finished steps are not repeated."""
     try:
         ed = Edition.parse(edition)
     except ValueError as exc:
         _fail(ConfigError(str(exc)))
+    if resend and assume_delivered:
+        _fail(ConfigError("--resend and --assume-delivered exclude each other"))
     _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True,
-             report=report, limits=(max_calls, max_tokens, max_seconds))
+             report=report, limits=(max_calls, max_tokens, max_seconds),
+             unknown="resend" if resend else "assume-delivered" if assume_delivered else None)
 
 
 @app.command()
@@ -799,10 +826,10 @@ def add_decisions(
             raise ConfigError(f"no such decisions file: {file}")
         snapshot = {p.arxiv_id: p for p in read_snapshot(papers)} if papers else None
         lookup: dict[str, Any] = {}
-        if settings.db_path.exists():
+        if settings.database_url or settings.db_path.exists():
             from flashnews.tools.store import Store
 
-            store = Store(settings.db_path)
+            store = Store.open(settings)  # the configured store: PostgreSQL when it is set
             try:
                 for eid in {d.edition_id for d in read_decisions(file)}:
                     lookup[eid] = store.papers(eid)
