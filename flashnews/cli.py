@@ -680,6 +680,18 @@ def status(
     out.print(usage)
 
 
+def _being_run(settings: Settings, edition_id: str) -> bool:
+    """Whether a process holds the edition's lock right now."""
+    from flashnews.errors import EditionLocked
+    from flashnews.tools.lock import edition_lock
+
+    try:
+        with edition_lock(settings, edition_id):
+            return False
+    except EditionLocked:
+        return True
+
+
 def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
     snap = service.state(edition_id)
     row = service.store.edition(edition_id)
@@ -693,6 +705,10 @@ def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
         state = "waiting for review"
     elif snap.next:
         state = row.status if row else "in progress"
+        if state == "running" and not _being_run(service.settings, edition_id):
+            # A run that died without recording its end (SIGKILL, a full disk).
+            state = (f"stopped at step {snap.next[0]} (no process is running it); resume "
+                     f"with: flashnews resume {edition_id}")
     else:
         state = values.get("outcome", "done")
     return {
