@@ -258,8 +258,9 @@ def run(
     = None,
     format: FormatOpt = "flash",
     source: Annotated[str | None, typer.Option(
-        help="'arxiv' or a JSONL snapshot (default: the bundled snapshot for the demo day "
-             "2026-02-25, arXiv otherwise).")] = None,
+        help="'arxiv' (the export API), 'rss' (the latest announcement exactly; with "
+             "--catch-up, earlier days come from the API) or a JSONL snapshot (default: the "
+             "bundled snapshot for the demo day 2026-02-25, arXiv otherwise).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
     headless: Annotated[bool, typer.Option(help="Never prompt: approve automatically only when "
                                                 "the critic found nothing blocking.")] = False,
@@ -318,7 +319,9 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
     for day in days:
         path = report.with_name(f"{report.stem}-{day.isoformat()}{report.suffix}") \
             if report else None
-        code = _run_one(Edition(date=day, format=fmt), source=source, out_dir=out_dir,  # type: ignore[arg-type]
+        # RSS carries only the latest announcement: earlier days come from the export API.
+        day_source = "arxiv" if source == "rss" and day != until else source
+        code = _run_one(Edition(date=day, format=fmt), source=day_source, out_dir=out_dir,  # type: ignore[arg-type]
                         headless=headless, resume_only=False, report=path, limits=limits)
         if code != 0:
             err.print(f"catch-up stopped at {day.isoformat()}; later days were not run",
@@ -356,7 +359,10 @@ def fetch(
     = None,
     save: Annotated[Path, typer.Option(help="Write the papers to this JSONL snapshot.")] = Path(
         "papers.jsonl"),
-    source: Annotated[str, typer.Option(help="'arxiv' or a JSONL snapshot to re-save.")] = "arxiv",
+    source: Annotated[str, typer.Option(
+        help="'arxiv' (the export API), 'rss' (the day's announcement exactly), both "
+             "('rss,arxiv': both counts are reported, the first is saved), or a JSONL "
+             "snapshot to re-save.")] = "arxiv",
     since: SinceOpt = None,
     until: UntilOpt = None,
 ) -> None:
@@ -367,26 +373,45 @@ def fetch(
 
     settings = _settings()
     day = _day(date)
-    spec = _arxiv_spec(since, until) if (since or until) else source
+    specs = [s.strip() for s in source.split(",") if s.strip()] or ["arxiv"]
+    if since or until:
+        if specs != ["arxiv"]:
+            _fail(ConfigError("--since/--until select an arXiv API window; not with "
+                              f"--source {source}"))
+        specs = [_arxiv_spec(since, until)]
+    got: list[tuple[Any, list[Any]]] = []
     try:
-        src = source_from_spec(spec, settings)
-        if not isinstance(src, SnapshotSource) and not (since or until):
-            why = quiet_reason(settings, day)
-            if why:
-                out.print(f"outcome: quiet-day — {why}: arXiv announces no new papers")
-                raise typer.Exit(0)
-        papers = src.papers(day)
+        for spec in specs:
+            src = source_from_spec(spec, settings)
+            if not isinstance(src, SnapshotSource) and not (since or until):
+                why = quiet_reason(settings, day)
+                if why:
+                    out.print(f"outcome: quiet-day — {why}: arXiv announces no new papers")
+                    raise typer.Exit(0)
+            got.append((src, src.papers(day)))
     except SourceError as exc:
         err.print(f"[bold red]error:[/] {getattr(exc, 'outcome', 'source-error')}: {exc}",
                   highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    for src, papers in got:
+        counts = getattr(src, "counts", None)
+        detail = (f" ({counts['new']} new, {counts['cross']} cross-listed; "
+                  f"{counts['replaced']} replacement(s) not featured)") if counts else ""
+        out.print(f"{src.name}: {len(papers)} papers{detail}", highlight=False)
+    if len(got) == 2:
+        (a, pa), (b, pb) = got
+        ia, ib = {p.arxiv_id for p in pa}, {p.arxiv_id for p in pb}
+        out.print(f"in both: {len(ia & ib)}; only in {a.name}: {len(ia - ib)}; only in "
+                  f"{b.name}: {len(ib - ia)}", highlight=False)
+    src, papers = got[0]
     if not papers:
         err.print(f"[bold red]error:[/] empty-unexpected: {src.name} returned no papers for "
                   f"{day.isoformat()}, a working day; check arXiv's listing", highlight=False,
                   soft_wrap=True)
         raise typer.Exit(9)
     write_snapshot(save, papers)
-    out.print(f"outcome: ok — {len(papers)} papers saved to {save}", highlight=False)
+    out.print(f"outcome: ok — {len(papers)} papers saved to {save}"
+              + (f" (from {src.name})" if len(got) > 1 else ""), highlight=False)
 
 
 @app.command()

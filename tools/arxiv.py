@@ -361,7 +361,12 @@ def arxiv_spec(since: str | None, until: str | None) -> str:
 
 
 def source_from_spec(spec: str, settings: Settings) -> Source:
-    """`arxiv`, `arxiv:SINCE/UNTIL`, or a path to a JSONL snapshot."""
+    """`arxiv`, `arxiv:SINCE/UNTIL`, `rss`, or a path to a JSONL snapshot."""
+    if spec == "rss":
+        from flashnews.tools.rss import RssSource
+
+        return RssSource(settings.categories, delay=settings.arxiv_delay,
+                         retries=settings.arxiv_retries, timeout=settings.arxiv_timeout)
     if spec == "arxiv" or spec.startswith("arxiv:"):
         window = None
         if spec.startswith("arxiv:"):
