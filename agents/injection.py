@@ -75,18 +75,19 @@ def _unmix(word: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Text as a reader sees it: NFKC, no invisible characters, mixed-script words unmixed.
+    """Text as a reader sees it: no invisible characters, mixed-script words unmixed.
 
-    This is what every prompt receives (the paper's research text is unchanged by it).
+    This is what every prompt receives; a clean abstract comes back unchanged (NFC only: the
+    compatibility folding of NFKC, which turns "x²" into "x2", is kept for detection_view).
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFC", text)
     text = "".join(c for c in text if not _is_invisible(c))
     return _WORD.sub(lambda m: _unmix(m.group(0)), text)
 
 
 def detection_view(text: str) -> str:
     """The normalised, lower-case text the classifier reads (every look-alike mapped)."""
-    text = clean_text(text)
+    text = unicodedata.normalize("NFKC", clean_text(text))
     text = "".join((_latin_lookalike(c) or c) if not c.isascii() else c for c in text)
     return " ".join(text.lower().split())
 

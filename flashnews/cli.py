@@ -690,9 +690,12 @@ def status(
             table.add_column(col)
         for d in report["deliveries"]:
             style = "green" if d["status"] == "delivered" else "red"
+            detail = d["target"] if d["status"] == "delivered" else (d["error"] or "")
+            if d["status"] == "sending":  # recorded before sending; no outcome recorded since
+                detail = f"outcome unknown: sent to {d['target']}? (resume --resend or " \
+                         "--assume-delivered)"
             table.add_row(d["channel"], str(d["revision"]), f"[{style}]{d['status']}[/]",
-                          str(d["attempts"]), d["target"] if d["status"] == "delivered"
-                          else (d["error"] or ""))
+                          str(d["attempts"]), detail)
         out.print(table)
     for c in report["corrections"]:
         out.print(f"correction {c['revision']} ({c['at']}): {c['note']}", highlight=False)

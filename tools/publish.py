@@ -406,8 +406,9 @@ class Publisher:
             what = f"{len(failed)} channel(s) failed" if failed else ""
             if held:
                 what += (" and " if what else "") + f"{len(held)} of unknown outcome"
+            retry = "the failed ones" if not held else "the others, as you decide"
             raise PublishError(f"{what} — {'; '.join(parts)} (delivered: {ok}; a resume "
-                               "retries only the others)")
+                               f"retries only {retry})")
         return done
 
     def _one(self, channel: Channel, pub: Publication, handler: Callable[[Publication], str],
