@@ -68,7 +68,8 @@ def _unmix(word: str) -> str:
     A word written wholly in another script (a Greek letter, a Chinese term) is left alone:
     only mixing is an evasion.
     """
-    if word.isascii() or not any(c.isascii() and c.isalpha() for c in word):
+    # Two Latin letters at least: units such as "μs" or "kΩ" are not words to unmix.
+    if word.isascii() or sum(c.isascii() and c.isalpha() for c in word) < 2:
         return word
     mapped = [(_latin_lookalike(c) or c) if not c.isascii() else c for c in word]
     return "".join(mapped) if all(c.isascii() for c in mapped) else word
@@ -82,7 +83,9 @@ def clean_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", text)
     text = "".join(c for c in text if not _is_invisible(c))
-    return _WORD.sub(lambda m: _unmix(m.group(0)), text)
+    # A LaTeX command glued to a Greek letter (`\sqrtα`) is mathematics, not a disguised word.
+    return _WORD.sub(lambda m: m.group(0) if text[max(m.start() - 1, 0)] == "\\"
+                     else _unmix(m.group(0)), text)
 
 
 def detection_view(text: str) -> str:

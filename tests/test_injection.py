@@ -3,6 +3,7 @@ deleted, and every role (triage, writer, critic) reading abstracts delimited and
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -78,6 +79,9 @@ def test_zero_width_and_homoglyphs_are_normalised_for_every_reader() -> None:
     # a mixed-script word is read as Latin; a word wholly in another script is left alone
     assert injection.clean_text("Ign\u043ere \u03b1-entmax") == "Ignore \u03b1-entmax"
     assert injection.obfuscation("Ig\u200bnore") == ["1 invisible character(s)"]
+    # Units and LaTeX are not disguised words: research text reaches the prompt unchanged.
+    for text in ("a 5 μs step at 3 mΩ", r"rates $\sqrtα$ and $\fracγ{δ}$", "x² ≤ 10⁻³"):
+        assert injection.clean_text(text) == text
 
 
 def test_no_sentence_of_a_real_dev_abstract_is_removed() -> None:
@@ -159,6 +163,10 @@ def test_detection_on_the_held_out_split_and_a_real_listing() -> None:
     assert held["false_positives"] == [], held
     assert got["tune"]["false_positives"] == []
     if "real-2026-02-25" in got:
+        for day in ("2026-02-24", "2026-02-25"):
+            for line in (shared / "realday" / f"{day}.jsonl").open(encoding="utf-8"):
+                text = " ".join(json.loads(line)["abstract"].split())
+                assert injection.clean_text(text) == text  # what every prompt gets
         real = got["real-2026-02-25"]
         assert real["sentences_cut_as_instruction"] == 0, real["examples"]
         assert real["abstracts_touched"] / real["abstracts"] < 0.01
