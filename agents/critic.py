@@ -12,6 +12,7 @@ import logging
 import re
 from typing import Literal
 
+from flashnews.agents import injection
 from flashnews.tools.grounding import check_bulletin
 from flashnews.tools.llm import Models
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -67,8 +68,9 @@ def model_review(models: Models, draft: Draft, papers: dict[str, Paper],
         blocks = []
         for item in items[start:start + per_call]:
             p = papers[item.paper_id]
-            blocks.append(f'<paper id="{p.arxiv_id}">\nTitle: {p.title}\nKey sentences of the abstract: '
-                          f"{_brief(p)}\n</paper>\nItem: {item.headline}. {item.body}")
+            blocks.append(injection.paper_block(p, abstract=_brief(p),
+                                                label="Key sentences of the abstract")
+                          + f"\nItem: {item.headline}. {item.body}")
         review = models.structured("critic", Review, [
             SystemMessage(prompt.render("system")),
             HumanMessage(prompt.render("review", items="\n\n".join(blocks)))],

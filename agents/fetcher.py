@@ -21,12 +21,10 @@ from flashnews.runtime import Runtime
 
 
 def quiet_reason(settings: Settings, date: dt.date) -> str | None:
-    """Why arXiv announces nothing on `date`, or None for a working day."""
-    if date.weekday() >= 5:
-        return f"{date.isoformat()} is a {date.strftime('%A')}"
-    if settings.is_holiday(date):
-        return f"{date.isoformat()} is an arXiv holiday"
-    return None
+    """Why arXiv has no listing dated `date` (a weekend, a holiday), or None when it has one."""
+    from flashnews.tools.arxiv import Schedule
+
+    return Schedule(settings.holidays).quiet_reason(date)
 
 
 def version_findings(rt: Runtime, edition_id: str, papers: list[Paper]) -> list[Finding]:

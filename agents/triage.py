@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Literal
 
+from flashnews.agents import injection
+from flashnews.agents.injection import KEYWORD_LIST, without_keyword_lists
 from flashnews.tools.llm import Models, NoLogprobs
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
@@ -57,23 +59,9 @@ paper, drops 11 of 12 off-topic ones)."""
 # A labelled keyword list ("Keywords: …", "Index Terms— …") states no result of the paper, and
 # it is the cheapest way to stuff an abstract with the beat's vocabulary: the evals measured one
 # lifting an off-topic paper from 0 (dropped by the rules) to 67. Neither the rules nor the model
-# see it; the editor is shown it.
-KEYWORD_LIST = re.compile(r"\b(?:key ?words|index terms)\s*(?:[:\u2014\u2013]|-+)\s*[^.!?]*[.!?]?",
-                          re.IGNORECASE)
+# see it; the editor is shown it (agents/injection.py).
 RULES_HASH = hashlib.sha256(repr((sorted(BEAT_TERMS.items()), MIN_BEAT_HITS,
                                   KEYWORD_LIST.pattern)).encode()).hexdigest()[:12]
-
-
-def without_keyword_lists(text: str) -> str:
-    return KEYWORD_LIST.sub(" ", text)
-
-INJECTION = re.compile(
-    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|prompts?)|"
-    r"disregard (?:all |the )?(?:previous|prior|above) |you are now |system prompt|"
-    r"(?:give|assign|rate|score) (?:this|the) paper (?:a |an )?(?:score of )?\d+|"
-    r"score(?: of)? 100\b|as an ai (?:reviewer|assistant)|</?paper",
-    re.IGNORECASE,
-)
 
 
 def _hits(paper: Paper) -> dict[str, int]:
@@ -142,21 +130,7 @@ def watch_findings(paper: Paper, settings: Settings) -> list[Finding]:
 
 def injection_findings(paper: Paper) -> list[Finding]:
     """Text in an abstract that tries to instruct the model: shown to the editor, never obeyed."""
-    found = []
-    listed = KEYWORD_LIST.search(paper.abstract)
-    if listed:
-        found.append(Finding(
-            check="keyword-list", severity="warning", item=paper.arxiv_id, source="triage",
-            evidence=listed.group(0)[:200],
-            message=f"abstract of {paper.arxiv_id} carries a keyword list; the rules and the "
-                    "model judged the paper without it"))
-    m = INJECTION.search(f"{paper.title} {paper.abstract}")
-    if not m:
-        return found
-    return [*found, Finding(check="prompt-injection", severity="warning", item=paper.arxiv_id,
-                    source="triage", evidence=m.group(0),
-                    message=f"abstract of {paper.arxiv_id} contains instruction-like text; it was "
-                            "delimited as data and its score is the model's judgement of the paper")]
+    return injection.findings(paper)
 
 
 def _sentences(text: str) -> list[str]:
@@ -212,32 +186,11 @@ def opening(text: str, chars: int) -> str:
     return out
 
 
-# Text that "closes" the paper's data block and (perhaps) reopens it: everything in between is
-# addressed to the model, not part of the paper.
-_BREAKOUT = re.compile(r"</paper\s*>.*?(?:<paper\b[^>]*>|$)", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"</?paper\b[^>]*>", re.IGNORECASE)
-
-
-def without_injections(text: str) -> str:
-    """The text minus what tries to instruct the model.
-
-    Such text is not research content, so the paper is scored as if it were absent (the score
-    is then exactly that of the clean abstract); injection_findings shows it to the editor. A
-    `</paper> … <paper>` break-out goes first, tags and all, so the real sentence after it is
-    kept; then every sentence with an instruction.
-    """
-    if "paper" in text.lower():
-        text = _TAG.sub(" ", _BREAKOUT.sub(" ", text))
-    text = without_keyword_lists(text)
-    return " ".join(s for s in _sentences(text) if not INJECTION.search(s))
-
-
 def _paper_vars(paper: Paper) -> dict[str, str]:
-    # Tags inside an abstract could close the data block early; neutralise them.
-    clean = lambda s: s.replace("<", "‹").replace(">", "›")  # noqa: E731
-    return {"arxiv_id": paper.arxiv_id, "title": clean(paper.title),
+    # Abstracts are untrusted: every role reads them neutralised (agents/injection.py).
+    return {"arxiv_id": paper.arxiv_id, "title": injection.neutralise_title(paper.title),
             "categories": ", ".join(paper.categories) or "unknown",
-            "abstract": clean(without_injections(paper.abstract))}
+            "abstract": injection.neutralise(paper.abstract)}
 
 
 class Triage:

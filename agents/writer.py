@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 
+from flashnews.agents import injection
 from flashnews.agents.triage import Selection
 from flashnews.tools.grounding import TITLE
 from flashnews.tools.llm import Models
@@ -197,7 +198,8 @@ class Writer:
             # ~7 characters a word, with room to finish the sentence.
             schema = item_schema(words * 9)
             text = self.models.structured("writer", schema, [system, HumanMessage(prompt.render(
-                "item", arxiv_id=pid, title=paper.title, abstract=paper.abstract,
+                "item", arxiv_id=pid, title=injection.neutralise_title(paper.title),
+                abstract=injection.neutralise(paper.abstract),
                 feedback=_feedback(mine) + _instruction(instruction), max_words=words))],
                 prompt_hash=prompt.hash)
             items.append(DraftItem(paper_id=pid, headline=text.headline,

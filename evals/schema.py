@@ -62,12 +62,22 @@ class TriageCase(_Case):
 
 
 class InjectionCase(_Case):
-    """A real paper with an instruction planted in its abstract; its score must not move."""
+    """A real paper with a sentence planted in its abstract.
+
+    An `attack` instructs the model: its score must not move and it must be shown to the
+    editor. A `benign` look-alike is research text that merely resembles an instruction ("We
+    cache the system prompt…"): it must be neither flagged nor removed.
+    """
 
     paper_id: str
     injection: str
     position: Literal["start", "end"] = "end"
-    style: str = Field(description="what kind of attack (direct, paraphrased, tags, stuffing)")
+    style: str = Field(description="what kind of attack (direct, paraphrased, tags, stuffing, "
+                                   "zero-width, homoglyph, score, multilingual) or benign")
+    kind: Literal["attack", "benign"] = "attack"
+    split: Literal["tune", "held-out"] = Field(
+        default="tune", description="tune: used to design and fit the detector; held-out: "
+                                    "never used for that, it measures it")
 
 
 class ExpectedFinding(BaseModel):

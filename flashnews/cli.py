@@ -34,6 +34,8 @@ SinceOpt = Annotated[str | None, typer.Option(
     help="Explicit window start, YYYY-MM-DD[THH:MM] US Eastern (instead of the announcement "
          "window of --date).")]
 UntilOpt = Annotated[str | None, typer.Option(help="Explicit window end (inclusive day).")]
+DateOpt = Annotated[str | None, typer.Option(
+    help="Listing date, YYYY-MM-DD (default: arXiv's latest listing, in US Eastern time).")]
 FormatOpt = Annotated[Literal["flash", "digest"], typer.Option("--format", "-f",
                                                                help="Bulletin format.")]
 
@@ -137,14 +139,17 @@ def _write_report(path: Path | None, report: dict[str, Any]) -> None:
 
 def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
              resume_only: bool, report: Path | None = None,
-             limits: tuple[int | None, int | None, float | None] = (None, None, None)) -> None:
+             limits: tuple[int | None, int | None, float | None] = (None, None, None),
+             unknown: Literal["resend", "assume-delivered"] | None = None) -> None:
     raise typer.Exit(_run_one(edition, source=source, out_dir=out_dir, headless=headless,
-                              resume_only=resume_only, report=report, limits=limits))
+                              resume_only=resume_only, report=report, limits=limits,
+                              unknown=unknown))
 
 
 def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
              resume_only: bool, report: Path | None = None,
-             limits: tuple[int | None, int | None, float | None] = (None, None, None)) -> int:
+             limits: tuple[int | None, int | None, float | None] = (None, None, None),
+             unknown: Literal["resend", "assume-delivered"] | None = None) -> int:
     """Run one edition, print its outcome (the last line), write its report; the exit code."""
     from flashnews.service import EditionService
 
@@ -157,12 +162,20 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
                                "finished_at": ended.isoformat(),
                                "seconds": round((ended - started).total_seconds(), 2)})
 
-    settings = _settings()
     interactive = not headless and sys.stdin.isatty()
-    if not headless and not interactive:
-        err.print("stdin is not a terminal: running headless (auto-approve only when nothing "
-                  "blocks)")
-    service = EditionService(settings)
+    try:
+        settings = _settings()
+        if not headless and not interactive:
+            err.print("stdin is not a terminal: running headless (auto-approve only when "
+                      "nothing blocks)")
+        # Opening the database can fail too (a corrupt file): that is a run outcome, with its
+        # report, like any other failure.
+        service = EditionService(settings)
+    except FlashnewsError as exc:
+        finish("failed", exc.exit_code, step=exc.step, message=str(exc),
+               reason=getattr(exc, "outcome", type(exc).__name__))
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return exc.exit_code
 
     def tokens() -> int:
         u = service.store.usage(edition.id)["total"]
@@ -192,7 +205,7 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
                                  policy="interactive" if interactive else "auto",
                                  resume_only=resume_only,
                                  reviewer=reviewer,
-                                 budget=Budget(*limits))
+                                 budget=Budget(*limits), unknown=unknown)
         finally:
             if bar:
                 bar.stop()
@@ -241,12 +254,13 @@ ReportOpt = Annotated[Path | None, typer.Option(
 
 @app.command()
 def run(
-    date: Annotated[str | None, typer.Option(help="Announcement date, YYYY-MM-DD (default today).")]
+    date: DateOpt
     = None,
     format: FormatOpt = "flash",
     source: Annotated[str | None, typer.Option(
-        help="'arxiv' or a JSONL snapshot (default: the bundled snapshot for the demo day "
-             "2026-02-25, arXiv otherwise).")] = None,
+        help="'arxiv' (the export API), 'rss' (the latest announcement exactly; with "
+             "--catch-up, earlier days come from the API) or a JSONL snapshot (default: the "
+             "bundled snapshot for the demo day 2026-02-25, arXiv otherwise).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
     headless: Annotated[bool, typer.Option(help="Never prompt: approve automatically only when "
                                                 "the critic found nothing blocking.")] = False,
@@ -305,7 +319,9 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
     for day in days:
         path = report.with_name(f"{report.stem}-{day.isoformat()}{report.suffix}") \
             if report else None
-        code = _run_one(Edition(date=day, format=fmt), source=source, out_dir=out_dir,  # type: ignore[arg-type]
+        # RSS carries only the latest announcement: earlier days come from the export API.
+        day_source = "arxiv" if source == "rss" and day != until else source
+        code = _run_one(Edition(date=day, format=fmt), source=day_source, out_dir=out_dir,  # type: ignore[arg-type]
                         headless=headless, resume_only=False, report=path, limits=limits)
         if code != 0:
             err.print(f"catch-up stopped at {day.isoformat()}; later days were not run",
@@ -315,8 +331,13 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
 
 
 def _day(date: str | None) -> dt.date:
+    """--date, or arXiv's latest listing (computed in US Eastern time, not the host's zone)."""
+    if not date:
+        from flashnews.tools.arxiv import latest_listing_date
+
+        return latest_listing_date(_settings().holidays)
     try:
-        return dt.date.fromisoformat(date) if date else dt.date.today()
+        return dt.date.fromisoformat(date)
     except ValueError:
         _fail(ConfigError(f"--date must be YYYY-MM-DD, got {date!r}"))
         raise  # unreachable: _fail exits
@@ -334,11 +355,14 @@ def _arxiv_spec(since: str | None, until: str | None) -> str:
 
 @app.command()
 def fetch(
-    date: Annotated[str | None, typer.Option(help="Announcement date, YYYY-MM-DD (default today).")]
+    date: DateOpt
     = None,
     save: Annotated[Path, typer.Option(help="Write the papers to this JSONL snapshot.")] = Path(
         "papers.jsonl"),
-    source: Annotated[str, typer.Option(help="'arxiv' or a JSONL snapshot to re-save.")] = "arxiv",
+    source: Annotated[str, typer.Option(
+        help="'arxiv' (the export API), 'rss' (the day's announcement exactly), both "
+             "('rss,arxiv': both counts are reported, the first is saved), or a JSONL "
+             "snapshot to re-save.")] = "arxiv",
     since: SinceOpt = None,
     until: UntilOpt = None,
 ) -> None:
@@ -349,26 +373,45 @@ def fetch(
 
     settings = _settings()
     day = _day(date)
-    spec = _arxiv_spec(since, until) if (since or until) else source
+    specs = [s.strip() for s in source.split(",") if s.strip()] or ["arxiv"]
+    if since or until:
+        if specs != ["arxiv"]:
+            _fail(ConfigError("--since/--until select an arXiv API window; not with "
+                              f"--source {source}"))
+        specs = [_arxiv_spec(since, until)]
+    got: list[tuple[Any, list[Any]]] = []
     try:
-        src = source_from_spec(spec, settings)
-        if not isinstance(src, SnapshotSource) and not (since or until):
-            why = quiet_reason(settings, day)
-            if why:
-                out.print(f"outcome: quiet-day — {why}: arXiv announces no new papers")
-                raise typer.Exit(0)
-        papers = src.papers(day)
+        for spec in specs:
+            src = source_from_spec(spec, settings)
+            if not isinstance(src, SnapshotSource) and not (since or until):
+                why = quiet_reason(settings, day)
+                if why:
+                    out.print(f"outcome: quiet-day — {why}: arXiv announces no new papers")
+                    raise typer.Exit(0)
+            got.append((src, src.papers(day)))
     except SourceError as exc:
         err.print(f"[bold red]error:[/] {getattr(exc, 'outcome', 'source-error')}: {exc}",
                   highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    for src, papers in got:
+        counts = getattr(src, "counts", None)
+        detail = (f" ({counts['new']} new, {counts['cross']} cross-listed; "
+                  f"{counts['replaced']} replacement(s) not featured)") if counts else ""
+        out.print(f"{src.name}: {len(papers)} papers{detail}", highlight=False)
+    if len(got) == 2:
+        (a, pa), (b, pb) = got
+        ia, ib = {p.arxiv_id for p in pa}, {p.arxiv_id for p in pb}
+        out.print(f"in both: {len(ia & ib)}; only in {a.name}: {len(ia - ib)}; only in "
+                  f"{b.name}: {len(ib - ia)}", highlight=False)
+    src, papers = got[0]
     if not papers:
         err.print(f"[bold red]error:[/] empty-unexpected: {src.name} returned no papers for "
                   f"{day.isoformat()}, a working day; check arXiv's listing", highlight=False,
                   soft_wrap=True)
         raise typer.Exit(9)
     write_snapshot(save, papers)
-    out.print(f"outcome: ok — {len(papers)} papers saved to {save}", highlight=False)
+    out.print(f"outcome: ok — {len(papers)} papers saved to {save}"
+              + (f" (from {src.name})" if len(got) > 1 else ""), highlight=False)
 
 
 @app.command()
@@ -462,14 +505,23 @@ def resume(
     max_calls: MaxCalls = None,
     max_tokens: MaxTokens = None,
     max_seconds: MaxSeconds = None,
+    resend: Annotated[bool, typer.Option(
+        "--resend", help="Send again every delivery of unknown outcome (a run stopped between "
+                         "sending and recording it): it may arrive twice.")] = False,
+    assume_delivered: Annotated[bool, typer.Option(
+        "--assume-delivered", help="Record every delivery of unknown outcome as delivered "
+                                   "(you checked: it arrived).")] = False,
 ) -> None:
     """Continue an edition from the step that failed; finished steps are not repeated."""
     try:
         ed = Edition.parse(edition)
     except ValueError as exc:
         _fail(ConfigError(str(exc)))
+    if resend and assume_delivered:
+        _fail(ConfigError("--resend and --assume-delivered exclude each other"))
     _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True,
-             report=report, limits=(max_calls, max_tokens, max_seconds))
+             report=report, limits=(max_calls, max_tokens, max_seconds),
+             unknown="resend" if resend else "assume-delivered" if assume_delivered else None)
 
 
 @app.command()
@@ -638,9 +690,12 @@ def status(
             table.add_column(col)
         for d in report["deliveries"]:
             style = "green" if d["status"] == "delivered" else "red"
+            detail = d["target"] if d["status"] == "delivered" else (d["error"] or "")
+            if d["status"] == "sending":  # recorded before sending; no outcome recorded since
+                detail = f"outcome unknown: sent to {d['target']}? (resume --resend or " \
+                         "--assume-delivered)"
             table.add_row(d["channel"], str(d["revision"]), f"[{style}]{d['status']}[/]",
-                          str(d["attempts"]), d["target"] if d["status"] == "delivered"
-                          else (d["error"] or ""))
+                          str(d["attempts"]), detail)
         out.print(table)
     for c in report["corrections"]:
         out.print(f"correction {c['revision']} ({c['at']}): {c['note']}", highlight=False)
@@ -651,6 +706,18 @@ def status(
         usage.add_row(role, str(u["calls"]), str(u["input_tokens"]), str(u["output_tokens"]),
                       f"{u['seconds']:.1f}", str(u["failed"]))
     out.print(usage)
+
+
+def _being_run(settings: Settings, edition_id: str) -> bool:
+    """Whether a process holds the edition's lock right now."""
+    from flashnews.errors import EditionLocked
+    from flashnews.tools.lock import edition_lock
+
+    try:
+        with edition_lock(settings, edition_id):
+            return False
+    except EditionLocked:
+        return True
 
 
 def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
@@ -666,6 +733,10 @@ def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
         state = "waiting for review"
     elif snap.next:
         state = row.status if row else "in progress"
+        if state == "running" and not _being_run(service.settings, edition_id):
+            # A run that died without recording its end (SIGKILL, a full disk).
+            state = (f"stopped at step {snap.next[0]} (no process is running it); resume "
+                     f"with: flashnews resume {edition_id}")
     else:
         state = values.get("outcome", "done")
     return {
@@ -799,10 +870,10 @@ def add_decisions(
             raise ConfigError(f"no such decisions file: {file}")
         snapshot = {p.arxiv_id: p for p in read_snapshot(papers)} if papers else None
         lookup: dict[str, Any] = {}
-        if settings.db_path.exists():
+        if settings.database_url or settings.db_path.exists():
             from flashnews.tools.store import Store
 
-            store = Store(settings.db_path)
+            store = Store.open(settings)  # the configured store: PostgreSQL when it is set
             try:
                 for eid in {d.edition_id for d in read_decisions(file)}:
                     lookup[eid] = store.papers(eid)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 from typing import Annotated, Literal
@@ -45,6 +44,10 @@ class Settings(BaseSettings):
 
     webhook_url: SecretStr | None = None
     """A Slack-compatible incoming webhook: each published edition is POSTed once as JSON."""
+
+    webhook_idempotent: bool = False
+    """The webhook's receiver drops a repeated `Idempotency-Key` (Slack does not): a delivery
+    of unknown outcome (a crash between sending and recording) is then sent again by itself."""
 
     webhook_attempts: int = 4
     """Tries per delivery (connection errors, 429 and 5xx are retried; other answers are not)."""
@@ -122,7 +125,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["cs.DC", "cs.LG", "cs.CL", "cs.AR", "cs.PF", "cs.AI", "cs.OS"]
     )
     holidays: list[str] = Field(default_factory=lambda: ["12-25", "01-01"])
-    """Days arXiv announces nothing besides weekends: MM-DD every year, or YYYY-MM-DD."""
+    """arXiv holidays: days with no submission cut-off and no announcement, as arXiv's notices
+    name them ("no announcement on D"), MM-DD every year or YYYY-MM-DD. The listing after one
+    carries the submissions of the days before it (see tools/arxiv.py, Schedule)."""
 
     include_keywords: list[str] = Field(default_factory=list)
     """A paper matching one (title or abstract, case-insensitive) always reaches model scoring."""
@@ -161,6 +166,10 @@ class Settings(BaseSettings):
     def _webhook_needs_url(self) -> Settings:
         if "webhook" in self.channels and not self.webhook_url:
             raise ValueError("the webhook channel needs FLASHNEWS_WEBHOOK_URL")
+        if self.webhook_url:
+            from flashnews.tools.publish import check_webhook_url
+
+            check_webhook_url(self.webhook_url.get_secret_value())
         if self.database_url:
             scheme = self.database_url.get_secret_value().split(":", 1)[0]
             if scheme not in ("postgresql", "postgres"):
@@ -198,9 +207,6 @@ class Settings(BaseSettings):
         if self.triage_concurrency:
             return max(1, self.triage_concurrency)
         return 1 if self.embedded else 4
-
-    def is_holiday(self, date: dt.date) -> bool:
-        return date.strftime("%m-%d") in self.holidays or date.isoformat() in self.holidays
 
     def model_for(self, role: Role) -> str:
         override = {"triage": self.triage_model, "writer": self.writer_model,

@@ -77,6 +77,14 @@ class EditionLocked(FlashnewsError):
     exit_code = 8
 
 
+class StorageError(FlashnewsError):
+    """The database (the SQLite file, or PostgreSQL) cannot be read or written: corrupt, full,
+    unreachable. The message names the file (or server, without its password) and what to do."""
+
+    exit_code = 13
+    outcome = "storage-error"
+
+
 class EvalRegression(FlashnewsError):
     """An eval metric fell below its baseline by more than its tolerance."""
 

@@ -77,3 +77,6 @@ class Runtime:
     policy: Literal["auto", "interactive"] = "auto"
     progress: Progress = field(default=_no_progress)
     budget: Budget = field(default_factory=Budget)
+    unknown_outcome: Literal["resend", "assume-delivered"] | None = None
+    """What publish does with a delivery of unknown outcome (`resume --resend` /
+    `--assume-delivered`); None: it holds it for the editor."""

@@ -21,7 +21,7 @@ from flashnews.models import Assessment, Draft, Edition
 from flashnews.runtime import Budget, Progress, Runtime, _no_progress
 from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.lock import edition_lock
-from flashnews.tools.store import Store, Usage
+from flashnews.tools.store import Store, Usage, is_database_error, redact, storage_error
 
 log = logging.getLogger(__name__)
 
@@ -81,20 +81,26 @@ class EditionService:
 
     def run(self, edition: Edition, *, source: str | None, out_dir: Path | None,
             policy: Literal["auto", "interactive"] = "auto", resume_only: bool = False,
-            reviewer: Reviewer | None = None, budget: Budget | None = None) -> RunResult:
-        """Start or continue an edition; never repeat finished work; return its outcome."""
+            reviewer: Reviewer | None = None, budget: Budget | None = None,
+            unknown: Literal["resend", "assume-delivered"] | None = None) -> RunResult:
+        """Start or continue an edition; never repeat finished work; return its outcome.
+
+        `unknown` says what publish does with a delivery whose outcome is unknown (a run
+        stopped between sending and recording it); None holds it for the editor.
+        """
         before = self.store.usage(edition.id)["total"].calls
         with edition_lock(self.settings, edition.id):
             result = self._run(edition, source=source, out_dir=out_dir, policy=policy,
                                resume_only=resume_only, reviewer=reviewer,
-                               budget=budget or Budget())
+                               budget=budget or Budget(), unknown=unknown)
         result.usage = self.store.usage(edition.id)["total"]
         result.run_calls = result.usage.calls - before
         return result
 
     def _run(self, edition: Edition, *, source: str | None, out_dir: Path | None,
              policy: Literal["auto", "interactive"], resume_only: bool,
-             reviewer: Reviewer | None, budget: Budget) -> RunResult:
+             reviewer: Reviewer | None, budget: Budget,
+             unknown: Literal["resend", "assume-delivered"] | None = None) -> RunResult:
         from flashnews.tools.llm import Models
 
         eid = edition.id
@@ -108,7 +114,7 @@ class EditionService:
         with open_checkpointer(self.settings) as saver, \
                 Models(self.settings, self.store, eid, factory=self.model_factory) as models:
             rt = Runtime(self.settings, self.store, models, out, policy=policy,
-                         progress=self.progress, budget=budget)
+                         progress=self.progress, budget=budget, unknown_outcome=unknown)
             models.budget = budget if budget.limited else None
             graph = build_graph(rt, saver)
             snap = graph.get_state(config)
@@ -139,17 +145,36 @@ class EditionService:
                         break
                     graph.invoke(Command(resume=answer), config)
                     snap = graph.get_state(config)
-            except FlashnewsError as exc:
-                step = graph.get_state(config).next
-                where = step[0] if step else (exc.step or "unknown")
-                self.store.set_edition(eid, status=getattr(exc, "outcome", "failed"), step=where,
-                                       message=str(exc))
+            except Exception as exc:
                 resume = f"flashnews resume {eid} --out {out}"
+                if not isinstance(exc, FlashnewsError):
+                    if not is_database_error(exc):
+                        raise
+                    # Disk full, a corrupt page, a lost server: the last checkpoint (before the
+                    # node that failed) is intact, so the edition resumes from there.
+                    exc = storage_error(exc, self._db_name(), when="writing", resume=resume)
+                try:
+                    step = graph.get_state(config).next
+                except Exception:  # the database may not even be readable
+                    step = ()
+                where = step[0] if step else (exc.step or "unknown")
+                try:
+                    self.store.set_edition(eid, status=getattr(exc, "outcome", "failed"),
+                                           step=where, message=str(exc))
+                except Exception as again:
+                    # Unrecordable (the disk is still full): `status` shows the edition as
+                    # stopped, since no process holds its lock.
+                    log.warning("could not record the failure of %s: %s", eid, again)
                 return RunResult(edition_id=eid, outcome="failed", step=where, message=str(exc),
                                  exit_code=exc.exit_code, resume_command=resume)
             if snap.interrupts:
                 return self._held(eid, snap, out)
             return self._finished(eid, snap.values, out)
+
+    def _db_name(self) -> str:
+        if self.settings.database_url:
+            return redact(self.settings.database_url.get_secret_value())
+        return str(self.settings.db_path)
 
     def correct(self, edition: Edition, note: str, markdown: str | None = None) -> int:
         """Reopen a published edition for review as correction N (returned).

@@ -22,12 +22,20 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
         with _postgres(settings.database_url.get_secret_value()) as saver:
             yield saver
         return
+    from flashnews.tools.store import storage_error
+
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(settings.db_path, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
+    try:
+        conn = sqlite3.connect(settings.db_path, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error as exc:
+        raise storage_error(exc, settings.db_path, when="opening") from None
     try:
         saver = SqliteSaver(conn)
-        saver.setup()
+        try:
+            saver.setup()
+        except sqlite3.Error as exc:
+            raise storage_error(exc, settings.db_path, when="opening") from None
         yield saver
     finally:
         conn.close()

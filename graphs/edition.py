@@ -214,7 +214,8 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
             draft=Draft.model_validate(state["draft"]), papers=papers,
             assessments=_assessments(state), corrections=rt.store.corrections(eid),
             published_at=row.published_at if row else None)
-        published = Publisher(rt.settings, rt.store, rt.out_dir).deliver(pub)
+        published = Publisher(rt.settings, rt.store, rt.out_dir,
+                              unknown=rt.unknown_outcome).deliver(pub)
         featured = Selection.model_validate(state["selection"]).ids
         if state.get("edited") or state["draft"].get("edited"):  # type: ignore[union-attr]
             # An item the editor deleted by hand was not featured (and may be featured later).

@@ -102,10 +102,14 @@ def test_weekend_is_a_quiet_day_without_any_request(arxiv_service, fake, tmp_pat
     assert arxiv_service.store.edition(saturday.id).status == "quiet-day"
 
 
-def test_holiday_is_a_quiet_day(arxiv_service, tmp_path) -> None:
-    xmas = Edition(date=dt.date(2026, 12, 25), format="flash")
-    result = arxiv_service.run(xmas, source="arxiv", out_dir=tmp_path / "out")
+def test_holiday_is_a_quiet_day(arxiv_service, fake, tmp_path) -> None:
+    # Thursday 2025-12-25 is a holiday: no announcement that evening, so no listing dated Friday
+    # 12-26 (Monday's listing carries those days: tests/test_schedule.py).
+    after_xmas = Edition(date=dt.date(2025, 12, 26), format="flash")
+    with replay.use_cassette("empty_weekday.yaml") as cassette:
+        result = arxiv_service.run(after_xmas, source="arxiv", out_dir=tmp_path / "out")
     assert result.outcome == "quiet-day" and "holiday" in result.message
+    assert cassette.play_count == 0 and not fake.calls
 
 
 def test_empty_weekday_is_unexpected_and_says_to_check(arxiv_service, tmp_path) -> None:

@@ -87,10 +87,30 @@ def test_github_actions_workflow() -> None:
     assert triggers["schedule"][0]["cron"] == "30 2 * * 1-5"
     assert wf["concurrency"]["cancel-in-progress"] is False
     runs = [s["run"] for s in wf["jobs"]["edition"]["steps"] if "run" in s]
-    command = next(r for r in runs if "bin/flashnews" in r)
+    command = next(line for r in runs for line in r.splitlines() if "bin/flashnews" in line)
     args = flashnews_args(command)
     assert parse_cli(args) == "run" and "--headless" in args and "--report" in args
     assert "OPENAI_API_KEY" in wf["jobs"]["edition"]["env"]  # from secrets, never in the file
+    steps = wf["jobs"]["edition"]["steps"]
+    out = args[args.index("--out") + 1]
+    # The bulletin is published (Pages) and kept (an artifact), not just the run report.
+    uploads = {s["uses"].split("@")[0]: s["with"]["path"] for s in steps
+               if "upload" in s.get("uses", "")}
+    assert uploads == {"actions/upload-artifact": out, "actions/upload-pages-artifact": out}
+    assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in steps)
+    # The model path is explicit: an endpoint, or the embedded model's `local` extra.
+    install = next(s["run"] for s in steps if s.get("name", "").startswith("Install"))
+    assert "FLASHNEWS_BASE_URL" in install and "make install" in install
+    assert "local" in (REPO / "Makefile").read_text().split("install:")[0]
+    # State survives: never in an (evictable) cache; committed to a branch after every run.
+    home = wf["jobs"]["edition"]["env"]["FLASHNEWS_HOME"]
+    caches = [s["with"]["path"] for s in steps if s.get("uses", "").startswith("actions/cache")]
+    assert all("state" not in c and ".flashnews" not in c for c in caches)
+    save = next(s for s in steps if s.get("name", "").startswith("Save state"))
+    assert save["if"] == "always()" and "git push origin flashnews-state" in save["run"]
+    assert home.endswith("state/data") and out.startswith("state/")
+    # The job ends with the run's exit code, after saving.
+    assert "steps.run.outputs.code" in steps[-1]["run"]
 
 
 def test_langgraph_json_names_a_loadable_graph(monkeypatch) -> None:

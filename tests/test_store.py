@@ -76,8 +76,12 @@ def test_ledger_sums_per_role(store: Store) -> None:
 
 
 def test_outbox_counts_attempts_per_revision(store: Store) -> None:
+    store.start_attempt("e-flash", "webhook", 0, target="http://h")
+    # Recorded before sending: a run that stops here leaves an attempt of unknown outcome.
+    assert store.delivery("e-flash", "webhook", 0).status == "sending"  # type: ignore[union-attr]
     store.record_attempt("e-flash", "webhook", 0, target=None, error="HTTP 503")
     assert store.delivered("e-flash", "webhook") is None
+    store.start_attempt("e-flash", "webhook", 0, target="http://h")
     store.record_attempt("e-flash", "webhook", 0, target="http://h", error=None)
     assert store.delivered("e-flash", "webhook") == "http://h"
     assert store.delivered("e-flash", "webhook", revision=1) is None

@@ -84,24 +84,110 @@ class SnapshotSource:
         return read_snapshot(self.path)
 
 
-def announcement_window(date: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-    """Submission window (UTC) behind the listing dated `date`; None for a weekend.
+ANNOUNCE_AT = dt.time(20, 0)
+CUTOFF_AT = dt.time(14, 0)
 
-    arXiv announces Sunday to Thursday at 20:00 US Eastern; a listing dated Monday to Friday holds
-    what was submitted between the 14:00 Eastern cut-offs of the two working days before it.
+
+class Schedule:
+    """arXiv's announcement calendar, holidays included, in US Eastern time.
+
+    arXiv takes a submission cut-off at 14:00 Eastern on working days (Monday to Friday) and
+    announces at 20:00 Eastern Sunday to Thursday; an announcement carries everything submitted
+    since the cut-off its predecessor carried, up to the latest cut-off, and its listing is
+    dated the next day. A holiday (`FLASHNEWS_HOLIDAYS`, the days arXiv's notices name: "no
+    announcement on D") has neither a cut-off nor an announcement, so the next announcement
+    carries the days before it; an announcement with no new cut-off (a Sunday after a Friday
+    holiday) does not happen. Consecutive listings' windows therefore meet exactly: no
+    submission lands in two editions or in none (tested over whole years, DST changes included).
     """
-    if date.weekday() >= 5:
-        return None
-    end_day = date - dt.timedelta(days=1)
-    while end_day.weekday() >= 5:
-        end_day -= dt.timedelta(days=1)
-    start_day = end_day - dt.timedelta(days=1)
-    while start_day.weekday() >= 5:
-        start_day -= dt.timedelta(days=1)
-    cut = dt.time(14, 0, tzinfo=EASTERN)
-    start = dt.datetime.combine(start_day, cut).astimezone(dt.UTC)
-    end = dt.datetime.combine(end_day, cut).astimezone(dt.UTC)
-    return start, end
+
+    def __init__(self, holidays: Iterable[str] = ()) -> None:
+        self.holidays = frozenset(holidays)
+
+    def is_holiday(self, day: dt.date) -> bool:
+        return day.strftime("%m-%d") in self.holidays or day.isoformat() in self.holidays
+
+    def cutoff_day(self, day: dt.date) -> bool:
+        return day.weekday() < 5 and not self.is_holiday(day)
+
+    def announce_day(self, day: dt.date) -> bool:
+        return day.weekday() in (6, 0, 1, 2, 3) and not self.is_holiday(day)
+
+    def last_cutoff(self, day: dt.date) -> dt.date:
+        """The latest cut-off day on or before `day`."""
+        for back in range(60):
+            d = day - dt.timedelta(days=back)
+            if self.cutoff_day(d):
+                return d
+        raise ConfigError(f"no arXiv working day in the 60 days before {day}: check "
+                          "FLASHNEWS_HOLIDAYS")
+
+    def _previous_announcement(self, day: dt.date) -> dt.date:
+        d = day - dt.timedelta(days=1)
+        for _ in range(60):
+            if self.announce_day(d):
+                return d
+            d -= dt.timedelta(days=1)
+        raise ConfigError(f"no arXiv announcement in the 60 days before {day}: check "
+                          "FLASHNEWS_HOLIDAYS")
+
+    def window(self, listing: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        """Submission window (UTC) behind the listing dated `listing`; None: no such listing."""
+        announced = listing - dt.timedelta(days=1)
+        if not self.announce_day(announced):
+            return None
+        end = self.last_cutoff(announced)
+        start = self.last_cutoff(self._previous_announcement(announced))
+        if start == end:
+            return None  # nothing was cut off since the last announcement
+        return (_eastern(start, CUTOFF_AT), _eastern(end, CUTOFF_AT))
+
+    def quiet_reason(self, listing: dt.date) -> str | None:
+        """Why there is no listing dated `listing`, or None when there is one."""
+        if self.window(listing) is not None:
+            return None
+        if listing.weekday() >= 5:
+            return f"{listing.isoformat()} is a {listing.strftime('%A')}"
+        announced = listing - dt.timedelta(days=1)
+        if self.is_holiday(announced):
+            return (f"{listing.isoformat()} has no listing: {announced.isoformat()} is an arXiv "
+                    "holiday (no announcement)")
+        return (f"{listing.isoformat()} has no listing: the arXiv holiday before it left "
+                f"nothing new to announce on {announced.isoformat()}")
+
+    def latest_listing(self, now: dt.datetime) -> dt.date:
+        """The date of the latest listing arXiv has announced at `now` (any time zone)."""
+        if now.tzinfo is None:
+            raise ValueError("latest_listing needs an aware datetime")
+        local = now.astimezone(EASTERN)
+        day = local.date() if local.time() >= ANNOUNCE_AT else local.date() - dt.timedelta(1)
+        for _ in range(60):
+            if self.window(day + dt.timedelta(days=1)) is not None:
+                return day + dt.timedelta(days=1)
+            day -= dt.timedelta(days=1)
+        raise ConfigError("no arXiv listing in the last 60 days: check FLASHNEWS_HOLIDAYS")
+
+
+def _eastern(day: dt.date, at: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, at, tzinfo=EASTERN).astimezone(dt.UTC)
+
+
+def now_utc() -> dt.datetime:
+    """The clock (one place, so tests can set it)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def latest_listing_date(holidays: Iterable[str] = (), now: dt.datetime | None = None) -> dt.date:
+    """The default edition date: arXiv's latest listing, computed in US Eastern time whatever
+    the host's zone (a run at 21:30 Eastern on Sunday is Monday's edition)."""
+    return Schedule(holidays).latest_listing(now or now_utc())
+
+
+def announcement_window(date: dt.date, holidays: Iterable[str] = ()
+                        ) -> tuple[dt.datetime, dt.datetime] | None:
+    """Submission window (UTC) behind the listing dated `date`; None when there is no listing
+    (a weekend, or the day after an arXiv holiday). See Schedule."""
+    return Schedule(holidays).window(date)
 
 
 ARXIV_API = "https://export.arxiv.org/api/query"
@@ -142,8 +228,10 @@ class ArxivSource:
     def __init__(self, categories: list[str], *, page_size: int = 200, delay: float = 3.0,
                  retries: int = 4, timeout: float = 30.0, backoff: float = 5.0,
                  window: tuple[dt.datetime, dt.datetime] | None = None,
-                 sleep: Callable[[float], None] = time.sleep, api_url: str = ARXIV_API) -> None:
+                 sleep: Callable[[float], None] = time.sleep, api_url: str = ARXIV_API,
+                 holidays: Iterable[str] = ()) -> None:
         self.categories = categories
+        self.holidays = list(holidays)
         self.page_size = page_size
         self.delay = delay
         self.retries = retries
@@ -158,7 +246,7 @@ class ArxivSource:
         self._session = requests.Session()
 
     def window(self, date: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-        return self.fixed_window or announcement_window(date)
+        return self.fixed_window or announcement_window(date, self.holidays)
 
     def query(self, start: dt.datetime, end: dt.datetime) -> str:
         cats = " OR ".join(f"cat:{c}" for c in self.categories)
@@ -273,7 +361,12 @@ def arxiv_spec(since: str | None, until: str | None) -> str:
 
 
 def source_from_spec(spec: str, settings: Settings) -> Source:
-    """`arxiv`, `arxiv:SINCE/UNTIL`, or a path to a JSONL snapshot."""
+    """`arxiv`, `arxiv:SINCE/UNTIL`, `rss`, or a path to a JSONL snapshot."""
+    if spec == "rss":
+        from flashnews.tools.rss import RssSource
+
+        return RssSource(settings.categories, delay=settings.arxiv_delay,
+                         retries=settings.arxiv_retries, timeout=settings.arxiv_timeout)
     if spec == "arxiv" or spec.startswith("arxiv:"):
         window = None
         if spec.startswith("arxiv:"):
@@ -283,5 +376,6 @@ def source_from_spec(spec: str, settings: Settings) -> Source:
                 raise ConfigError(f"--since {since} is not before --until {until}")
         return ArxivSource(settings.categories, page_size=settings.arxiv_page_size,
                            delay=settings.arxiv_delay, retries=settings.arxiv_retries,
-                           timeout=settings.arxiv_timeout, window=window)
+                           timeout=settings.arxiv_timeout, window=window,
+                           holidays=settings.holidays)
     return SnapshotSource(Path(spec).expanduser().resolve())

@@ -88,3 +88,42 @@ def _pg_lock(url: str, edition_id: str) -> Iterator[None]:
                 conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (_PG_KEY, edition_id))
     finally:
         conn.close()
+
+
+@contextmanager
+def dir_lock(path: Path, enabled: bool = True, timeout: float = 120.0) -> Iterator[None]:
+    """Hold an exclusive lock on a directory (flock on the directory itself: no lock file).
+
+    The output dir's shared files (feed.xml above all) are read, changed and written by every
+    edition published there, from any data dir or process; this serialises those writers.
+    Waits up to `timeout` seconds, then raises PublishError.
+    """
+    if not enabled:
+        yield
+        return
+    import time
+
+    from flashnews.errors import PublishError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise PublishError(f"{path} stayed locked by another publisher for "
+                                       f"{timeout:.0f} s; try again") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

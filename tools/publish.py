@@ -16,7 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import requests
 from flashnews.tools.store import Correction, Store, utc_now
@@ -224,25 +224,44 @@ def _slack_escape(text: str) -> str:
 
 def post_webhook(url: str, pub: Publication, *, timeout: float = 15.0, attempts: int = 4,
                  wait: float = 1.0) -> str:
-    """POST the edition once; retries connection errors, 429 and 5xx with backoff."""
+    """POST the edition once; retries connection errors, 429 and 5xx with backoff.
+
+    Redirects are not followed to another origin: a 307/308 would re-POST the whole bulletin
+    to whatever host the receiver names, and the delivery would be reported against the URL
+    the editor configured. One to the same origin is followed (at most 3); any other answer
+    in 3xx is a failure that names where it pointed (its origin only).
+    """
     payload = {"text": webhook_text(pub), "unfurl_links": False,
                "flashnews": {"edition_id": pub.edition_id, "revision": pub.revision}}
-    headers = {"Idempotency-Key": f"flashnews:{pub.edition_id}:r{pub.revision}",
-               "User-Agent": "flashnews"}
+    headers = {"Idempotency-Key": idempotency_key(pub), "User-Agent": "flashnews"}
+    where = _origin(url)
 
     @retry(retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
            stop=stop_after_attempt(attempts), wait=wait_exponential(multiplier=wait, max=30),
            reraise=True)
     def send() -> requests.Response:
-        try:
-            answer = requests.post(url, json=payload, headers=headers, timeout=timeout)
-        except requests.RequestException as exc:
-            raise _Retryable(f"{type(exc).__name__}") from None
-        if answer.status_code == 429 or answer.status_code >= 500:
-            raise _Retryable(f"HTTP {answer.status_code}")
-        return answer
+        target = url
+        for _ in range(4):
+            try:
+                answer = requests.post(target, json=payload, headers=headers, timeout=timeout,
+                                       allow_redirects=False)
+            except requests.RequestException as exc:
+                raise _Retryable(f"{type(exc).__name__}") from None
+            if answer.status_code == 429 or answer.status_code >= 500:
+                raise _Retryable(f"HTTP {answer.status_code}")
+            if not answer.is_redirect:
+                return answer
+            from urllib.parse import urljoin
 
-    where = _origin(url)
+            nxt = urljoin(target, answer.headers.get("Location", ""))
+            if _origin(nxt) != where or answer.status_code not in (307, 308):
+                raise PublishError(
+                    f"webhook {where} answered HTTP {answer.status_code} redirecting to "
+                    f"{_origin(nxt)}; not followed (a redirect could re-post the bulletin "
+                    "elsewhere): check FLASHNEWS_WEBHOOK_URL")
+            target = nxt
+        raise PublishError(f"webhook {where} redirected more than 3 times; not followed")
+
     try:
         answer = send()
     except _Retryable as exc:
@@ -253,6 +272,11 @@ def post_webhook(url: str, pub: Publication, *, timeout: float = 15.0, attempts:
     return where
 
 
+def idempotency_key(pub: Publication) -> str:
+    """The key every attempt of one revision's webhook delivery carries."""
+    return f"flashnews:{pub.edition_id}:r{pub.revision}"
+
+
 def _origin(url: str) -> str:
     """Scheme, host and port only: webhook paths are secrets (Slack's carry the token)."""
     from urllib.parse import urlsplit
@@ -261,15 +285,58 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
+def check_webhook_url(url: str) -> str:
+    """The webhook URL if its scheme and host are acceptable, else ValueError (config time).
+
+    https with a host name; http only to the loopback interface (a local relay, tests).
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"FLASHNEWS_WEBHOOK_URL is not a valid URL ({exc})") from None
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError(f"FLASHNEWS_WEBHOOK_URL must be https://HOST/…, not "
+                         f"{parts.scheme or 'no scheme'}://{host}")
+    if parts.scheme == "http" and not loopback:
+        raise ValueError(f"FLASHNEWS_WEBHOOK_URL must use https (http only to localhost): "
+                         f"http://{host}")
+    if any(c in host for c in " /\\"):
+        raise ValueError(f"FLASHNEWS_WEBHOOK_URL has an invalid host: {host!r}")
+    return url.strip()
+
+
 # the outbox -------------------------------------------------------------------------------------
 
-class Publisher:
-    """Delivers a publication to every configured channel through the store's outbox."""
+UnknownOutcome = Literal["resend", "assume-delivered"]
 
-    def __init__(self, settings: Settings, store: Store, out_dir: Path) -> None:
+# What a channel's repeated delivery does (README, Publishing): files are written again to the
+# same content (idempotent); the webhook posts again, which only a receiver that honours
+# Idempotency-Key drops.
+_FILE_CHANNELS: tuple[Channel, ...] = ("markdown", "html", "json", "atom")
+
+
+class Publisher:
+    """Delivers a publication to every configured channel through the store's outbox.
+
+    Every attempt is recorded (`sending`) before it is made and its outcome after. An attempt
+    found still `sending` was interrupted between the two: its outcome is unknown. A channel
+    whose repetition is harmless (the files; a webhook whose receiver honours Idempotency-Key,
+    `FLASHNEWS_WEBHOOK_IDEMPOTENT`) is simply delivered again, with the same key. Any other is
+    held for the editor, who decides with `flashnews resume --resend` (send again: perhaps
+    twice) or `--assume-delivered` (it arrived; record it so).
+    """
+
+    def __init__(self, settings: Settings, store: Store, out_dir: Path, *,
+                 unknown: UnknownOutcome | None = None) -> None:
         self.settings = settings
         self.store = store
         self.out_dir = out_dir
+        self.unknown = unknown
 
     def _deliver_markdown(self, pub: Publication) -> str:
         return str(publish_markdown(pub.edition_id, pub.markdown, self.out_dir))
@@ -282,10 +349,15 @@ class Publisher:
                                 pub.model_dump_json(indent=2) + "\n"))
 
     def _deliver_atom(self, pub: Publication) -> str:
+        # Read-modify-write of the feed, under the output dir's lock (held by deliver): the
+        # entries already in feed.xml are kept, so editions published to this dir from another
+        # data dir (or by another process) are not lost.
         pubs = [Publication.model_validate_json(r)
                 for r in self.store.publication_records(str(self.out_dir))]
-        return str(atomic_write(self.out_dir / FEED_NAME,
-                                render_feed(pubs, self.out_dir, self.settings)))
+        path = self.out_dir / FEED_NAME
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        feed = merge_feeds(render_feed(pubs, self.out_dir, self.settings), old)
+        return str(atomic_write(path, feed))
 
     def _deliver_webhook(self, pub: Publication) -> str:
         assert self.settings.webhook_url is not None  # checked by Settings
@@ -293,12 +365,25 @@ class Publisher:
                             attempts=self.settings.webhook_attempts,
                             wait=self.settings.webhook_backoff)
 
+    def _repeatable(self, channel: Channel) -> bool:
+        return channel in _FILE_CHANNELS or (channel == "webhook"
+                                             and self.settings.webhook_idempotent)
+
+    def _target_hint(self, channel: Channel, pub: Publication) -> str:
+        if channel == "webhook":
+            assert self.settings.webhook_url is not None
+            return _origin(self.settings.webhook_url.get_secret_value())
+        ext = {"markdown": "md"}.get(channel, channel)
+        return str(self.out_dir / (FEED_NAME if channel == "atom" else f"{pub.edition_id}.{ext}"))
+
     def deliver(self, pub: Publication) -> dict[str, str]:
         """Deliver every channel not yet delivered for this revision; channel -> target.
 
         A failed channel does not stop the others; afterwards PublishError names the failed
-        ones, and the next attempt (resume) retries only those.
+        ones (and those of unknown outcome), and the next attempt (resume) retries only those.
         """
+        from flashnews.tools.lock import dir_lock
+
         self.store.save_publication(pub, str(self.out_dir))
         handlers: dict[Channel, Callable[[Publication], str]] = {
             "markdown": self._deliver_markdown, "html": self._deliver_html,
@@ -306,26 +391,90 @@ class Publisher:
             "webhook": self._deliver_webhook}
         done: dict[str, str] = {}
         failed: list[str] = []
-        for channel in self.settings.active_channels():
-            earlier = self.store.delivered(pub.edition_id, channel, pub.revision)
-            if earlier is not None:
-                done[channel] = earlier
-                continue
-            try:
-                target = handlers[channel](pub)
-            except PublishError as exc:
-                self.store.record_attempt(pub.edition_id, channel, pub.revision, target=None,
-                                          error=str(exc))
-                failed.append(f"{channel}: {exc}")
-                continue
-            self.store.record_attempt(pub.edition_id, channel, pub.revision, target=target,
-                                      error=None)
-            done[channel] = target
-        if failed:
+        held: list[str] = []
+        channels = self.settings.active_channels()
+        files = [c for c in channels if c in _FILE_CHANNELS]
+        others = [c for c in channels if c not in _FILE_CHANNELS]
+        with dir_lock(self.out_dir, bool(files)):
+            for channel in files:
+                self._one(channel, pub, handlers[channel], done, failed, held)
+        for channel in others:
+            self._one(channel, pub, handlers[channel], done, failed, held)
+        if failed or held:
             ok = ", ".join(done) or "none"
-            raise PublishError(f"{len(failed)} channel(s) failed — {'; '.join(failed)} "
-                               f"(delivered: {ok}; a resume retries only the failed ones)")
+            parts = failed + held
+            what = f"{len(failed)} channel(s) failed" if failed else ""
+            if held:
+                what += (" and " if what else "") + f"{len(held)} of unknown outcome"
+            retry = "the failed ones" if not held else "the others, as you decide"
+            raise PublishError(f"{what} — {'; '.join(parts)} (delivered: {ok}; a resume "
+                               f"retries only {retry})")
         return done
+
+    def _one(self, channel: Channel, pub: Publication, handler: Callable[[Publication], str],
+             done: dict[str, str], failed: list[str], held: list[str]) -> None:
+        row = self.store.delivery(pub.edition_id, channel, pub.revision)
+        if row is not None and row.status == "delivered":
+            done[channel] = row.target or ""
+            return
+        if row is not None and row.status == "sending" and not self._repeatable(channel):
+            if self.unknown == "assume-delivered":
+                self.store.record_attempt(pub.edition_id, channel, pub.revision,
+                                          target=row.target, error=None)
+                done[channel] = row.target or ""
+                return
+            if self.unknown != "resend":
+                held.append(
+                    f"{channel}: an attempt at {row.updated_at} to {row.target} was sent but "
+                    "its outcome was never recorded (the run stopped in between); this receiver "
+                    "is not known to honour Idempotency-Key (Slack ignores it), so sending "
+                    "again may post twice. Check it, then resume with --resend (send again) or "
+                    "--assume-delivered (it arrived)")
+                return
+        self.store.start_attempt(pub.edition_id, channel, pub.revision,
+                                 target=self._target_hint(channel, pub))
+        try:
+            target = handler(pub)
+        except PublishError as exc:
+            self.store.record_attempt(pub.edition_id, channel, pub.revision, target=None,
+                                      error=str(exc))
+            failed.append(f"{channel}: {exc}")
+            return
+        self.store.record_attempt(pub.edition_id, channel, pub.revision, target=target,
+                                  error=None)
+        done[channel] = target
+
+
+def merge_feeds(new: str, old: str | None) -> str:
+    """The new feed plus every entry of the old one it lacks (by entry id), newest first.
+
+    Entries of editions this store never published to the dir (another data dir, another
+    machine) are kept as they were.
+    """
+    if not old:
+        return new
+    from lxml import etree
+
+    ns = "{http://www.w3.org/2005/Atom}"
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
+    try:
+        old_root = etree.fromstring(old.encode("utf-8"), parser)
+    except etree.XMLSyntaxError:
+        return new  # a broken feed is replaced by ours, which holds what this store knows
+    root = etree.fromstring(new.encode("utf-8"), parser)
+    have = {e.findtext(f"{ns}id") for e in root.iter(f"{ns}entry")}
+    entries = list(root.iter(f"{ns}entry"))
+    entries += [e for e in old_root.iter(f"{ns}entry") if e.findtext(f"{ns}id") not in have]
+    for e in list(root.iter(f"{ns}entry")):
+        root.remove(e)
+    entries.sort(key=lambda e: e.findtext(f"{ns}updated") or "", reverse=True)
+    root.extend(entries)
+    newest = max((e.findtext(f"{ns}updated") or "" for e in entries), default="")
+    updated = root.find(f"{ns}updated")
+    if updated is not None and newest > (updated.text or ""):
+        updated.text = newest
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                          pretty_print=True).decode("utf-8")
 
 
 def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, draft: Any,

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flashnews.errors import ConfigError
+from flashnews.errors import ConfigError, StorageError
 from flashnews.models import Assessment, Decision, ModelCall, Paper
 
 MIGRATIONS: list[str] = [
@@ -212,11 +212,18 @@ class Store:
             if path is None:
                 raise ConfigError("the store needs a SQLite path or a postgresql:// URL")
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            # WAL lets the checkpointer's connection and ours work on the same file.
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA busy_timeout=30000")
-        self._migrate()
+            try:
+                self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+                # WAL lets the checkpointer's connection and ours work on the same file.
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                raise storage_error(exc, path, when="opening") from None
+        try:
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise storage_error(exc, path, when="opening") from None
 
     @classmethod
     def open(cls, settings: Any) -> Store:
@@ -454,9 +461,33 @@ class Store:
                           (edition_id,))
         return [Delivery(**r) for r in rows]
 
+    def delivery(self, edition_id: str, channel: str, revision: int = 0) -> Delivery | None:
+        """The outbox row of one channel of one revision, or None before any attempt."""
+        row = self._row("SELECT * FROM outbox WHERE edition_id=? AND channel=? AND revision=?",
+                        (edition_id, channel, revision))
+        return Delivery(**row) if row else None
+
+    def start_attempt(self, edition_id: str, channel: str, revision: int, *,
+                      target: str | None) -> None:
+        """Record that a delivery is about to be sent (status `sending`), before sending it.
+
+        A row still `sending` when the next run looks at it means the run stopped between
+        sending and recording: the outcome is unknown (the Publisher decides what to do).
+        """
+        now = utc_now()
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO outbox (edition_id, channel, revision, status, target, attempts,"
+                " error, updated_at, delivered_at) VALUES (?, ?, ?, 'sending', ?, 1, NULL, ?,"
+                " NULL) ON CONFLICT (edition_id, channel, revision) DO UPDATE SET"
+                " status='sending', target=COALESCE(excluded.target, outbox.target),"
+                " attempts=outbox.attempts + 1, error=NULL, updated_at=excluded.updated_at",
+                (edition_id, channel, revision, target, now))
+
     def record_attempt(self, edition_id: str, channel: str, revision: int, *,
                        target: str | None, error: str | None) -> None:
-        """One delivery attempt: delivered (error None) or failed with its one-line error."""
+        """The outcome of the attempt start_attempt recorded: delivered (error None) or failed
+        with its one-line error."""
         now = utc_now()
         status = "failed" if error else "delivered"
         with self._tx() as c:
@@ -465,8 +496,8 @@ class Store:
                 " error, updated_at, delivered_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)"
                 " ON CONFLICT (edition_id, channel, revision) DO UPDATE SET"
                 " status=excluded.status, target=COALESCE(excluded.target, outbox.target),"
-                " attempts=outbox.attempts + 1, error=excluded.error,"
-                " updated_at=excluded.updated_at, delivered_at=excluded.delivered_at",
+                " error=excluded.error, updated_at=excluded.updated_at,"
+                " delivered_at=excluded.delivered_at",
                 (edition_id, channel, revision, status, target, error, now,
                  None if error else now))
 
@@ -531,6 +562,28 @@ class _Translating:
         else:
             with self._conn.cursor() as cur:
                 cur.executemany(self._t(sql), rows)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether an exception comes from the database driver (SQLite or psycopg)."""
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg")
+
+
+def storage_error(exc: BaseException, where: Path | str | None, *, when: str = "using",
+                  resume: str | None = None) -> StorageError:
+    """One line for a database failure: which file (or server), what went wrong, what to do."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    name = redact(str(where)) if where and "://" in str(where) else str(where or "the database")
+    low = first.lower()
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        advice = (f"the file is corrupt: move it aside (e.g. mv {name} {name}.broken) and run "
+                  "again (a new database is made; its editions start from scratch) or restore "
+                  "a backup")
+    elif "full" in low or "no space" in low:
+        advice = "free disk space, then " + (f"resume with: {resume}" if resume else "run again")
+    else:
+        advice = (f"resume with: {resume}" if resume else "fix it and run again")
+    return StorageError(f"database error {when} {name}: {first}; {advice}")
 
 
 def pg_connect(url: str, **options: Any) -> Any:
