@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     """Also send `max_tokens` (llama.cpp ignores `max_completion_tokens`). Default: unless OpenAI."""
 
     writer_max_tokens: int = 220
+    writer_phrasing: Literal["model", "code"] = "model"
+    """Who phrases each item's "what it does" sentence, headline and the lead from the facts code
+    found: the model (checked by code; code's phrasing when it fails twice) or code alone (no
+    writer model call). The evals measure both (README, Evals)."""
+
     critic_max_tokens: int = 400
     triage_max_tokens: int = 400
 
