@@ -145,9 +145,6 @@ METRICS: list[Metric] = [
     Metric("writer_headline_recall", "writer", "higher", 0.1,
            doc="headline numbers of the editors' bulletins (2026-02-25, ../shared/reference) "
                "that the items quote, writing exactly the editors' flash selection"),
-    Metric("writer_selected_recall", "triage", "higher", 0.1,
-           doc="the same over the demo edition's own selection (this run's triage of the dev "
-               "day), on the selected papers the editors' bulletins cover"),
     Metric("writer_numbers_per_item", "writer", "higher", 0.25, doc="result numbers per item"),
     Metric("writer_quotes_numbered", "writer", "higher", 0.0,
            doc="items whose abstract states a numbered result that quote one"),

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from flashnews.agents import critic
-from flashnews.agents.triage import Selection, Triage, injection_findings, select
+from flashnews.agents.triage import Selection, Triage, injection_findings
 from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
 from flashnews.evals import editorial, schema, tldr
 from flashnews.evals import metrics as m
@@ -51,7 +51,6 @@ __all__ = ["EvalRegression", "ReplayMismatch", "Report", "Runner", "drop_recordi
 Mode = Literal["replay", "live"]
 Subset = Literal["full", "smoke"]
 Task = Literal["all", "triage", "writer", "critic", "tldr"]
-DEMO_DATE = dt.date(2026, 2, 25)
 
 # The smoke subset runs in `make test`: a few cases of every kind, from the full cassettes.
 SMOKE: dict[str, set[str]] = {
@@ -268,7 +267,6 @@ class Runner:
                 if self.record:
                     self.dir.mkdir(parents=True, exist_ok=True)
                     self._write_meta()
-            scored: dict[str, Assessment] = {}
             if self.task in ("all", "triage"):
                 with self._cassette("triage"):
                     scored = self._triage(out, cases)
@@ -276,7 +274,7 @@ class Runner:
                     self._injection(out, cases, scored)
             if self.task in ("all", "writer"):
                 with self._cassette("writer"):
-                    self._writer(out, cases, scored)
+                    self._writer(out, cases)
             if self.task in ("all", "critic"):
                 with self._cassette("critic"):
                     self._critic(out, cases)
@@ -370,22 +368,13 @@ class Runner:
                 "injection_flagged": _r(m.ratio(sum(r["flagged"] for r in rows), len(rows)))}
         out |= self._cost("injection", len(rows))
 
-    def _writer(self, out: dict[str, float | None], cases: dict[str, list[dict[str, Any]]],
-                scored: dict[str, Assessment] | None = None) -> None:
+    def _writer(self, out: dict[str, float | None],
+                cases: dict[str, list[dict[str, Any]]]) -> None:
         self._section("writer")
         papers = self.data.papers
         refs = editorial.reference_numbers(papers)
         plan = [(c.case_id, c.fmt, c.date, Selection(main=c.main, also=c.also), _scores(c.scores))
                 for c in self.data.writer]
-        demo = [pid for pid, p in papers.items() if p.submitted and p.submitted <= DEMO_DATE]
-        if scored and self.subset == "full" and all(pid in scored for pid in demo):
-            # The demo edition's own selection, from this run's triage of the demo day: its
-            # recall covers the selected papers the editors' bulletins also cover.
-            s = self.settings
-            chosen = select({pid: scored[pid] for pid in demo}, main=s.flash_items,
-                            also=s.flash_also)
-            plan.append(("triage-selected-2026-02-25-flash", "flash", DEMO_DATE, chosen,
-                         {pid: scored[pid] for pid in chosen.ids}))
         rows: list[dict[str, Any]] = []
         editions: dict[str, dict[str, Any]] = {}
         for case_id, fmt, date, selection, scores in plan:
@@ -409,7 +398,7 @@ class Runner:
                              "format_problems": problems})
         cases["writer"] = rows
         cases["writer_editions"] = [{"case": k, **v} for k, v in editions.items()]
-        fixed = [r for r in rows if not r["case"].startswith("triage-selected")]
+        fixed = rows
         nums = sum(r["numbers"] for r in fixed)
         claims = sum(r["claims"] for r in fixed)
         grounded = sum(r["numbers_grounded"] + r["claims_grounded"] for r in fixed)
@@ -425,8 +414,6 @@ class Runner:
                 "writer_format": _r(m.ratio(sum(r["format_ok"] for r in fixed), len(fixed))),
                 "writer_headline_recall": recall(
                     [r for r in fixed if r["case"] == "editors-2026-02-25-flash"]),
-                "writer_selected_recall": recall(
-                    [r for r in rows if r["case"].startswith("triage-selected")]),
                 "writer_numbers_per_item": _r(m.ratio(nums, len(fixed)), 3),
                 "writer_quotes_numbered": _r(m.ratio(sum(r["numbers"] > 0 for r in numbered),
                                                      len(numbered))),
@@ -544,11 +531,17 @@ def _format_problems(item: DraftItem, fmt: str, findings: list[Finding]) -> list
 
 
 def keep_recording(report: Report) -> Path | None:
-    """Put a run's staged recordings where replay reads them (replacing the old ones)."""
+    """Put a run's staged recordings where replay reads them (replacing the old ones). A
+    `--task` run replaces only the cassettes it recorded and keeps the others."""
     if not report.recorded:
         return None
     staged = Path(report.recorded)
     final = staged.with_name(staged.name.removesuffix(".new"))
+    if report.task != "all" and final.is_dir():
+        for path in staged.glob("*.yaml"):
+            shutil.copy2(path, final / path.name)
+        shutil.rmtree(staged, ignore_errors=True)
+        return final
     shutil.rmtree(final, ignore_errors=True)
     staged.rename(final)
     return final

@@ -248,7 +248,7 @@ def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkey
     # The editor also deletes the last also-notable line by hand.
     lines = fixed.rstrip("\n").splitlines()
     cut = lines.pop()
-    assert cut.startswith("- **[")
+    assert cut.startswith("- [")
     fixed = "\n".join(lines) + "\n"
     gone = re.search(r"abs/([0-9.]+)\)", cut).group(1)  # type: ignore[union-attr]
     answers = iter([EditorCommand(command="edit", markdown=fixed).model_dump(),
