@@ -46,7 +46,7 @@ RESULTS = {("flash", "main"): 2, ("flash", "also"): 1, ("digest", "main"): 3,
 WHAT_WORDS = {("flash", "main"): 22, ("flash", "also"): 16, ("digest", "main"): 30,
               ("digest", "also"): 20}
 LEAD_WORDS = 25
-Phrasing = Literal["model", "code"]
+Phrasing = Literal["headline", "model", "code"]
 
 
 class ItemPhrase(BaseModel):
@@ -64,8 +64,10 @@ def item_schema(max_chars: int) -> type[ItemPhrase]:
         description="one sentence: what the work is or does", max_length=max_chars)))
 
 
-# Kept for the review loop's pinned items and older drafts: a body cut by a length cap.
-ItemText = ItemPhrase
+class Headline(BaseModel):
+    """A bold headline for one item."""
+
+    headline: str = Field(description="3 to 7 words naming the idea", max_length=70)
 
 
 class LeadLine(BaseModel):
@@ -321,22 +323,44 @@ class Writer:
     def __init__(self, models: Models, phrasing: Phrasing | None = None) -> None:
         self.models = models
         self.phrasing: Phrasing = phrasing or getattr(models.settings, "writer_phrasing",
-                                                      "model")
+                                                      "headline")
 
     # one sentence ----------------------------------------------------------------------------
+    def headline(self, prompt: prompts.Prompt, system: SystemMessage, *, arxiv_id: str,
+                 title: str, sentence: str, abstract: str, feedback: str = "") -> str:
+        """The model's headline for code's sentence: kept only when code's checks pass it (a
+        few words, third person, no ungrounded number, not chatter); else no headline."""
+        out = self.models.structured("writer", Headline, [system, HumanMessage(prompt.render(
+            "headline", arxiv_id=arxiv_id, title=title, sentence=sentence,
+            feedback=feedback))], prompt_hash=prompt.hash)
+        head = _clean(out.headline).rstrip(".")
+        if headline_ok(head, abstract):
+            return head
+        log.info("writer: dropped the headline %r for %s", head, arxiv_id)
+        return ""
+
     def phrase(self, prompt: prompts.Prompt, system: SystemMessage, *, arxiv_id: str,
                title: str, abstract: str, found: ItemFacts, max_words: int,
-               feedback: str = "") -> Written:
-        """The headline and "what it does" sentence of one paper: the model's phrasing of code's
-        facts when it passes every check (asked once more with the problems), else code's."""
+               feedback: str = "", with_headline: bool = True) -> Written:
+        """The headline and "what it does" sentence of one paper.
+
+        `headline` (the default): code's sentence, the model's headline. `model`: the model's
+        phrasing of code's facts when it passes every check (asked once more with the
+        problems), else code's. `code`: code alone. Measured on the embedded model (README,
+        Evals): its rephrasings copied the abstract or dropped the method's name on 6 of 6
+        items, so code's sentence is the default."""
         contrib = found.contribution
         code_what = facts.compact(contrib.what, max_words, abstract)
         notes: list[str] = []
         if not contrib.found:
             notes.append("no contribution sentence in the abstract: the item states only what "
                          "the title says")
-        if self.phrasing == "code" or not contrib.found:
-            return Written(headline="", what=code_what, result="", name=found.name,
+        if self.phrasing != "model" or not contrib.found:
+            head = ""
+            if self.phrasing == "headline" and contrib.found and with_headline:
+                head = self.headline(prompt, system, arxiv_id=arxiv_id, title=title,
+                                     sentence=code_what, abstract=abstract, feedback=feedback)
+            return Written(headline=head, what=code_what, result="", name=found.name,
                            notes=notes, by="code")
         schema = item_schema(max_words * 9)
         extra = feedback
@@ -382,7 +406,7 @@ class Writer:
         system = SystemMessage(prompt.render("system"))
         found = found or item_facts(title, abstract, k=0)
         return self.phrase(prompt, system, arxiv_id=arxiv_id, title=title, abstract=abstract,
-                           found=found, max_words=max_words)
+                           found=found, max_words=max_words, with_headline=False)
 
     def item(self, prompt: prompts.Prompt, system: SystemMessage, paper: Paper, fmt: Format,
              section: str, *, feedback: str = "", position: int = 0) -> Written:
@@ -398,7 +422,7 @@ class Writer:
         max_words = min(WHAT_WORDS[key], budget - len(result.split()))  # type: ignore[index]
         written = self.phrase(prompt, system, arxiv_id=paper.arxiv_id, title=paper.title,
                               abstract=paper.abstract, found=found, max_words=max_words,
-                              feedback=feedback)
+                              feedback=feedback, with_headline=section == "main")
         written.result = result
         bad = [s.message for s in ground_text(written.body, paper.abstract) if not s.ok]
         if bad:  # code's own sentence must ground; say so rather than publish it silently

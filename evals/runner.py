@@ -100,7 +100,7 @@ def model_key(settings: Settings) -> str:
     auto = settings.model_copy(update={"triage_scoring": "auto"}).scoring_method()
     if settings.scoring_method() != auto:
         key += f"+{settings.scoring_method()}"
-    if settings.writer_phrasing != "model":  # code alone phrases the items: another setup
+    if settings.writer_phrasing != "headline":  # another phrasing: another setup
         key += f"+{settings.writer_phrasing}-phrasing"
     return key
 

@@ -735,9 +735,9 @@ def eval_(
              "of the bundled 100-paper dev subset; run it --live.")] = None,
     limit: Annotated[int | None, typer.Option(
         min=1, help="With --task tldr: only the first N papers.")] = None,
-    phrasing: Annotated[Literal["model", "code"] | None, typer.Option(
-        help="Who phrases the items (FLASHNEWS_WRITER_PHRASING); code gets its own baseline "
-             "and cassettes.")] = None,
+    phrasing: Annotated[Literal["headline", "model", "code"] | None, typer.Option(
+        help="Who phrases the items (FLASHNEWS_WRITER_PHRASING); a phrasing other than "
+             "headline gets its own baseline and cassettes.")] = None,
 ) -> None:
     """Run the evals and compare them with a baseline."""
     if ctx.invoked_subcommand:

@@ -95,14 +95,6 @@ def grounded_responder(request: Request) -> Reply:
                         "topics": ["serving"], "key_claims": [
                             {"claim": "main claim", "span": first_sentence(abstract)}]})
         return {"assessments": out}
-    if request.tool == "ItemText":
-        pid, title, abstract = papers[0]
-        head = title.split(":")[0] if ":" in title else "New work"
-        body = first_sentence(abstract)
-        limit = request.max_length("body")
-        if limit and len(body) > limit:  # a well-behaved model keeps to the schema
-            body = body[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "."
-        return {"headline": " ".join(head.split()[:6]), "body": body}
     if request.tool == "ItemPhrase":
         from flashnews.tools.facts import compact
 
@@ -112,6 +104,10 @@ def grounded_responder(request: Request) -> Reply:
         limit = request.max_length("what") or 200
         what = compact(sentence, int(m.group(1)) if m else 20, sentence)
         return {"headline": " ".join(head.split()[:6]), "what": what[:limit]}
+    if request.tool == "Headline":
+        _, title, _ = papers[0]
+        head = title.split(":")[0] if ":" in title else "New work"
+        return {"headline": " ".join(head.split()[:6])}
     if request.tool == "LeadLine":
         return {"lead": "Today's papers work on the cost and speed of serving large models."}
     if request.tool == "Themes":

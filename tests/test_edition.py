@@ -106,7 +106,8 @@ def test_the_writer_rejects_an_invented_number_itself(settings, tmp_path) -> Non
         return reply
 
     fake = FakeChatModel(responder=responder)
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings.model_copy(update={"writer_phrasing": "model"}),
+                         model_factory=fake_factory(fake))
     result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
     assert result.outcome == "published"
     assert "37.5x" not in (result.markdown or "")

@@ -214,8 +214,8 @@ def test_drop_pin_move_rescore_make_no_model_call_and_rewrite_does(settings, tmp
     assert done.outcome == "published", done.message
     new = fake.calls[calls:]
     assert {c.kind for c in new} == {"writer", "critic"}
-    items = [c for c in new if c.tool == "ItemPhrase"]
-    assert len(items) == 7  # every item, the pinned one included
+    items = [c for c in new if c.tool == "Headline"]
+    assert len(items) == 5  # every main item's headline, the pinned one included
     assert all("The editor asks for this change: say who benefits" in c.text for c in items)
     assert again[-1]["notice"].startswith("rewritten") and again[-1]["previous_markdown"]
     assert "abstract prose" not in str(again[-1]["rows"])

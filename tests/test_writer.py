@@ -83,7 +83,9 @@ def test_items_quote_the_abstracts_headline_numbers(papers: dict[str, Paper]) ->
         assert not facts.first_person(item.body)
     # The body names the method and carries its link on that name.
     assert "[CHESS](https://arxiv.org/abs/2602.20732) is" in draft.markdown
-    assert fake.kinds()["writer"] == 8  # one call per item and the lead: no retry needed
+    # One headline call per main item and the lead; code writes every sentence.
+    assert [c.tool for c in fake.calls] == ["Headline"] * 5 + ["LeadLine"]
+    assert "**CHESS.**" not in draft.markdown  # a headline that repeats the title is dropped
 
 
 def test_an_abstract_without_a_number_gives_an_item_without_numbers(
@@ -97,7 +99,8 @@ def test_an_abstract_without_a_number_gives_an_item_without_numbers(
 
 def test_first_person_is_caught_and_asked_again(papers: dict[str, Paper]) -> None:
     good = "KnapSpec treats choosing draft layers as a knapsack problem solved on the fly."
-    models, fake = _models(_scripted(["We propose KnapSpec, a framework for drafting.", good]))
+    models, fake = _models(_scripted(["We propose KnapSpec, a framework for drafting.", good]),
+                           writer_phrasing="model")
     draft, _ = _write(models, papers, [KNAP])
     assert draft.items[0].body.startswith(good)
     asks = [c for c in fake.calls if c.tool == "ItemPhrase"]
@@ -116,7 +119,7 @@ def test_first_person_is_caught_and_asked_again(papers: dict[str, Paper]) -> Non
 ])
 def test_a_bad_sentence_twice_falls_back_to_code_with_a_warning(
         papers: dict[str, Paper], bad: str, why: str) -> None:
-    models, fake = _models(_scripted([bad, bad]))
+    models, fake = _models(_scripted([bad, bad]), writer_phrasing="model")
     draft, _ = _write(models, papers, [CHESS])
     item = draft.items[0]
     assert bad not in draft.markdown and "blocks of recent" not in draft.markdown
@@ -171,6 +174,17 @@ def test_no_contribution_sentence_is_an_honest_fallback_with_a_warning() -> None
     assert item.body == "Cache Eviction is about Lessons from Production."
     assert "no contribution sentence" in item.notes[0]
     assert not [c for c in fake.calls if c.tool == "ItemPhrase"]  # nothing to phrase
+
+
+def test_a_bad_headline_is_dropped(papers: dict[str, Paper]) -> None:
+    def respond(req: Request) -> Any:
+        if req.tool == "Headline":
+            return {"headline": "We made caches 37.5x faster"}
+        return grounded_responder(req)
+
+    models, _ = _models(respond)
+    draft, _ = _write(models, papers, [CHESS])
+    assert draft.items[0].headline == "" and "37.5" not in draft.markdown
 
 
 def test_code_phrasing_makes_no_writer_call(papers: dict[str, Paper]) -> None:
