@@ -247,9 +247,13 @@ def complete_sentences(text: str) -> str:
 
 def _is_title(headline: str, paper: Paper) -> bool:
     """Whether a headline merely repeats the paper's title or name."""
+    return _title_like(headline, paper.title)
+
+
+def _title_like(headline: str, title: str) -> bool:
     head = set(re.findall(r"[a-z0-9]+", headline.lower()))
-    title = set(re.findall(r"[a-z0-9]+", paper.title.lower()))
-    return not head or len(head & title) >= 0.6 * len(head)
+    words = set(re.findall(r"[a-z0-9]+", title.lower()))
+    return not head or len(head & words) >= 0.6 * len(head)
 
 
 def _named(item: DraftItem, paper: Paper) -> str:
@@ -330,11 +334,12 @@ class Writer:
                  title: str, sentence: str, abstract: str, feedback: str = "") -> str:
         """The model's headline for code's sentence: kept only when code's checks pass it (a
         few words, third person, no ungrounded number, not chatter); else no headline."""
+        # The title is left out of the prompt: given it, the model restates it.
         out = self.models.structured("writer", Headline, [system, HumanMessage(prompt.render(
-            "headline", arxiv_id=arxiv_id, title=title, sentence=sentence,
-            feedback=feedback))], prompt_hash=prompt.hash)
+            "headline", arxiv_id=arxiv_id, sentence=sentence, feedback=feedback))],
+            prompt_hash=prompt.hash)
         head = _clean(out.headline).rstrip(".")
-        if headline_ok(head, abstract):
+        if headline_ok(head, abstract) and not _title_like(head, title):
             return head
         log.info("writer: dropped the headline %r for %s", head, arxiv_id)
         return ""
@@ -500,6 +505,12 @@ class Writer:
                 prompt_hash=prompt.hash).lead
             lead = _ended(lead, 240)
             problems = lead_problems(lead)
+            if problems and all("the limit is" in p for p in problems):
+                # A complete sentence that is only too long: code cuts it at a clause boundary.
+                cut = facts.shorten(lead, LEAD_WORDS)
+                if not lead_problems(cut):
+                    log.info("writer: shortened the lead %r to %r", lead, cut)
+                    return cut, []
             if not problems:
                 return lead, []
             log.info("writer: rejected the lead %r: %s", lead, "; ".join(problems))

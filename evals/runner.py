@@ -525,7 +525,7 @@ def _format_problems(item: DraftItem, fmt: str, findings: list[Finding]) -> list
         problems.append("too-long")
     if not item.body.rstrip().endswith((".", "!", "?", ")")):
         problems.append("unfinished")
-    if not item.headline.strip():
+    if not item.headline.strip() and item.section == "main":
         problems.append("no-headline")
     return problems
 

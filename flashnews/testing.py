@@ -105,9 +105,9 @@ def grounded_responder(request: Request) -> Reply:
         what = compact(sentence, int(m.group(1)) if m else 20, sentence)
         return {"headline": " ".join(head.split()[:6]), "what": what[:limit]}
     if request.tool == "Headline":
-        _, title, _ = papers[0]
-        head = title.split(":")[0] if ":" in title else "New work"
-        return {"headline": " ".join(head.split()[:6])}
+        m = re.search(r"Sentence: (.*?)\n</paper>", request.messages[-1]["content"], re.S)
+        words = re.findall(r"[A-Za-z][A-Za-z-]*", m.group(1) if m else "")
+        return {"headline": " ".join(words[1:6]).capitalize() or "New work"}
     if request.tool == "LeadLine":
         return {"lead": "Today's papers work on the cost and speed of serving large models."}
     if request.tool == "Themes":

@@ -142,6 +142,18 @@ def test_a_cut_off_lead_is_asked_again_then_replaced(papers: dict[str, Paper]) -
     assert draft.lead == "Two papers make long contexts cheaper to serve." and not draft.notes
 
 
+def test_a_lead_that_is_only_too_long_is_cut_by_code(papers: dict[str, Paper]) -> None:
+    long = ("Today's papers make long-context serving cheaper, with caches that prune "
+            "themselves, drafts that pick their own layers, and accelerators that trade GPUs "
+            "for FPGAs and ROM.")
+    models, fake = _models(_scripted([], leads=[long]))
+    draft, _ = _write(models, papers, [CHESS, KNAP])
+    assert draft.lead == ("Today's papers make long-context serving cheaper, with caches that "
+                          "prune themselves, drafts that pick their own layers, and "
+                          "accelerators that trade GPUs.")
+    assert not draft.notes and [c.tool for c in fake.calls].count("LeadLine") == 1
+
+
 @pytest.mark.parametrize("lead, ok", [
     ("Inference gets cheaper as caches shrink and decoding speeds up.", True),
     ("…context-aware semantic.", False),
