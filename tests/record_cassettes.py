@@ -24,7 +24,8 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="flashnews-record-"))
     model = assemble(Settings().home / "models")
     recorder = vcr.VCR(record_mode="all", **wire.VCR_CONFIG)
-    with LocalServer(model, log_path=home / "server.log", n_ctx=4096) as server:
+    with LocalServer(model, log_path=home / "server.log", n_ctx=4096,
+                     threads=Settings().local_threads) as server:
         settings = wire.wire_settings(home, server.base_url)
         store = Store(settings.db_path)
         models = Models(settings, store, "wire")
