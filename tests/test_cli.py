@@ -324,9 +324,8 @@ def test_two_machines_on_one_postgres_never_publish_twice(env, pg_url, tmp_path)
 
     hook = Hook()
     try:
-        # Slow enough that the first run still holds the edition when the second starts, on a
-    # loaded machine too.
-    with StubServer(latency=1.0) as slow:
+        # Slow enough that the first run still holds the edition when the second starts.
+        with StubServer(latency=1.0) as slow:
             shared = dict(env, FLASHNEWS_BASE_URL=slow.base_url, FLASHNEWS_DATABASE_URL=pg_url,
                           FLASHNEWS_WEBHOOK_URL=hook.url)
             a = dict(shared, FLASHNEWS_HOME=str(tmp_path / "host-a"))
