@@ -1,7 +1,7 @@
 """Record the wire cassettes from the real embedded llama.cpp server (needs the `local` extra).
 
 `python -m tests.record_cassettes [triage_logprob triage_generated writer critic]`: all of them,
-or only those named (critic reads the writer's draft, so it records with writer).
+or only those named (critic alone replays the writer's draft from its cassette).
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ def main() -> None:
             with recorder.use_cassette(str(wire.CASSETTES / "triage_generated.yaml")):
                 print(wire.triage_generated(models, store))
         if wanted & {"writer", "critic"}:
-            with recorder.use_cassette(str(wire.CASSETTES / "writer.yaml")):
+            # critic alone: the writer's draft is replayed from its cassette.
+            replay = recorder if "writer" in wanted else vcr.VCR(record_mode="none",
+                                                                 **wire.VCR_CONFIG)
+            with replay.use_cassette(str(wire.CASSETTES / "writer.yaml")):
                 draft = wire.writer_draft(models)
                 print(draft.markdown)
             with recorder.use_cassette(str(wire.CASSETTES / "critic.yaml")):
