@@ -93,7 +93,8 @@ def test_critic_review_parses_and_keeps_only_quoted_findings(models) -> None:
     m, store = models
     draft = wire.writer_draft(m)
     findings = wire.critic_review(m, draft)
-    text = draft.markdown.lower()
+    # The quote is of an item's own words (its headline and body; the rendered name is a link).
+    text = " ".join(f"{i.headline} {i.body}" for i in draft.items).lower()
     for f in findings:
         assert f.source == "model" and f.severity == "warning"
         assert " ".join(f.evidence.lower().split()).strip(" .\"'") in " ".join(text.split())
