@@ -41,7 +41,16 @@ class Review(BaseModel):
 def deterministic(draft: Draft, *, date: dt.date, papers: dict[str, Paper],
                   assessments: dict[str, Assessment], selected: set[str]) -> list[Finding]:
     return check_bulletin(draft.markdown, papers=papers, assessments=assessments,
-                          fmt=draft.format, date=date, selected=selected)
+                          fmt=draft.format, date=date, selected=selected) + writer_notes(draft)
+
+
+def writer_notes(draft: Draft) -> list[Finding]:
+    """The writer's own notes (a fallback it took) as warnings the editor sees: nothing the
+    writer could not do as asked is published silently."""
+    out = [Finding(check="writer", severity="warning", item=i.paper_id, message=note)
+           for i in draft.items for note in i.notes]
+    out += [Finding(check="writer", severity="warning", message=note) for note in draft.notes]
+    return out
 
 
 def _brief(paper: Paper) -> str:

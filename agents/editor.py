@@ -288,7 +288,9 @@ def recheck(desk: Desk, findings: list[Finding], papers: dict[str, Paper],
     still quote it (the model is not asked again)."""
     fresh = critic.deterministic(desk.draft, date=date, papers=papers,
                                  assessments=desk.assessments, selected=set(desk.selection.ids))
-    text = " ".join(desk.draft.markdown.split()).lower()
+    # Links read as their text: an item's prose starts with the linked name ("[CHESS](…) is").
+    plain = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", desk.draft.markdown).replace("*", "")
+    text = " ".join(plain.split()).lower()
     kept = [f for f in findings if f.source == "model" and f.item in desk.selection.ids
             and " ".join(f.evidence.split()).lower().strip(" .\"'") in text]
     return fresh + kept

@@ -5,7 +5,8 @@
 - triage: each paper's editor label, and the editors' Score/Hype of the 16 featured ones;
 - injection: real abstracts with instructions planted in them;
 - drafts: clean drafts and drafts with one known defect each (the critic's cases);
-- writer: selections to write with fixed scores.
+- writer: selections to write with fixed scores (one is exactly the editors' flash selection);
+- tldr: a fixed 100-paper subset of the SciTLDR dev split (its first 100 papers).
 A dataset's version is bumped here by hand when its cases change (see schema.py). The editor
 decisions dataset is not built here: `flashnews eval add-decisions` grows it.
 """
@@ -28,6 +29,7 @@ from flashnews.evals.schema import (
     Header,
     InjectionCase,
     PaperCase,
+    TldrCase,
     TriageCase,
     WriterCase,
     write,
@@ -39,7 +41,9 @@ DATE = dt.date(2026, 2, 25)
 CHESS, KNAP, TOM, FAST, REVIVE, ISO = ("2602.20732", "2602.20217", "2602.20662", "2602.20515",
                                        "2602.21140", "2602.19594")
 PATCH, MIPCANDY, SSM = "2602.21987", "2602.21033", "2602.21144"
-VERSIONS = {"papers": 1, "triage": 1, "injection": 2, "drafts": 1, "writer": 1}
+RQ = "2602.19938"
+VERSIONS = {"papers": 1, "triage": 1, "injection": 2, "drafts": 1, "writer": 2, "tldr": 1}
+TLDR_CASES = 100
 
 # The clean flash draft of the critic's cases: every number is in its paper's abstract.
 BODIES = {CHESS: "It keeps 1% of the KV cache and reaches up to 4.56x throughput.",
@@ -210,7 +214,17 @@ WRITER = [
                scores={CHESS: (95, 65), KNAP: (95, 70), FAST: (94, 55)}),
     WriterCase(case_id="flash-hardware-also", fmt="flash", date=DATE, main=[TOM, REVIVE],
                also=[ISO], scores={TOM: (87, 53), REVIVE: (88, 50), ISO: (80, 60)}),
+    # Exactly the papers (and order) of the editors' flash bulletin of that day, with their
+    # scores: headline-number recall that does not depend on triage.
+    WriterCase(case_id="editors-2026-02-25-flash", fmt="flash", date=DATE,
+               main=[CHESS, KNAP, FAST, TOM, REVIVE], also=[ISO, RQ],
+               scores={CHESS: (95, 65), KNAP: (95, 70), FAST: (94, 55), TOM: (93, 55),
+                       REVIVE: (90, 60), ISO: (92, 70), RQ: (85, 60)}),
 ]
+
+
+def _case(item: DraftItem) -> DraftItemCase:
+    return DraftItemCase(**item.model_dump(exclude={"origin", "name", "notes"}))
 
 
 def _scores(pairs: dict[str, tuple[int, int]]) -> dict[str, Assessment]:
@@ -229,7 +243,7 @@ def draft_cases(papers: dict[str, Paper]) -> list[DraftCase]:
     flash = render(DATE, "flash", lead, items, papers, _scores(pairs))
     digest = render(DATE, "digest", "Lead", items, papers, _scores(pairs),
                     [ThemeText(title="Memory", text="KV cache and ROM.", paper_ids=[CHESS, TOM])])
-    as_cases = [DraftItemCase(**i.model_dump(exclude={"origin"})) for i in items]
+    as_cases = [_case(i) for i in items]
     common = {"date": DATE, "scores": pairs, "selected": SELECTED}
     out = [
         DraftCase(case_id="clean-flash", description="a clean flash draft", fmt="flash",
@@ -242,7 +256,7 @@ def draft_cases(papers: dict[str, Paper]) -> list[DraftCase]:
     plain_md = render(DATE, "flash", lead, plain, papers, _scores(pairs))
     out.append(DraftCase(case_id="clean-flash-plain", description="a clean flash draft of "
                          "plain descriptions, no numbers", fmt="flash", markdown=plain_md,
-                         items=[DraftItemCase(**i.model_dump(exclude={"origin"})) for i in plain],
+                         items=[_case(i) for i in plain],
                          model_review=True, **common))
     for case_id, what, mutate, expect in DEFECTS:
         md = mutate(flash)
@@ -264,7 +278,7 @@ def draft_cases(papers: dict[str, Paper]) -> list[DraftCase]:
             case_id=case_id, description=f"an item overclaiming what {pid} shows (numbers "
             "grounded: only the critic model can see it)", fmt="flash",
             markdown=render(DATE, "flash", lead, over, papers, _scores(pairs)),
-            items=[DraftItemCase(**i.model_dump(exclude={"origin"})) for i in over], model_review=True,
+            items=[_case(i) for i in over], model_review=True,
             expect=[ExpectedFinding(check="overclaiming", item=pid, source="model")], **common))
     return out
 
@@ -303,6 +317,16 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
     paths.append(write("writer", Header(
         dataset="writer", version=VERSIONS["writer"], source="top papers of the dev day",
         description="selections for the writer, with fixed scores"), WRITER, root=root))  # type: ignore[arg-type]
+    scitldr = shared / "scitldr" / "dev.jsonl"
+    rows = [json.loads(line) for line in scitldr.open(encoding="utf-8")][:TLDR_CASES]
+    paths.append(write("tldr", Header(
+        dataset="tldr", version=VERSIONS["tldr"],
+        source="SciTLDR-A dev split, first 100 papers (allenai/scitldr, Apache-2.0; "
+               "shared/data/scitldr/dev.jsonl)",
+        description="abstracts and their human TL;DRs, for the writer's 'what it does' "
+                    "sentence (measured only; code's rules were tuned on the train split)"),
+        [TldrCase(case_id=r["paper_id"], paper_id=r["paper_id"], title=r.get("title", ""),
+                  source=r["source"], target=r["target"]) for r in rows], root=root))
     if not (root / "editor.jsonl").exists():
         paths.append(write("editor", EDITOR_HEADER, [], root=root))
     return paths

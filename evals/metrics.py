@@ -154,6 +154,46 @@ METRICS: list[Metric] = [
     Metric("writer_format", "writer", "higher", 0.05,
            doc="items passing every format check (no blocking finding but numbers, no first "
                "person, within the word budget, complete sentences)"),
+    Metric("writer_headline_recall", "writer", "higher", 0.1,
+           doc="headline numbers of the editors' bulletins (2026-02-25, ../shared/reference) "
+               "that the items quote, writing exactly the editors' flash selection"),
+    Metric("writer_numbers_per_item", "writer", "higher", 0.25, doc="result numbers per item"),
+    Metric("writer_quotes_numbered", "writer", "higher", 0.0,
+           doc="items whose abstract states a numbered result that quote one"),
+    Metric("writer_max_copy", "writer", "lower", 0.0,
+           doc="longest run of words an item copies verbatim from its abstract (limit 10)"),
+    Metric("writer_first_person", "writer", "lower", 0.0,
+           doc="items in the first person (we, our, us)"),
+    Metric("writer_result_items", "writer", "higher", 0.05,
+           doc="items that state a result (a number, or a result verb)"),
+    Metric("writer_within_budget", "writer", "higher", 0.05,
+           doc="items within their word budget"),
+    Metric("writer_ungrounded", "writer", "lower", 0.0,
+           doc="numbers in items that claims.ground_text does not find in the abstract"),
+    Metric("writer_lead_complete", "writer", "higher", 0.0,
+           doc="leads that are one complete sentence of at most 25 words"),
+    Metric("writer_fallbacks", "writer", "lower", 0.15,
+           doc="items whose model phrasing failed the checks twice (code's phrasing used)"),
+    Metric("tldr_rouge1", "tldr", "higher", 1.0,
+           doc="SciTLDR dev subset: ROUGE-1 F1 of the 'what it does' sentence, max over the "
+               "human TL;DRs, mean over papers"),
+    Metric("tldr_rouge2", "tldr", "higher", 1.0, doc="ROUGE-2, the same way"),
+    Metric("tldr_rougeL", "tldr", "higher", 1.0, doc="ROUGE-L, the same way"),
+    Metric("tldr_first_rouge1", "tldr", "higher", None,
+           doc="baseline: the abstract's first sentence (ROUGE-1)"),
+    Metric("tldr_first_rouge2", "tldr", "higher", None, doc="baseline: first sentence, ROUGE-2"),
+    Metric("tldr_first_rougeL", "tldr", "higher", None, doc="baseline: first sentence, ROUGE-L"),
+    Metric("tldr_propose_rouge1", "tldr", "higher", None,
+           doc="baseline: the first 'we propose / present / introduce / in this paper' "
+               "sentence (ROUGE-1)"),
+    Metric("tldr_propose_rouge2", "tldr", "higher", None, doc="that baseline, ROUGE-2"),
+    Metric("tldr_propose_rougeL", "tldr", "higher", None, doc="that baseline, ROUGE-L"),
+    Metric("tldr_max_copy", "tldr", "lower", 0.0,
+           doc="longest run of words a sentence copies from its abstract (limit 10)"),
+    Metric("tldr_copy_ok", "tldr", "higher", 0.0, doc="sentences within the copy limit"),
+    Metric("tldr_first_person", "tldr", "lower", 0.0, doc="sentences in the first person"),
+    Metric("tldr_model_phrased", "tldr", "higher", None,
+           doc="sentences the model phrased (the rest: code's phrasing after two rejections)"),
     Metric("critic_catch", "drafts", "higher", 0.0,
            doc="defective drafts whose defect the deterministic critic reports as blocking"),
     Metric("critic_false_alarm", "drafts", "lower", 0.0,
@@ -166,8 +206,9 @@ METRICS: list[Metric] = [
            doc="editor decisions (pin/drop) triage agrees with"),
     Metric("editor_score_spearman", "editor", "higher", 0.05, doc="Score vs rescored Score"),
 ]
-for _role in ("triage", "injection", "writer", "critic"):
-    _ds = {"injection": "injection", "writer": "writer", "critic": "drafts"}.get(_role, "triage")
+for _role in ("triage", "injection", "writer", "critic", "tldr"):
+    _ds = {"injection": "injection", "writer": "writer", "critic": "drafts",
+           "tldr": "tldr"}.get(_role, "triage")
     METRICS += [
         Metric(f"{_role}_calls_per_case", _ds, "lower", 0.10, relative=True,
                doc=f"model calls per {_role} case"),

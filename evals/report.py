@@ -38,12 +38,20 @@ def save_baseline(path: Path, report: Report) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+TASK_DATASETS: dict[str, set[str]] = {
+    "triage": {"triage", "injection", "editor"}, "writer": {"writer"}, "critic": {"drafts"},
+    "tldr": {"tldr"}}
+
+
 def comparisons(report: Report, base: dict[str, Any] | None) -> list[Comparison]:
     """Every known metric of this run against the baseline (all 'new' without one)."""
     out = []
     versions = (base or {}).get("datasets", {})
     values = (base or {}).get("metrics", {})
+    ran = TASK_DATASETS.get(report.task)
     for metric in METRICS:
+        if ran is not None and metric.dataset not in ran:
+            continue  # `--task`: only that task's metrics
         if base is None:
             out.append(compare(metric, None, report.metrics.get(metric.name)))
             continue

@@ -1,4 +1,4 @@
-"""Run the evals: triage, injection, writer and critic cases against one model.
+"""Run the evals: triage, injection, writer, critic and SciTLDR cases against one model.
 
 Modes:
 - replay: every model call is answered from the cassettes recorded for that model
@@ -25,9 +25,10 @@ from typing import Any, Literal
 
 from flashnews.agents import critic
 from flashnews.agents.triage import Selection, Triage, injection_findings
-from flashnews.agents.writer import ITEM_WORDS, Writer
+from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
+from flashnews.evals import editorial, schema, tldr
 from flashnews.evals import metrics as m
-from flashnews.evals import schema
+from flashnews.tools import facts
 from flashnews.tools.grounding import check_bulletin
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
@@ -52,6 +53,7 @@ __all__ = ["EvalRegression", "ReplayMismatch", "Report", "Runner", "drop_recordi
            "keep_recording", "model_key", "run", "slug"]
 Mode = Literal["replay", "live"]
 Subset = Literal["full", "smoke"]
+Task = Literal["all", "triage", "writer", "critic", "tldr"]
 
 # The smoke subset runs in `make test`: a few cases of every kind, from the full cassettes.
 SMOKE: dict[str, set[str]] = {
@@ -62,6 +64,28 @@ SMOKE: dict[str, set[str]] = {
     "writer": {"flash-hardware-also"},
     "model_review": {"clean-flash-plain", "overclaim-tom"},
 }
+SMOKE_TLDR = 3
+"""The smoke subset's SciTLDR cases: the first few of the bundled subset."""
+
+
+def _in_order(cassette: Any) -> None:
+    """Replay identical requests' recordings in the order they were recorded, then repeat the
+    last one. vcrpy's own repeat mode always answers the first recording, so a request made
+    twice in a run (e.g. a headline of a paper in two writer cases) that the live model answered
+    differently each time would replay differently from how it ran."""
+    from vcr.errors import UnhandledHTTPRequestError
+
+    def play_response(request: Any) -> Any:
+        matches = list(cassette._responses(request))
+        if not matches:
+            raise UnhandledHTTPRequestError(
+                f"The cassette ({cassette._path!r}) doesn't contain the request ({request!r})")
+        index, response = next(((i, r) for i, r in matches if cassette.play_counts[i] == 0),
+                               matches[-1])
+        cassette.play_counts[index] += 1
+        return response
+
+    cassette.play_response = play_response
 
 
 class Report(BaseModel):
@@ -76,6 +100,7 @@ class Report(BaseModel):
     cases: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     seconds: float = 0.0
     scoring: str = ""
+    task: str = "all"
     recorded: str | None = Field(default=None, description="staged recordings (keep_recording)")
 
 
@@ -99,6 +124,8 @@ def model_key(settings: Settings) -> str:
     auto = settings.model_copy(update={"triage_scoring": "auto"}).scoring_method()
     if settings.scoring_method() != auto:
         key += f"+{settings.scoring_method()}"
+    if settings.writer_phrasing != "headline":  # another phrasing: another setup
+        key += f"+{settings.writer_phrasing}-phrasing"
     return key
 
 
@@ -131,6 +158,8 @@ class Datasets:
         headers["writer"] = h
         h, self.drafts = schema.read("drafts", schema.DraftCase, root=root)
         headers["drafts"] = h
+        h, self.tldr = schema.read("tldr", schema.TldrCase, root=root)
+        headers["tldr"] = h
         self.versions = {name: hd.version for name, hd in headers.items()}
         self.model_review = {c.case_id for c in self.drafts if c.model_review}
         if subset == "smoke":
@@ -139,6 +168,7 @@ class Datasets:
             self.injection = [c for c in self.injection if c.case_id in SMOKE["injection"]]
             self.writer = [c for c in self.writer if c.case_id in SMOKE["writer"]]
             self.model_review &= SMOKE["model_review"]
+            self.tldr = self.tldr[:SMOKE_TLDR]
         for c in [*self.triage, *self.injection]:
             if c.paper_id not in self.papers:
                 raise ConfigError(f"eval case {c.case_id}: paper {c.paper_id} not in papers.jsonl")
@@ -151,11 +181,22 @@ class Runner:
     """One eval run over the datasets with one model setup."""
 
     def __init__(self, settings: Settings, *, mode: Mode, subset: Subset, record: bool = False,
-                 cassettes: Path = CASSETTES, datasets: Path = schema.DATASETS) -> None:
+                 cassettes: Path = CASSETTES, datasets: Path = schema.DATASETS,
+                 task: Task = "all", tldr_data: Path | None = None,
+                 limit: int | None = None) -> None:
         if record and mode != "live":
             raise ConfigError("--record needs --live (recording is of a real model)")
-        self.mode, self.subset, self.record = mode, subset, record
+        if tldr_data is not None and task != "tldr":
+            raise ConfigError("--data is the SciTLDR file of --task tldr")
+        self.mode, self.subset, self.record, self.task = mode, subset, record, task
         self.data = Datasets(subset, datasets)
+        if tldr_data is not None:
+            # Any file in SciTLDR's format (the held-out test split, say): its own cases.
+            self.data.tldr = tldr.read_scitldr(tldr_data)
+        if limit is not None:
+            self.data.tldr = self.data.tldr[:limit]
+        if tldr_data is not None or limit is not None:
+            self.data.versions["tldr"] = 0  # other cases: not comparable with the baseline
         self.key = model_key(settings)
         self.dir = cassettes / slug(self.key)
         if record:
@@ -213,7 +254,8 @@ class Runner:
         path = self.dir / f"{name}.yaml"
         recorder = vcr.VCR(record_mode="all" if self.record else "none", **VCR_CONFIG)
         try:
-            with recorder.use_cassette(str(path), **REPEATS):
+            with recorder.use_cassette(str(path), **REPEATS) as cassette:
+                _in_order(cassette)
                 yield
         except Exception as exc:
             # vcrpy raises it from inside the HTTP client: bare, or wrapped by openai and by
@@ -250,14 +292,20 @@ class Runner:
                 if self.record:
                     self.dir.mkdir(parents=True, exist_ok=True)
                     self._write_meta()
-            with self._cassette("triage"):
-                scored = self._triage(out, cases)
-                self._editor(out, cases)
-                self._injection(out, cases, scored)
-            with self._cassette("writer"):
-                self._writer(out, cases)
-            with self._cassette("critic"):
-                self._critic(out, cases)
+            if self.task in ("all", "triage"):
+                with self._cassette("triage"):
+                    scored = self._triage(out, cases)
+                    self._editor(out, cases)
+                    self._injection(out, cases, scored)
+            if self.task in ("all", "writer"):
+                with self._cassette("writer"):
+                    self._writer(out, cases)
+            if self.task in ("all", "critic"):
+                with self._cassette("critic"):
+                    self._critic(out, cases)
+            if self.task in ("all", "tldr"):
+                with self._cassette("tldr"):
+                    self._tldr(out, cases)
         finally:
             self.models.close()
             self.store.close()
@@ -266,6 +314,7 @@ class Runner:
                       at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                       datasets=self.data.versions, metrics=out, cases=cases,
                       seconds=round(time.monotonic() - started, 1), scoring=self.scoring,
+                      task=self.task,
                       recorded=str(self.dir) if self.record else None)
 
     def _score(self, papers: list[Paper]) -> dict[str, Assessment]:
@@ -372,32 +421,102 @@ class Runner:
                 cases: dict[str, list[dict[str, Any]]]) -> None:
         self._section("writer")
         papers = self.data.papers
-        rows = []
-        for c in self.data.writer:
-            scores = _scores(c.scores)
-            selection = Selection(main=c.main, also=c.also)
+        refs = editorial.reference_numbers(papers)
+        plan = [(c.case_id, c.fmt, c.date, Selection(main=c.main, also=c.also), _scores(c.scores))
+                for c in self.data.writer]
+        rows: list[dict[str, Any]] = []
+        editions: dict[str, dict[str, Any]] = {}
+        for case_id, fmt, date, selection, scores in plan:
             draft, _ = Writer(self.models).write(
-                edition_id=f"eval-{c.case_id}", date=c.date, fmt=c.fmt, selection=selection,
+                edition_id=f"eval-{case_id}", date=date, fmt=fmt, selection=selection,  # type: ignore[arg-type]
                 papers=papers, assessments=scores)
             findings = check_bulletin(draft.markdown, papers=papers, assessments=scores,
-                                      fmt=c.fmt, date=c.date, selected=set(selection.ids))
+                                      fmt=fmt, date=date, selected=set(selection.ids))  # type: ignore[arg-type]
             general = [f for f in findings if f.item is None and f.severity == "blocking"]
+            ed = editorial.edition_metrics(draft, papers, refs)
+            per_item = {r["item"]: r for r in ed.pop("rows")}
+            editions[case_id] = ed | {"lead": draft.lead}
             for item in draft.items:
                 p = papers[item.paper_id]
                 g = m.grounding(f"{item.headline}. {item.body}", f"{p.title} {p.abstract}")
-                problems = _format_problems(item, c.fmt, findings) + [f.check for f in general]
-                rows.append({"case": c.case_id, "item": item.paper_id, "section": item.section,
+                problems = _format_problems(item, fmt, findings) + [f.check for f in general]
+                rows.append({"case": case_id, "item": item.paper_id, "section": item.section,
                              "headline": item.headline, "body": item.body, **g,
-                             "format_ok": not problems, "format_problems": problems})
+                             **{k: v for k, v in per_item[item.paper_id].items() if k != "item"},
+                             "notes": item.notes, "format_ok": not problems,
+                             "format_problems": problems})
         cases["writer"] = rows
-        nums = sum(r["numbers"] for r in rows)
-        claims = sum(r["claims"] for r in rows)
-        grounded = sum(r["numbers_grounded"] + r["claims_grounded"] for r in rows)
+        cases["writer_editions"] = [{"case": k, **v} for k, v in editions.items()]
+        fixed = rows
+        nums = sum(r["numbers"] for r in fixed)
+        claims = sum(r["claims"] for r in fixed)
+        grounded = sum(r["numbers_grounded"] + r["claims_grounded"] for r in fixed)
+        numbered = [r for r in fixed if r["numbered_abstract"]]
+
+        def recall(case_rows: list[dict[str, Any]]) -> float | None:
+            cov = [r for r in case_rows if r["ref_numbers"]]
+            return _r(m.ratio(sum(r["ref_hits"] for r in cov), sum(r["ref_numbers"] for r in cov)))
+
         out |= {"writer_grounding": _r(m.ratio(grounded, nums + claims)),
-                "writer_number_grounding": _r(m.ratio(sum(r["numbers_grounded"] for r in rows),
+                "writer_number_grounding": _r(m.ratio(sum(r["numbers_grounded"] for r in fixed),
                                                       nums)),
-                "writer_format": _r(m.ratio(sum(r["format_ok"] for r in rows), len(rows)))}
+                "writer_format": _r(m.ratio(sum(r["format_ok"] for r in fixed), len(fixed))),
+                "writer_headline_recall": recall(
+                    [r for r in fixed if r["case"] == "editors-2026-02-25-flash"]),
+                "writer_numbers_per_item": _r(m.ratio(nums, len(fixed)), 3),
+                "writer_quotes_numbered": _r(m.ratio(sum(r["numbers"] > 0 for r in numbered),
+                                                     len(numbered))),
+                "writer_max_copy": float(max((r["copy"] for r in rows), default=0)),
+                "writer_first_person": float(sum(r["first_person"] for r in rows)),
+                "writer_result_items": _r(m.ratio(sum(r["states_result"] for r in fixed),
+                                                  len(fixed))),
+                "writer_within_budget": _r(m.ratio(sum(r["within_budget"] for r in fixed),
+                                                   len(fixed))),
+                "writer_ungrounded": float(sum(r["ungrounded"] for r in rows)),
+                "writer_lead_complete": _r(m.ratio(sum(e["lead_complete"] for e in
+                                                       editions.values()), len(editions))),
+                "writer_fallbacks": _r(m.ratio(sum(r["fallback"] for r in fixed), len(fixed)))}
         out |= self._cost("writer", len(rows))
+
+    def _tldr(self, out: dict[str, float | None],
+              cases: dict[str, list[dict[str, Any]]]) -> None:
+        """The item's "what it does" sentence against SciTLDR's human TL;DRs (README, Evals)."""
+        self._section("tldr")
+        writer = Writer(self.models)
+        rows = []
+        for c in self.data.tldr:
+            abstract = c.abstract
+            found = item_facts(c.title, abstract, k=0)
+            w = writer.what_it_does(arxiv_id=c.paper_id, title=c.title, abstract=abstract,
+                                    found=found, max_words=WHAT_WORDS[("flash", "main")])
+            mine = tldr.rouge(w.what, c.target)
+            first = tldr.rouge(tldr.first_sentence(c), c.target)
+            cue = tldr.rouge(tldr.first_cue_sentence(c), c.target)
+            run, copied = facts.longest_copy(w.what, abstract)
+            rows.append({"case": c.case_id, "sentence": w.what, "by": w.by,
+                         "r1": mine["rouge1"], "r2": mine["rouge2"], "rl": mine["rougeL"],
+                         "first_r1": first["rouge1"], "first_r2": first["rouge2"],
+                         "first_rl": first["rougeL"], "propose_r1": cue["rouge1"],
+                         "propose_r2": cue["rouge2"], "propose_rl": cue["rougeL"],
+                         "copy": run, "copied": copied,
+                         "first_person": bool(facts.first_person(w.what)),
+                         "contribution_found": found.contribution.found})
+        cases["tldr"] = rows
+        out |= {"tldr_rouge1": tldr.mean(rows, "r1"), "tldr_rouge2": tldr.mean(rows, "r2"),
+                "tldr_rougeL": tldr.mean(rows, "rl"),
+                "tldr_first_rouge1": tldr.mean(rows, "first_r1"),
+                "tldr_first_rouge2": tldr.mean(rows, "first_r2"),
+                "tldr_first_rougeL": tldr.mean(rows, "first_rl"),
+                "tldr_propose_rouge1": tldr.mean(rows, "propose_r1"),
+                "tldr_propose_rouge2": tldr.mean(rows, "propose_r2"),
+                "tldr_propose_rougeL": tldr.mean(rows, "propose_rl"),
+                "tldr_max_copy": float(max((r["copy"] for r in rows), default=0)),
+                "tldr_copy_ok": _r(m.ratio(sum(r["copy"] <= facts.MAX_COPY for r in rows),
+                                           len(rows))),
+                "tldr_first_person": float(sum(r["first_person"] for r in rows)),
+                "tldr_model_phrased": _r(m.ratio(sum(r["by"] == "model" for r in rows),
+                                                 len(rows)))}
+        out |= self._cost("tldr", len(rows))
 
     def _critic(self, out: dict[str, float | None],
                 cases: dict[str, list[dict[str, Any]]]) -> None:
@@ -455,17 +574,23 @@ def _format_problems(item: DraftItem, fmt: str, findings: list[Finding]) -> list
         problems.append("too-long")
     if not item.body.rstrip().endswith((".", "!", "?", ")")):
         problems.append("unfinished")
-    if not item.headline.strip():
+    if not item.headline.strip() and item.section == "main":
         problems.append("no-headline")
     return problems
 
 
 def keep_recording(report: Report) -> Path | None:
-    """Put a run's staged recordings where replay reads them (replacing the old ones)."""
+    """Put a run's staged recordings where replay reads them (replacing the old ones). A
+    `--task` run replaces only the cassettes it recorded and keeps the others."""
     if not report.recorded:
         return None
     staged = Path(report.recorded)
     final = staged.with_name(staged.name.removesuffix(".new"))
+    if report.task != "all" and final.is_dir():
+        for path in staged.glob("*.yaml"):
+            shutil.copy2(path, final / path.name)
+        shutil.rmtree(staged, ignore_errors=True)
+        return final
     shutil.rmtree(final, ignore_errors=True)
     staged.rename(final)
     return final
@@ -479,7 +604,8 @@ def drop_recording(report: Report) -> None:
 
 def run(settings: Settings, *, mode: Mode = "replay", subset: Subset = "full",
         record: bool = False, cassettes: Path = CASSETTES,
-        datasets: Path = schema.DATASETS) -> Report:
-    """Run every eval case once; see Runner."""
+        datasets: Path = schema.DATASETS, task: Task = "all", tldr_data: Path | None = None,
+        limit: int | None = None) -> Report:
+    """Run every eval case once (or one task's); see Runner."""
     return Runner(settings, mode=mode, subset=subset, record=record, cassettes=cassettes,
-                  datasets=datasets).run()
+                  datasets=datasets, task=task, tldr_data=tldr_data, limit=limit).run()

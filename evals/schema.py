@@ -129,6 +129,19 @@ class WriterCase(_Case):
     scores: dict[str, tuple[int, int]]
 
 
+class TldrCase(_Case):
+    """A SciTLDR paper: its abstract's sentences and the human TL;DRs (author's first)."""
+
+    paper_id: str
+    title: str = ""
+    source: list[str] = Field(min_length=1)
+    target: list[str] = Field(min_length=1)
+
+    @property
+    def abstract(self) -> str:
+        return " ".join(s.strip() for s in self.source if s.strip())
+
+
 EDITOR_HEADER = Header(
     dataset="editor", version=1, source="flashnews eval add-decisions",
     description="triage cases from editor decisions: pinned (positive), dropped (negative), "

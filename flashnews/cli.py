@@ -799,6 +799,16 @@ def eval_(
     scoring: Annotated[Literal["auto", "logprob", "generated"], typer.Option(
         help="Triage scoring to measure (FLASHNEWS_TRIAGE_SCORING); a method other than the "
              "model's default gets its own baseline and cassettes.")] = "auto",
+    task: Annotated[Literal["all", "triage", "writer", "critic", "tldr"], typer.Option(
+        help="Run one task's cases only (tldr: the SciTLDR benchmark).")] = "all",
+    data: Annotated[Path | None, typer.Option(
+        help="With --task tldr: any file in SciTLDR's format (e.g. its test split) instead "
+             "of the bundled 100-paper dev subset; run it --live.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        min=1, help="With --task tldr: only the first N papers.")] = None,
+    phrasing: Annotated[Literal["headline", "model", "code"] | None, typer.Option(
+        help="Who phrases the items (FLASHNEWS_WRITER_PHRASING); a phrasing other than "
+             "headline gets its own baseline and cassettes.")] = None,
 ) -> None:
     """Run the evals and compare them with a baseline."""
     if ctx.invoked_subcommand:
@@ -811,9 +821,14 @@ def eval_(
         settings = settings.model_copy(update={"model": model})
     if scoring != "auto":
         settings = settings.model_copy(update={"triage_scoring": scoring})
+    if phrasing:
+        settings = settings.model_copy(update={"writer_phrasing": phrasing})
+    if write_baseline and (task != "all" or data or limit):
+        _fail(ConfigError("--write-baseline needs every task and case (no --task, --data or "
+                          "--limit)"))
     try:
         result = runner.run(settings, mode="replay" if replay else "live", subset=subset,
-                            record=record)
+                            record=record, task=task, tldr_data=data, limit=limit)
     except FlashnewsError as exc:
         _fail(exc)
         raise

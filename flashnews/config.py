@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     """Also send `max_tokens` (llama.cpp ignores `max_completion_tokens`). Default: unless OpenAI."""
 
     writer_max_tokens: int = 220
+    writer_phrasing: Literal["headline", "model", "code"] = "headline"
+    """Who phrases each item from the facts code found. headline: code writes the "what it
+    does" sentence, the model gives each main item a headline and writes the lead (all checked
+    by code). model: the model also rephrases that sentence (checked; code's phrasing when it
+    fails twice). code: code alone (no headline, a plain lead, no writer call). Measured in
+    the evals (README, Evals): the embedded model's rephrasings failed the checks on 6 of 6
+    items, so headline is the default."""
+
     critic_max_tokens: int = 400
     triage_max_tokens: int = 400
 

@@ -107,6 +107,10 @@ class DraftItem(BaseModel):
     origin: Literal["writer", "abstract"] = "writer"
     """Who wrote the prose: the writer model, or the paper's abstract (an item the editor pinned
     at review, quoted until a `rewrite` has the writer write it)."""
+    name: str = ""
+    """The method's name the body starts with (it carries the link), or ""."""
+    notes: list[str] = Field(default_factory=list)
+    """What the writer could not do as asked (a fallback it took): shown as warnings."""
 
 
 class Draft(BaseModel):
@@ -121,6 +125,8 @@ class Draft(BaseModel):
     prompt_hash: str = ""
     edited: bool = False
     """The editor changed the Markdown by hand at review (`edit`)."""
+    notes: list[str] = Field(default_factory=list)
+    """The writer's notes on the lead and themes (a fallback it took): shown as warnings."""
 
 
 class Finding(BaseModel):

@@ -27,8 +27,8 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-_PAPER = re.compile(r'<paper id="([^"]+)">\s*Title: (.*?)\n(?:Categories: .*?\n)?Abstract: (.*?)'
-                    r"\n</paper>", re.S)
+_PAPER = re.compile(r'<paper id="([^"]+)">\s*Title: (.*?)\n(?:Categories: .*?\n)?'
+                    r"(?:Abstract|Sentence): (.*?)\n</paper>", re.S)
 _BEAT = re.compile(r"inference|serving|KV|cache|decod|quantiz|accelerat|GPU|FPGA|throughput|"
                    r"latency|expert|MoE|prefill|memory", re.I)
 
@@ -95,16 +95,21 @@ def grounded_responder(request: Request) -> Reply:
                         "topics": ["serving"], "key_claims": [
                             {"claim": "main claim", "span": first_sentence(abstract)}]})
         return {"assessments": out}
-    if request.tool == "ItemText":
-        pid, title, abstract = papers[0]
+    if request.tool == "ItemPhrase":
+        from flashnews.tools.facts import compact
+
+        pid, title, sentence = papers[0]
         head = title.split(":")[0] if ":" in title else "New work"
-        body = first_sentence(abstract)
-        limit = request.max_length("body")
-        if limit and len(body) > limit:  # a well-behaved model keeps to the schema
-            body = body[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "."
-        return {"headline": " ".join(head.split()[:6]), "body": body}
+        m = re.search(r"in at most (\d+) words", request.messages[-1]["content"])
+        limit = request.max_length("what") or 200
+        what = compact(sentence, int(m.group(1)) if m else 20, sentence)
+        return {"headline": " ".join(head.split()[:6]), "what": what[:limit]}
+    if request.tool == "Headline":
+        m = re.search(r"Sentence: (.*?)\n</paper>", request.messages[-1]["content"], re.S)
+        words = re.findall(r"[A-Za-z][A-Za-z-]*", m.group(1) if m else "")
+        return {"headline": " ".join(words[1:6]).capitalize() or "New work"}
     if request.tool == "LeadLine":
-        return {"lead": "Today's papers work on the cost and speed of serving large models"}
+        return {"lead": "Today's papers work on the cost and speed of serving large models."}
     if request.tool == "Themes":
         ids = re.findall(r"^\[([^\]]+)\]", request.messages[-1]["content"], re.M)
         return {"themes": [{"title": "Serving efficiency", "text": "Several items cut the cost "

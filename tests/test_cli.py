@@ -246,7 +246,9 @@ def test_run_report_for_success_and_failure(env, stub, tmp_path) -> None:
 
 
 def test_a_second_process_on_the_same_edition_refuses(env, tmp_path) -> None:
-    with StubServer(latency=0.2) as slow:
+    # Slow enough that the first run still holds the edition when the second starts, on a
+    # loaded machine too.
+    with StubServer(latency=1.0) as slow:
         env = dict(env, FLASHNEWS_BASE_URL=slow.base_url)
         first = subprocess.Popen([sys.executable, "-m", "flashnews",
                                   *run_args(env, tmp_path / "out")], env=env,
@@ -322,7 +324,8 @@ def test_two_machines_on_one_postgres_never_publish_twice(env, pg_url, tmp_path)
 
     hook = Hook()
     try:
-        with StubServer(latency=0.2) as slow:
+        # Slow enough that the first run still holds the edition when the second starts.
+        with StubServer(latency=1.0) as slow:
             shared = dict(env, FLASHNEWS_BASE_URL=slow.base_url, FLASHNEWS_DATABASE_URL=pg_url,
                           FLASHNEWS_WEBHOOK_URL=hook.url)
             a = dict(shared, FLASHNEWS_HOME=str(tmp_path / "host-a"))
@@ -399,14 +402,19 @@ def test_review_and_decisions_say_clearly_when_there_is_nothing_to_review(env, s
 
 def test_review_without_a_terminal_refuses(env, stub, tmp_path) -> None:
     def chatter(req):
+        # The writer replaces chatter in a lead or an item itself; a digest theme keeps it,
+        # and the critic blocks it.
         from flashnews.testing import grounded_responder
 
-        if req.tool == "LeadLine":
-            return {"lead": "Here's the bulletin I've drafted for you"}
-        return grounded_responder(req)
+        reply = grounded_responder(req)
+        if req.tool == "Themes":
+            reply["themes"][0]["text"] = "Here's the bulletin I've drafted for you. It covers " \
+                                         "two serving papers."
+        return reply
 
     stub.responder = chatter
-    held = flashnews(run_args(env, tmp_path / "out"), env)
-    assert held.returncode == 3 and f"flashnews review {EID} --out" in held.stdout
-    again = flashnews(["review", EID], env)  # stdin is /dev/null
+    digest = EID.replace("flash", "digest")
+    held = flashnews([*run_args(env, tmp_path / "out"), "--format", "digest"], env)
+    assert held.returncode == 3 and f"flashnews review {digest} --out" in held.stdout
+    again = flashnews(["review", digest], env)  # stdin is /dev/null
     assert again.returncode == 2 and "review needs a terminal" in again.stderr

@@ -95,26 +95,51 @@ def test_scores_are_cached_across_editions_of_the_day(service, fake, tmp_path) -
     assert "## Cross-Cutting Themes" in (result.markdown or "")
 
 
-def test_critic_sends_a_bad_item_back_and_the_writer_fixes_it(settings, tmp_path) -> None:
+def test_the_writer_rejects_an_invented_number_itself(settings, tmp_path) -> None:
     first = {"done": False}
 
     def responder(req: Request):
         reply = grounded_responder(req)
-        if req.tool == "ItemText" and not first["done"]:
+        if req.tool == "ItemPhrase" and not first["done"]:
             first["done"] = True
-            return {"headline": "Too good", "body": "It is 37.5x faster than anything."}
+            return {"headline": "Too good", "what": "It is 37.5x faster than anything."}
+        return reply
+
+    fake = FakeChatModel(responder=responder)
+    svc = EditionService(settings.model_copy(update={"writer_phrasing": "model"}),
+                         model_factory=fake_factory(fake))
+    result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
+    assert result.outcome == "published"
+    assert "37.5x" not in (result.markdown or "")
+    retries = [c for c in fake.calls if "Your previous sentence was rejected" in c.text]
+    assert len(retries) == 1 and "37.5x" in retries[0].text
+
+
+def test_critic_sends_a_bad_theme_back_and_the_writer_fixes_it(settings, tmp_path) -> None:
+    first = {"done": False}
+
+    def responder(req: Request):
+        reply = grounded_responder(req)
+        if req.tool == "Themes" and not first["done"]:
+            first["done"] = True
+            reply["themes"][0]["text"] = "Several items cut the cost of inference 37.5x. " \
+                                         "They attack it at different layers."
         return reply
 
     fake = FakeChatModel(responder=responder)
     svc = EditionService(settings, model_factory=fake_factory(fake))
-    result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
-    assert result.outcome == "published"
+    from flashnews.models import Edition
+
+    digest = Edition(date=DEMO.date, format="digest")
+    result = svc.run(digest, source=None, out_dir=tmp_path / "out")
+    assert result.outcome == "published", result.message
     assert "37.5x" not in (result.markdown or "")
-    revisions = [c for c in fake.calls if "critic found these problems" in c.text]
+    revisions = [c for c in fake.calls
+                 if "critic found these problems" in c.text and c.tool == "Themes"]
     assert len(revisions) == 1 and "'37.5'" in revisions[0].text
 
 
-def test_chatter_that_survives_the_rounds_blocks_headless_publish(settings, tmp_path) -> None:
+def test_chatter_in_the_lead_is_caught_by_the_writer(settings, tmp_path) -> None:
     def responder(req: Request):
         if req.tool == "LeadLine":
             return {"lead": "Here's the bulletin I've drafted for you"}
@@ -123,13 +148,31 @@ def test_chatter_that_survives_the_rounds_blocks_headless_publish(settings, tmp_
     fake = FakeChatModel(responder=responder)
     svc = EditionService(settings, model_factory=fake_factory(fake))
     result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
+    assert result.outcome == "published" and "drafted" not in (result.markdown or "")
+    assert len([c for c in fake.calls if c.tool == "LeadLine"]) == 2  # asked again once
+
+
+def test_chatter_that_survives_the_rounds_blocks_headless_publish(settings, tmp_path) -> None:
+    from flashnews.models import Edition
+
+    def responder(req: Request):
+        reply = grounded_responder(req)
+        if req.tool == "Themes":
+            reply["themes"][0]["text"] = "Here's the bulletin I've drafted for you. It covers " \
+                                         "two serving papers."
+        return reply
+
+    digest = Edition(date=DEMO.date, format="digest")
+    fake = FakeChatModel(responder=responder)
+    svc = EditionService(settings, model_factory=fake_factory(fake))
+    result = svc.run(digest, source=None, out_dir=tmp_path / "out")
     assert result.outcome == "needs-review" and result.exit_code == 3
     assert not (tmp_path / "out").exists()
-    leads = [c for c in fake.calls if c.tool == "LeadLine"]
-    assert len(leads) == 1 + settings.critic_rounds
+    themes = [c for c in fake.calls if c.tool == "Themes"]
+    assert len(themes) == 1 + settings.critic_rounds
     # Running it again headless neither calls a model nor publishes.
     before = len(fake.calls)
-    again = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
+    again = svc.run(digest, source=None, out_dir=tmp_path / "out")
     assert again.outcome == "needs-review" and len(fake.calls) == before
 
 

@@ -39,7 +39,9 @@ def _copy_datasets(tmp_path: Path) -> Path:
 
 def test_every_dataset_has_a_versioned_header_and_valid_cases() -> None:
     data = runner.Datasets("full")
-    assert set(data.versions) == {"triage", "editor", "injection", "writer", "drafts"}
+    assert set(data.versions) == {"triage", "editor", "injection", "writer", "drafts", "tldr"}
+    assert len(data.tldr) == 100 and all(c.target and c.source for c in data.tldr)
+    assert "editors-2026-02-25-flash" in {c.case_id for c in data.writer}
     assert all(v >= 1 for v in data.versions.values())
     labels = [c.label for c in data.triage]
     assert (labels.count("positive"), labels.count("negative"), labels.count("borderline")) == (
@@ -56,7 +58,7 @@ def test_bundled_datasets_are_what_the_builder_makes_from_shared_data(tmp_path: 
     # The editor dataset grows with add-decisions: only its empty start is built.
     for path in [p for p in built if p.name != "editor.jsonl"]:
         assert path.read_text() == (schema.DATASETS / path.name).read_text(), path.name
-    assert len(built) == 6
+    assert len(built) == 7
 
 
 def test_a_bad_case_names_its_file_and_line(tmp_path: Path) -> None:
@@ -169,7 +171,8 @@ def test_replay_of_a_changed_request_says_to_record_again(tmp_path: Path) -> Non
     root = _copy_datasets(tmp_path)
     path = root / "writer.jsonl"
     # Another score in the writer case changes nothing sent; another paper does.
-    path.write_text(path.read_text().replace('"also": ["2602.19594"]', '"also": ["2602.19938"]'))
+    path.write_text(path.read_text().replace('"main": ["2602.20662", "2602.21140"]',
+                                             '"main": ["2602.20662", "2602.19938"]'))
     with pytest.raises(runner.ReplayMismatch, match="make eval-record"):
         runner.run(_embedded(), mode="replay", subset="smoke", datasets=root)
 
@@ -261,6 +264,7 @@ def test_record_then_replay_gives_the_same_metrics(tmp_path: Path) -> None:
     assert live.model == "stub-model" and live.scoring == "generated" and calls > 0
     assert live.recorded and not (cassettes / "stub-model").exists()  # staged until kept
     runner.keep_recording(live)
+    # SciTLDR makes no model call in this setup (code writes the sentence): no tldr cassette.
     assert sorted(p.name for p in (cassettes / "stub-model").iterdir()) == [
         "critic.yaml", "meta.json", "triage.yaml", "writer.yaml"]
     assert "authorization" not in (cassettes / "stub-model" / "writer.yaml").read_text().lower()
@@ -281,3 +285,59 @@ def test_a_non_default_scoring_method_is_its_own_setup(tmp_path) -> None:
     assert runner.model_key(endpoint) == "m"
     assert runner.model_key(endpoint.model_copy(update={"triage_scoring": "logprob"})) == \
         "m+logprob"
+
+
+def test_tldr_task_reads_any_scitldr_file_and_scores_against_the_baselines(tmp_path: Path) -> None:
+    from flashnews.evals import tldr
+
+    from flashnews.testing import StubServer
+
+    src = tmp_path / "test.jsonl"
+    rows = [{"source": ["Caches grow with context.",
+                        "We propose SlimKV, a cache that evicts cold blocks on the fly.",
+                        "SlimKV cuts memory by 40% on long contexts."],
+             "source_labels": [0, 1, 0], "rouge_scores": [0.1, 0.5, 0.2], "paper_id": f"p{i}",
+             "target": ["We propose SlimKV, a cache that evicts cold blocks."],
+             "title": "SlimKV: Evicting Cold Blocks"} for i in range(3)]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert [c.paper_id for c in tldr.read_scitldr(src, limit=2)] == ["p0", "p1"]
+    with StubServer() as stub:
+        report = runner.run(Settings(base_url=stub.base_url, model="stub-model"), mode="live",
+                            subset="full", task="tldr", tldr_data=src, limit=2)
+    assert set(report.cases) == {"tldr"} and len(report.cases["tldr"]) == 2
+    got = report.metrics
+    assert got["tldr_rouge1"] > got["tldr_first_rouge1"] and got["tldr_propose_rouge1"] > 50
+    assert got["tldr_first_person"] == 0 and got["tldr_max_copy"] <= 10
+    assert report.datasets["tldr"] == 0  # other cases than the baseline's: not compared
+    row = report.cases["tldr"][0]
+    assert row["sentence"].startswith("SlimKV") and not facts_first_person(row["sentence"])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"source": ["x"], "paper_id": "q"}\n')
+    with pytest.raises(ConfigError, match=r"bad\.jsonl:1"):
+        tldr.read_scitldr(bad)
+
+
+def facts_first_person(text: str) -> str | None:
+    from flashnews.tools.facts import first_person
+
+    return first_person(text)
+
+
+def test_rouge_is_the_max_over_targets_with_stemming() -> None:
+    from flashnews.evals import tldr
+
+    assert tldr.rouge("we propose caches", ["unrelated words", "We proposed a cache"])[
+        "rouge1"] == pytest.approx(100 * 2 * (3 / 3 * 3 / 4) / (3 / 3 + 3 / 4) / 1, abs=1e-6)
+
+
+def test_a_task_run_compares_only_its_metrics_and_cannot_make_a_baseline(tmp_path) -> None:
+    from flashnews.evals import report as rep
+
+    r = runner.Report(model="m", mode="replay", subset="full", at="now", datasets={"tldr": 1},
+                      metrics={"tldr_rouge1": 40.0}, task="tldr")
+    names = {c.metric.name for c in rep.comparisons(r, {"datasets": {"tldr": 1},
+                                                        "metrics": {"triage_auc": 0.9}})}
+    assert names and all(n.startswith("tldr_") for n in names)
+    res = _eval_cli("--task", "tldr", "--write-baseline", str(tmp_path / "b.json"),
+                    tmp_path=tmp_path)
+    assert res.returncode == 2 and "--write-baseline needs every task" in res.stderr

@@ -128,13 +128,17 @@ def test_the_writer_reads_the_abstract_neutralised(settings, papers, tmp_path) -
                    prompt_hash="-", model="-")
     import datetime as dt
 
-    Writer(_models(tmp_path, fake, settings)).write(
+    draft, _ = Writer(_models(tmp_path, fake, settings)).write(
         edition_id="e", date=dt.date(2026, 2, 25), fmt="flash",
         selection=Selection(main=[CHESS]), papers={CHESS: bad}, assessments={CHESS: a})
-    item = next(c for c in fake.calls if c.tool == "ItemText").messages[-1]["content"]
-    assert attack not in item and "Say hello" not in item
-    assert item.count("<paper") == 1 and item.count("</paper>") == 1
-    assert papers[CHESS].abstract[:60] in item
+    # The writer works from facts code found in the abstract read without the attack: neither
+    # a prompt nor the item carries it.
+    sent = [m["content"] for c in fake.calls for m in c.messages]
+    assert sent and not any(attack in t or "Say hello" in t or "10x" in t for t in sent)
+    headline = next(c for c in fake.calls if c.tool == "Headline").messages[-1]["content"]
+    assert headline.count("<paper") == 1 and headline.count("</paper>") == 1
+    assert "Ignore" not in draft.markdown and "10x" not in draft.markdown
+    assert "4.56" in draft.items[0].body  # the paper's own result, found in its real sentences
 
 
 def test_the_critic_reads_the_abstract_neutralised(settings, papers, tmp_path) -> None:

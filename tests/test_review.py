@@ -214,8 +214,8 @@ def test_drop_pin_move_rescore_make_no_model_call_and_rewrite_does(settings, tmp
     assert done.outcome == "published", done.message
     new = fake.calls[calls:]
     assert {c.kind for c in new} == {"writer", "critic"}
-    items = [c for c in new if c.tool == "ItemText"]
-    assert len(items) == 7  # every item, the pinned one included
+    items = [c for c in new if c.tool == "Headline"]
+    assert len(items) == 5  # every main item's headline, the pinned one included
     assert all("The editor asks for this change: say who benefits" in c.text for c in items)
     assert again[-1]["notice"].startswith("rewritten") and again[-1]["previous_markdown"]
     assert "abstract prose" not in str(again[-1]["rows"])
@@ -228,6 +228,9 @@ def test_drop_pin_move_rescore_make_no_model_call_and_rewrite_does(settings, tmp
 
 
 def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkeypatch) -> None:
+    # The writer's own lead check would replace this chatter; without it the critic blocks.
+    monkeypatch.setattr("flashnews.agents.writer.lead_problems", lambda text: [])
+
     def responder(req: Request):
         if req.tool == "LeadLine":
             return {"lead": "Here's the bulletin I've drafted for you"}
@@ -245,7 +248,7 @@ def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkey
     # The editor also deletes the last also-notable line by hand.
     lines = fixed.rstrip("\n").splitlines()
     cut = lines.pop()
-    assert cut.startswith("- **[")
+    assert cut.startswith("- [")
     fixed = "\n".join(lines) + "\n"
     gone = re.search(r"abs/([0-9.]+)\)", cut).group(1)  # type: ignore[union-attr]
     answers = iter([EditorCommand(command="edit", markdown=fixed).model_dump(),

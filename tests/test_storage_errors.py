@@ -61,7 +61,7 @@ def test_a_corrupt_database_is_one_line_exit_13_and_a_report(env, tmp_path) -> N
 def _fill_the_disk_at_first_writer_call(svc: EditionService) -> FakeChatModel:
     """A real SQLITE_FULL: the store's connection may grow the file no further."""
     def responder(request):  # type: ignore[no-untyped-def]
-        if request.tool == "ItemText" and not getattr(responder, "done", False):
+        if request.tool in ("ItemText", "Headline", "ItemPhrase") and not getattr(responder, "done", False):
             responder.done = True  # type: ignore[attr-defined]
             conn = svc.store._conn
             pages = conn.execute("PRAGMA page_count").fetchone()[0]
@@ -111,7 +111,7 @@ def test_an_edition_whose_failure_could_not_be_recorded_shows_as_stopped(setting
     svc.model_factory = fake_factory(fake)
 
     def crash(request):  # type: ignore[no-untyped-def]
-        if request.tool == "ItemText":
+        if request.tool in ("ItemText", "Headline", "ItemPhrase"):
             raise KeyboardInterrupt  # the process dies here, like a SIGKILL, recording nothing
         return grounded_responder(request)
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from flashnews.agents.writer import lead_problems
+from flashnews.tools import facts
+from flashnews.tools.claims import ground_text
 from flashnews.tools.grounding import LINK_RE
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
@@ -73,9 +76,16 @@ def test_writer_output_renders_a_bulletin(models) -> None:
     draft = wire.writer_draft(m)
     links = [u for _, u in LINK_RE.findall(draft.markdown)]
     assert links == [f"https://arxiv.org/abs/{wire.CHESS}", f"https://arxiv.org/abs/{wire.TOM}"]
-    assert "Score: 93 | Hype: 62" in draft.markdown and draft.lead
-    assert all(i.headline and i.body for i in draft.items)
-    assert store.usage("wire")["writer"].calls == 3
+    assert "Score: 93 | Hype: 62" in draft.markdown and not lead_problems(draft.lead)
+    papers = wire.papers()
+    for item in draft.items:  # the real model's phrasing, checked by code (or code's own)
+        abstract = papers[item.paper_id].abstract
+        assert item.body and not facts.first_person(item.body)
+        assert facts.longest_copy(item.body, abstract)[0] <= facts.MAX_COPY
+        assert all(s.ok for s in ground_text(item.body, abstract))
+    chess = next(i for i in draft.items if i.paper_id == wire.CHESS)
+    assert "4.56×" in chess.body and "1%" in chess.body
+    assert store.usage("wire")["writer"].calls >= 3
 
 
 @pytest.mark.vcr("writer.yaml", "critic.yaml")
@@ -83,7 +93,8 @@ def test_critic_review_parses_and_keeps_only_quoted_findings(models) -> None:
     m, store = models
     draft = wire.writer_draft(m)
     findings = wire.critic_review(m, draft)
-    text = draft.markdown.lower()
+    # The quote is of an item's own words (its headline and body; the rendered name is a link).
+    text = " ".join(f"{i.headline} {i.body}" for i in draft.items).lower()
     for f in findings:
         assert f.source == "model" and f.severity == "warning"
         assert " ".join(f.evidence.lower().split()).strip(" .\"'") in " ".join(text.split())

@@ -1,15 +1,257 @@
-"""Writer rendering: code owns links, names and scores; prose is tidied, never invented."""
+"""The writer: facts by code, phrasing by the model, every sentence checked by code.
+
+Unit tests on the scripted fake model: a model that ignores the voice or length rules, returns a
+fragment or copies the abstract is caught and asked again, then replaced by code's phrasing with
+a note the editor sees; never published silently.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from flashnews.agents.writer import complete_sentences, item_schema, render
+import pytest
+from flashnews.agents import critic
+from flashnews.agents.triage import Selection
+from flashnews.agents.writer import Writer, lead_problems, render
+from flashnews.evals import editorial
+from flashnews.tools import facts
+from flashnews.tools.claims import ground_text
+from flashnews.tools.llm import Models
 
-from flashnews.models import Assessment, DraftItem
+from flashnews.config import Settings
+from flashnews.models import Assessment, Paper
+from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+
+DATE = dt.date(2026, 2, 25)
+CHESS, KNAP, FAST, TOM, REVIVE, ISO, RQ = ("2602.20732", "2602.20217", "2602.20515",
+                                           "2602.20662", "2602.21140", "2602.19594",
+                                           "2602.19938")
+
+
+class _Ledger:
+    def record_call(self, call: Any) -> None:
+        return None
+
+
+def _models(responder: Any = grounded_responder, **settings: Any) -> tuple[Models, FakeChatModel]:
+    fake = FakeChatModel(responder=responder)
+    return Models(Settings(**settings), _Ledger(), "t", factory=fake_factory(fake)), fake
+
+
+def _scores(papers: dict[str, Paper]) -> dict[str, Assessment]:
+    return {pid: Assessment(paper_id=pid, relevant=True, score=90, hype=50, rationale="",
+                            prompt_hash="-", model="-") for pid in papers}
+
+
+def _write(models: Models, papers: dict[str, Paper], main: list[str], also: list[str] = (),
+           fmt: str = "flash") -> Any:
+    return Writer(models).write(edition_id="t", date=DATE, fmt=fmt,  # type: ignore[arg-type]
+                                selection=Selection(main=main, also=list(also)), papers=papers,
+                                assessments=_scores(papers))
+
+
+def _scripted(whats: list[str], leads: list[str] | None = None) -> Any:
+    """A model answering item requests with `whats` in turn (then the grounded answer)."""
+    queue, lead_queue = list(whats), list(leads or [])
+
+    def respond(req: Request) -> Any:
+        if req.tool == "ItemPhrase" and queue:
+            what = queue.pop(0)
+            if what == "<cut>":  # what llama.cpp's grammar leaves when the cap cuts a sentence
+                limit = req.max_length("what") or 100
+                what = ("CHESS prunes the KV cache with a context-aware policy that keeps "
+                        + "blocks of recent tokens " * 20)[:limit]
+            return {"headline": "A cache that prunes itself", "what": what}
+        if req.tool == "LeadLine" and lead_queue:
+            return {"lead": lead_queue.pop(0)}
+        return grounded_responder(req)
+    return respond
+
+
+def test_items_quote_the_abstracts_headline_numbers(papers: dict[str, Paper]) -> None:
+    models, fake = _models()
+    draft, _ = _write(models, papers, [CHESS, KNAP, FAST, TOM, REVIVE], [ISO, RQ])
+    body = {i.paper_id: i.body for i in draft.items}
+    assert "4.56×" in body[CHESS] and "1%" in body[CHESS]
+    assert "1.47x" in body[KNAP] and "2.5×" in body[FAST] and "4.5×" in body[FAST]
+    assert "3,306 TPS" in body[TOM] and "1.4x" in body[RQ]
+    for item in draft.items:
+        p = papers[item.paper_id]
+        assert all(s.ok for s in ground_text(item.body, p.abstract)), item.body
+        assert facts.longest_copy(item.body, p.abstract)[0] <= facts.MAX_COPY, item.body
+        assert not facts.first_person(item.body)
+    # The body names the method and carries its link on that name.
+    assert "[CHESS](https://arxiv.org/abs/2602.20732) is" in draft.markdown
+    # One headline call per main item and the lead; code writes every sentence.
+    assert [c.tool for c in fake.calls] == ["Headline"] * 5 + ["LeadLine"]
+    assert "**CHESS.**" not in draft.markdown  # a headline that repeats the title is dropped
+
+
+def test_an_abstract_without_a_number_gives_an_item_without_numbers(
+        papers: dict[str, Paper]) -> None:
+    models, _ = _models()
+    draft, _ = _write(models, papers, [REVIVE])
+    (item,) = draft.items
+    assert not facts.result_words(item.body) and item.body.startswith("ReviveMoE")
+    assert not critic.writer_notes(draft)
+
+
+def test_first_person_is_caught_and_asked_again(papers: dict[str, Paper]) -> None:
+    good = "KnapSpec treats choosing draft layers as a knapsack problem solved on the fly."
+    models, fake = _models(_scripted(["We propose KnapSpec, a framework for drafting.", good]),
+                           writer_phrasing="model")
+    draft, _ = _write(models, papers, [KNAP])
+    assert draft.items[0].body.startswith(good)
+    asks = [c for c in fake.calls if c.tool == "ItemPhrase"]
+    assert len(asks) == 2 and "speaks as the authors" in asks[1].messages[-1]["content"]
+    assert not draft.items[0].notes
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("constrained Settings.", "fragment"),
+    ("CHESS keeps the context-aware hierarchical selection policy that dynamically "
+     "reconstructs a coherent context for the current decoding.", "copies"),
+    ("CHESS " + "cuts the cache " * 9 + "well.", "words"),
+    ("CHESS prunes the KV cache with a context-aware policy of the", "mid-phrase"),
+    ("<cut>", "words"),
+    ("CHESS keeps 37.5x less cache than before.", "numbers"),
+])
+def test_a_bad_sentence_twice_falls_back_to_code_with_a_warning(
+        papers: dict[str, Paper], bad: str, why: str) -> None:
+    models, fake = _models(_scripted([bad, bad]), writer_phrasing="model")
+    draft, _ = _write(models, papers, [CHESS])
+    item = draft.items[0]
+    assert bad not in draft.markdown and "blocks of recent" not in draft.markdown
+    assert item.body.startswith("CHESS is an algorithm-system co-design KV-cache management")
+    assert item.notes and why in item.notes[0]
+    warnings = critic.writer_notes(draft)
+    assert warnings[0].severity == "warning" and warnings[0].item == CHESS
+    assert len([c for c in fake.calls if c.tool == "ItemPhrase"]) == 2
+
+
+def test_a_cut_off_lead_is_asked_again_then_replaced(papers: dict[str, Paper]) -> None:
+    cut = "Today's papers prune KV caches with a context-aware policy " + "y" * 180
+    models, _ = _models(_scripted([], leads=[cut, cut]))
+    draft, _ = _write(models, papers, [CHESS, KNAP])
+    assert cut not in draft.markdown and not lead_problems(draft.lead)
+    assert draft.notes and "lead" in draft.notes[0]
+    models, _ = _models(_scripted([], leads=[cut, "Two papers make long contexts cheaper to "
+                                                  "serve."]))
+    draft, _ = _write(models, papers, [CHESS, KNAP])
+    assert draft.lead == "Two papers make long contexts cheaper to serve." and not draft.notes
+
+
+def test_a_lead_that_is_only_too_long_is_cut_by_code(papers: dict[str, Paper]) -> None:
+    long = ("Today's papers make long-context serving cheaper, with caches that prune "
+            "themselves, drafts that pick their own layers, and accelerators that trade GPUs "
+            "for FPGAs and ROM.")
+    models, fake = _models(_scripted([], leads=[long]))
+    draft, _ = _write(models, papers, [CHESS, KNAP])
+    assert draft.lead == ("Today's papers make long-context serving cheaper, with caches that "
+                          "prune themselves, drafts that pick their own layers, and "
+                          "accelerators that trade GPUs.")
+    assert not draft.notes and [c.tool for c in fake.calls].count("LeadLine") == 1
+
+
+@pytest.mark.parametrize("lead, ok", [
+    ("Inference gets cheaper as caches shrink and decoding speeds up.", True),
+    ("…context-aware semantic.", False),
+    ("Caches shrink and decoding speeds up with", False),
+    ("We look at caches today and at how they shrink.", False),
+    ("Three papers cut cache costs by 4x.", False),
+    (" ".join(["word"] * 26) + ".", False),
+])
+def test_lead_checks(lead: str, ok: bool) -> None:
+    assert (not lead_problems(lead)) is ok
+
+
+def test_latex_in_an_abstract_is_quoted_as_plain_text() -> None:
+    paper = Paper(arxiv_id="2602.99999", title="TurboKV: Fast Caches",
+                  abstract=r"Caches are slow. We propose TurboKV, a cache manager for long "
+                           r"contexts. TurboKV achieves a $3.81\times$ end-to-end speedup and "
+                           r"cuts memory by 10\% on Llama-3.1-8B.")
+    models, _ = _models()
+    draft, _ = _write(models, {paper.arxiv_id: paper}, [paper.arxiv_id])
+    body = draft.items[0].body
+    assert "3.81×" in body and "10%" in body and "\\" not in body and "$" not in body
+
+
+def test_no_contribution_sentence_is_an_honest_fallback_with_a_warning() -> None:
+    paper = Paper(arxiv_id="2602.99998", title="Cache Eviction: Lessons from Production",
+                  abstract="Caches grow with context. Eviction policies matter at scale.")
+    models, fake = _models()
+    draft, _ = _write(models, {paper.arxiv_id: paper}, [paper.arxiv_id])
+    item = draft.items[0]
+    assert item.body == "Cache Eviction is about Lessons from Production."
+    assert "no contribution sentence" in item.notes[0]
+    assert not [c for c in fake.calls if c.tool == "ItemPhrase"]  # nothing to phrase
+
+
+def test_a_bad_headline_is_dropped(papers: dict[str, Paper]) -> None:
+    def respond(req: Request) -> Any:
+        if req.tool == "Headline":
+            return {"headline": "We made caches 37.5x faster"}
+        return grounded_responder(req)
+
+    models, _ = _models(respond)
+    draft, _ = _write(models, papers, [CHESS])
+    assert draft.items[0].headline == "" and "37.5" not in draft.markdown
+
+
+def test_code_phrasing_makes_no_writer_call(papers: dict[str, Paper]) -> None:
+    models, fake = _models(writer_phrasing="code")
+    draft, _ = _write(models, papers, [CHESS, KNAP, FAST])
+    assert not fake.calls and not lead_problems(draft.lead)
+    assert "4.56×" in draft.markdown
+
+
+def test_digest_themes_must_be_complete(papers: dict[str, Paper]) -> None:
+    cut = {"themes": [{"title": "Memory", "text": "Caches shrink in two papers while decoding gets",
+                       "arxiv_ids": [CHESS, KNAP]}]}
+    good = {"themes": [{"title": "Memory", "text": "Caches shrink in two papers. Decoding "
+                                                    "gets faster too.",
+                        "arxiv_ids": [CHESS, KNAP]}]}
+    queue = [cut, good]
+
+    def respond(req: Request) -> Any:
+        return queue.pop(0) if req.tool == "Themes" else grounded_responder(req)
+
+    models, fake = _models(respond)
+    draft, themes = _write(models, papers, [CHESS, KNAP], fmt="digest")
+    assert [t.text for t in themes] == ["Caches shrink in two papers. Decoding gets faster too."]
+    retry = [c for c in fake.calls if c.tool == "Themes"][1]
+    assert "does not end as a sentence" in retry.messages[-1]["content"]
+    queue[:] = [cut, cut]
+    models, _ = _models(respond)
+    draft, themes = _write(models, papers, [CHESS, KNAP], fmt="digest")
+    assert themes == [] and "themes left out" in draft.notes[-1]
+
+
+def test_editorial_metrics_of_a_draft(papers: dict[str, Paper]) -> None:
+    models, _ = _models()
+    draft, _ = _write(models, papers, [CHESS, KNAP, FAST, TOM, REVIVE], [ISO, RQ])
+    refs = {CHESS: facts.result_words("1% of the cache and 4.56x throughput"),
+            KNAP: facts.result_words("up to 1.47x speedup"),
+            FAST: facts.result_words("a 2.5x TTFT speedup and 9.9x less energy")}
+    got = editorial.edition_metrics(draft, papers, refs)
+    assert got["headline_recall"] == pytest.approx(4 / 5)  # 9.9x is not in the item
+    assert got["first_person_items"] == 0 and got["max_copy"] <= 10
+    assert got["quotes_when_numbered"] == 1.0 and got["lead_complete"] is True
+
+
+def test_pinned_items_without_a_name_render_as_before(papers: dict[str, Paper]) -> None:
+    from flashnews.models import DraftItem
+
+    item = DraftItem(paper_id=CHESS, headline="", body="Long-context LLMs demand accurate "
+                     "inference.", origin="abstract")
+    md = render(DATE, "flash", "Lead.", [item], papers, _scores(papers))
+    assert "**[CHESS](https://arxiv.org/abs/2602.20732)**: Long-context" in md
 
 
 def test_unfinished_sentence_cut_by_the_length_cap_is_dropped() -> None:
+    from flashnews.agents.writer import complete_sentences
+
     assert complete_sentences("It works. It reaches 4.56x on-f") == "It works."
     assert complete_sentences("Done (see above)") == "Done (see above)"
     assert complete_sentences("no sentence end at all") == "no sentence end at all"
@@ -18,21 +260,25 @@ def test_unfinished_sentence_cut_by_the_length_cap_is_dropped() -> None:
     assert complete_sentences("  Two  spaces.  ") == "Two spaces."
 
 
-def test_item_schema_caps_the_body_in_the_json_schema() -> None:
+def test_item_schema_caps_the_sentence_in_the_json_schema() -> None:
+    from flashnews.agents.writer import item_schema
+
     schema = item_schema(200).model_json_schema()
-    assert schema["title"] == "ItemText"
-    assert schema["properties"]["body"]["maxLength"] == 200
+    assert schema["title"] == "ItemPhrase"
+    assert schema["properties"]["what"]["maxLength"] == 200
 
 
-def test_headline_repeating_the_title_is_not_rendered(papers) -> None:
-    pid = "2602.20732"
+def test_headline_repeating_the_title_is_not_rendered(papers: dict[str, Paper]) -> None:
+    from flashnews.models import DraftItem
+
+    pid = CHESS
     a = {pid: Assessment(paper_id=pid, relevant=True, score=90, hype=60, rationale="r",
                          prompt_hash="h", model="m")}
     item = DraftItem(paper_id=pid, headline="CHESS: Context-aware Hierarchical Selection",
                      body="It keeps 1% of the KV cache.")
-    md = render(dt.date(2026, 2, 25), "flash", "Lead", [item], papers, a)
+    md = render(DATE, "flash", "Lead", [item], papers, a)
     assert "\n**[CHESS](https://arxiv.org/abs/2602.20732)**: It keeps 1% of the KV cache. " \
            "Score: 90 | Hype: 60" in md
     fresh = item.model_copy(update={"headline": "Pruning the cache to one percent"})
     assert "**Pruning the cache to one percent.** **[CHESS]" in render(
-        dt.date(2026, 2, 25), "flash", "Lead", [fresh], papers, a)
+        DATE, "flash", "Lead", [fresh], papers, a)

@@ -1,0 +1,115 @@
+"""Facts found by code for the writer: contribution, third person, headline results, checks."""
+
+from __future__ import annotations
+
+import pytest
+from flashnews.tools import facts
+from flashnews.tools.claims import ground_text
+
+from flashnews.models import Paper
+
+CHESS, FAST, KNAP, TOM, REVIVE, RQ = ("2602.20732", "2602.20515", "2602.20217", "2602.20662",
+                                      "2602.21140", "2602.19938")
+
+
+@pytest.mark.parametrize("sentence, name, what", [
+    ("We propose KnapSpec, a training-free framework that reformulates draft model selection "
+     "as a knapsack problem.", "KnapSpec",
+     "KnapSpec is a training-free framework that reformulates draft model selection as a "
+     "knapsack problem."),
+    ("To address this, we propose CHESS, an algorithm-system co-design KV-cache management "
+     "system.", "CHESS", "CHESS is an algorithm-system co-design KV-cache management system."),
+    ("We propose Replicate-and-Quantize (R&Q), a training-free framework for rebalancing.",
+     "Replicate-and-Quantize", "Replicate-and-Quantize (R&Q) is a training-free framework for "
+                               "rebalancing."),
+    ("We introduce a sparse cache called FlashKV, which evicts cold blocks.", "FlashKV",
+     "FlashKV is a sparse cache, which evicts cold blocks."),
+    ("In this paper, we present a communication-efficient design for our SSM inference.", "",
+     "The paper presents a communication-efficient design for the SSM inference."),
+    ("This paper studies selective thinking and introduce Ada-RS, an algorithm-agnostic "
+     "filtering framework.", "Ada-RS", "Ada-RS is an algorithm-agnostic filtering framework."),
+    ('We propose "Pyramid MoA", a hierarchical Mixture-of-Agents architecture.', "Pyramid MoA",
+     "Pyramid MoA is a hierarchical Mixture-of-Agents architecture."),
+])
+def test_contribution_sentences_become_third_person(sentence: str, name: str, what: str) -> None:
+    got_name, got = facts.third_person(sentence, title="Some Title of a Paper")
+    assert (got_name, got) == (name, what)
+    assert not facts.first_person(got)
+
+
+def test_the_named_contribution_is_chosen_over_an_earlier_analysis(
+        papers: dict[str, Paper]) -> None:
+    p = papers[RQ]  # "We present a systematic analysis …" comes before "We propose R&Q …"
+    c = facts.contribution(p.title, p.abstract)
+    assert c.name == "Replicate-and-Quantize" and c.what.startswith("Replicate-and-Quantize (R&Q)")
+
+
+def test_an_abstract_without_a_contribution_sentence_falls_back_to_the_title() -> None:
+    c = facts.contribution("Sparse Caches: Eviction at Scale",
+                           "Caches grow with context. Eviction is hard at scale.")
+    assert not c.found and c.name == "Sparse Caches"
+    assert c.what == "Sparse Caches is about Eviction at Scale."
+
+
+def test_longest_copy_counts_words_verbatim_ignoring_case_and_punctuation() -> None:
+    src = "KnapSpec, a training-free framework that reformulates draft model selection."
+    assert facts.longest_copy("A framework that reformulates draft model selection!", src) == (
+        6, "framework that reformulates draft model selection")
+    assert facts.longest_copy("Nothing shared here", src)[0] == 0
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("constrained Settings.", "fragment"),
+    ("CHESS prunes the KV cache with a context-aware semantic", "no final period"),
+    ("CHESS prunes the KV cache with a context-aware policy of the.", "mid-phrase"),
+    ("CHESS prunes the KV cache (with a context-aware policy.", "parenthesis"),
+    ("CHESS prunes the KV cache with a context-aware policy.", ""),
+])
+def test_sentence_problems(text: str, problem: str) -> None:
+    got = facts.sentence_problem(text)
+    assert (problem in got) if problem else got == ""
+
+
+def test_headline_results_of_the_demo_papers(papers: dict[str, Paper]) -> None:
+    def values(pid: str) -> list[str]:
+        return [r.quantity.text for r in facts.headline_results(papers[pid].abstract)]
+
+    assert values(CHESS) == ["1%", "4.56×"]
+    assert values(FAST) == ["2.5×", "4.5×"]
+    assert values(KNAP) == ["1.47x"]
+    assert values(TOM) == ["3,306 TPS"]
+    assert values(REVIVE) == []  # no measured result: nothing to quote, nothing invented
+    chess = facts.result_sentence("It", facts.headline_results(papers[CHESS].abstract))
+    assert chess == "It reports up to 4.56× higher throughput, using only 1% of the KV cache."
+
+
+def test_code_result_sentences_ground_and_copy_little_on_every_dev_paper(
+        papers: dict[str, Paper]) -> None:
+    for p in papers.values():
+        results = facts.headline_results(p.abstract)
+        text = facts.result_sentence("It", results, p.abstract)
+        assert bool(text) == bool(results), p.arxiv_id
+        assert all(s.ok for s in ground_text(text, p.abstract)), (p.arxiv_id, text)
+        assert facts.longest_copy(text, p.abstract)[0] <= facts.MAX_COPY, (p.arxiv_id, text)
+
+
+def test_compact_keeps_within_the_word_and_copy_limits(papers: dict[str, Paper]) -> None:
+    for p in papers.values():
+        c = facts.contribution(p.title, p.abstract)
+        out = facts.compact(c.what, 22, p.abstract)
+        assert len(out.split()) <= 22 and facts.longest_copy(out, p.abstract)[0] <= 10, out
+        assert not facts.first_person(out) and not facts.sentence_problem(out, min_words=3), out
+    knap = facts.contribution(papers[KNAP].title, papers[KNAP].abstract)
+    assert facts.compact(knap.what, 22, papers[KNAP].abstract) == (
+        "KnapSpec, a training-free framework, reformulates draft model selection as a knapsack "
+        "problem.")
+
+
+def test_latex_numbers_are_read_and_quoted_as_plain_text() -> None:
+    abstract = (r"We propose TurboKV, a cache manager for long contexts. TurboKV achieves a "
+                r"$3.81\times$ end-to-end speedup and cuts memory by 10\% on Llama-3.1-8B.")
+    results = facts.headline_results(abstract)
+    assert [r.quantity.text for r in results] == ["3.81×", "10%"]
+    text = facts.result_sentence("It", results)
+    assert "3.81×" in text and "\\" not in text and "$" not in text
+    assert all(s.ok for s in ground_text(text, abstract))

@@ -1,0 +1,615 @@
+"""The facts a bulletin item is written from, found in an abstract by code.
+
+A 1.5B model given a raw abstract copies its opening, speaks as the authors and quotes no number
+(DESIGN.md, "Writer: facts first"). So code does what such a model does badly:
+- find the contribution sentence ("we propose X, a Y that Z") and turn it into a third-person
+  sentence about the method ("X is a Y that Z"), with the method's name;
+- find the result claims (tools/claims.py) and choose the headline ones, rendered as short noun
+  phrases with the abstract's own numbers ("up to 4.56× higher throughput");
+- check what is written: the longest run of words copied from the abstract, first person,
+  complete sentences.
+The model only rephrases those facts (agents/writer.py), and code checks the result.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flashnews.tools.claims import (
+    Quantity,
+    detex,
+    ground_text,
+    quantities,
+    result_claims,
+    sentences,
+)
+
+# ---------------------------------------------------------------------------------------------
+# checks of written text
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:[-.'’][A-Za-z0-9]+)*")
+FIRST_PERSON = re.compile(r"\b(?:we|our|ours|us|ourselves)\b", re.IGNORECASE)
+MAX_COPY = 10
+"""Longest run of words an item may copy verbatim from its abstract (the house bulletins copy at
+most 8)."""
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens (punctuation and LaTeX ignored), as a reader compares texts."""
+    return [w.lower() for w in _WORD.findall(detex(text))]
+
+
+def longest_copy(text: str, source: str) -> tuple[int, str]:
+    """The longest run of consecutive words of `text` found verbatim in `source`."""
+    a, b = words(text), words(source)
+    best, end = 0, 0
+    prev = [0] * (len(b) + 1)
+    for i in range(1, len(a) + 1):
+        cur = [0] * (len(b) + 1)
+        ai = a[i - 1]
+        for j in range(1, len(b) + 1):
+            if ai == b[j - 1]:
+                cur[j] = prev[j - 1] + 1
+                if cur[j] > best:
+                    best, end = cur[j], i
+        prev = cur
+    return best, " ".join(a[end - best:end])
+
+
+def first_person(text: str) -> str | None:
+    """The first first-person word of a text ("we", "our" …), if any."""
+    m = FIRST_PERSON.search(text)
+    return m.group(0) if m else None
+
+
+DANGLING = {"a", "an", "the", "of", "to", "and", "or", "with", "for", "in", "on", "by", "at",
+             "from", "as", "that", "which", "its", "their", "is", "are", "while", "via", "into",
+             "than", "such", "but", "this", "these", "using", "between", "over"}
+
+
+def sentences_of(text: str) -> list[str]:
+    """Sentences of a written text (tools/claims.py's splitter)."""
+    return sentences(text)
+
+
+def sentence_problem(text: str, *, min_words: int = 5, max_words: int | None = None) -> str:
+    """Why a text is not one or more complete sentences ("" when it is)."""
+    text = " ".join(text.split())
+    toks = text.split()
+    if len(toks) < min_words:
+        return f"it is a fragment of {len(toks)} word(s), not a sentence"
+    if max_words is not None and len(toks) > max_words:
+        return f"it has {len(toks)} words; the limit is {max_words}"
+    if not text.endswith((".", "!", "?")):
+        return "it does not end as a sentence (no final period)"
+    last = re.sub(r"[^A-Za-z]", "", toks[-1]).lower()
+    if last in DANGLING:
+        return f"it stops mid-phrase (ends with {toks[-1]!r})"
+    if not (text[0].isupper() or text[0].isdigit() or text[0] in "[*"):
+        return "it does not start as a sentence"
+    if text.count("(") != text.count(")"):
+        return "it has an unclosed parenthesis"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# the contribution
+
+_CREATE = (r"propose|present|introduce|develop|design|devise|put forward|build|construct|"
+           r"create|release|curate|contribute|offer|formulate|describe|unveil")
+_STUDY = (r"stud(?:y|ies|ied)|investigate|explore|show|demonstrate|analy[sz]e|establish|derive|provide|"
+          r"examine|revisit|address|tackle|consider|identify|find|evaluate|extend|leverage|"
+          r"report|characteri[sz]e|prove|focus")
+_SUBJECT = (r"we|this (?:paper|work|article|study|report|note)|the (?:present )?(?:paper|work)|"
+            r"in this (?:paper|work)(?:,)?\s*we|here,?\s*we")
+_CUE_RE = re.compile(
+    r"(?:^|\b)(?P<subj>" + _SUBJECT + r")\s+(?:(?:also|further|first|then|now|here|"
+    r"\w+ly)\s+)?(?P<verb>(?:" + _CREATE + "|" + _STUDY + r")(?:s|es|d|ed)?)\b", re.IGNORECASE)
+_LEAD_IN = re.compile(
+    r"^(?:(?:in|to|for|with|by|here|thus|therefore|hence|specifically|finally|first(?:ly)?|"
+    r"second(?:ly)?|third(?:ly)?|moreover|furthermore|additionally|instead|consequently|"
+    r"accordingly|building on[^,]{0,60}|motivated by[^,]{0,60}|inspired by[^,]{0,60}|"
+    r"to (?:address|tackle|overcome|solve|bridge|fill|close|remedy|mitigate|this end)"
+    r"[^,]{0,80}|in (?:this|the present) (?:paper|work|study|article)|in particular|"
+    r"as a result|to that end|towards this goal)[^,]{0,40},\s*)+", re.IGNORECASE)
+_PRESENT = {"propose": "proposes", "present": "presents", "introduce": "introduces",
+            "develop": "develops", "design": "designs", "devise": "devises",
+            "build": "builds", "construct": "constructs", "create": "creates",
+            "release": "releases", "curate": "curates", "contribute": "contributes",
+            "offer": "offers", "formulate": "formulates", "describe": "describes",
+            "study": "studies", "investigate": "investigates", "explore": "explores",
+            "show": "shows", "demonstrate": "demonstrates", "analyze": "analyzes",
+            "analyse": "analyses", "establish": "establishes", "derive": "derives",
+            "provide": "provides", "examine": "examines", "revisit": "revisits",
+            "address": "addresses", "tackle": "tackles", "consider": "considers",
+            "identify": "identifies", "find": "finds", "evaluate": "evaluates",
+            "extend": "extends", "leverage": "leverages", "report": "reports",
+            "characterize": "characterizes", "characterise": "characterises",
+            "prove": "proves", "focus": "focuses", "put forward": "puts forward",
+            "unveil": "unveils"}
+# A method name: "KnapSpec", "FAST-Prefill", "CHESS", "R&Q", "Tensor-Train RNN", "TT-RNN".
+_NAME_TOKEN = (r"(?:[A-Z][A-Za-z0-9]*(?:[-&+/][A-Za-z0-9]+)*|[a-z]+[A-Z][A-Za-z0-9]*|"
+               r"\d[A-Za-z0-9]*-[A-Za-z][\w-]*)")
+_NAME = _NAME_TOKEN + r"(?:\s+" + _NAME_TOKEN + r"){0,3}"
+_APPOSITIVE = re.compile(
+    r"^(?:the\s+)?(?P<name>" + _NAME + r")(?:\s*\((?P<abbr>[^()]{1,20})\))?\s*(?:,|:|—|–| -)\s*"
+    r"(?P<rest>(?:a|an|the|which|that|one|our|its)\b.*)$")
+_CALLED = re.compile(
+    r"^(?P<desc>(?:a|an|the)\b.{3,160}?)\s*,?\s+(?:called|named|dubbed|termed|coined|"
+    r"referred to as)\s+(?P<name>" + _NAME + r")(?:\s*\((?P<abbr>[^()]{1,20})\))?"
+    r"(?P<rest>.*)$")
+_AND_CREATE = re.compile(r"\b(?:and|then)\s+(?:" + _CREATE + r")(?:s|d|ed)?\b", re.IGNORECASE)
+_BARE_NAME = re.compile(r"^(?:the\s+)?(?P<name>" + _NAME + r")(?:\s*\((?P<abbr>[^()]{1,20})\))?"
+                        r"(?P<rest>\s+(?:that|which|to|for|as)\b.*|\s*[.,;].*)?$")
+
+
+@dataclass
+class Contribution:
+    """What the paper does, as code found it."""
+
+    name: str
+    """The method's name ("KnapSpec"), or "" when the abstract gives none."""
+    source: str
+    """The abstract sentence it comes from ("" when none was found)."""
+    what: str
+    """A third-person sentence about the work ("KnapSpec is a training-free framework …")."""
+    found: bool = True
+    """False: no contribution sentence; `what` is an honest fallback (the title)."""
+    candidates: list[str] = field(default_factory=list)
+
+
+def _is_name(text: str, title: str) -> bool:
+    """Whether a capitalised phrase is the method's name, not a common word ("We", "A")."""
+    first = text.split()[0]
+    if len(first) < 2 or first.lower() in ("we", "it", "this", "these", "our", "the", "a", "an"):
+        return False
+    caps = sum(c.isupper() for c in first)
+    return caps >= 2 or any(c.isdigit() for c in first) or "-" in first or \
+        first.lower() in title.lower()
+
+
+def title_name(title: str) -> str:
+    """The name a title gives its method: the part before a colon, when short."""
+    head = title.split(":", 1)[0].strip()
+    return head if ":" in title and len(head.split()) <= 4 and len(head) <= 40 else ""
+
+
+def candidates(abstract: str, title: str = "") -> list[str]:
+    """The abstract's sentences that say what the work does, best first: one that names the
+    method ("we propose KnapSpec, a …"), then other creation verbs (propose, present …), then
+    study verbs (study, show …); within each, in order."""
+    ranked: list[tuple[int, int, str]] = []
+    for i, s in enumerate(sentences(detex(abstract))):
+        m = _CUE_RE.search(s)
+        if not m or m.start() > 120:
+            continue
+        verb = m.group("verb").lower()
+        creation = bool(re.match(_CREATE, verb)) or bool(_AND_CREATE.search(s[m.end():]))
+        named = creation and bool(third_person(s, title)[0]) and _names_method(s, title)
+        ranked.append((0 if named else 1 if creation else 2, i, s))
+    return [s for _, _, s in sorted(ranked)]
+
+
+def _names_method(sentence: str, title: str) -> bool:
+    """Whether a sentence introduces the method by a name (not only the title's words)."""
+    name = third_person(sentence, title)[0]
+    return bool(name) and name.lower() in sentence.lower()
+
+
+def _present(verb: str) -> str:
+    v = verb.lower()
+    for base, third in _PRESENT.items():
+        if v in (base, third, base + "d", base + "ed", third.replace("es", "ed")):
+            return third
+        if v.startswith(base[:-1]) and v.endswith(("ed", "d")):
+            return third
+    return v if v.endswith("s") else v + "s"
+
+
+def _neutral(text: str) -> str:
+    """Third person for what remains: "our method" -> "the method", "we" -> "the authors"."""
+    text = re.sub(r"\bour own\b", "their own", text, flags=re.IGNORECASE)
+    text = re.sub(r"\bour\b", "the", text)
+    text = re.sub(r"\bOur\b", "The", text)
+    text = re.sub(r"\b(?:we|We)\b", "the authors", text)
+    text = re.sub(r"\bus\b", "the authors", text)
+    text = re.sub(r"\bourselves\b", "themselves", text)
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r",?\s*to (?:the best of )?(?:our|the) knowledge,?", "", text,
+                  flags=re.IGNORECASE)
+    text = re.sub(r"\s*\((?:e\.g\.|i\.e\.|see|cf\.)[^()]*\)", "", text)
+    text = re.sub(r"\s*\([A-Z][A-Za-z]+(?: et al\.)?,? \d{4}[a-z]?\)", "", text)  # citations
+    text = re.sub(r"\b(?:a|an) novel\b", lambda m: "a" if m.group(0)[0] == "a" else "A", text)
+    text = re.sub(r"\bnovel\s+", "", text)
+    text = " ".join(text.split()).strip()
+    text = re.sub(r"\s+([,.;:])", r"\1", text)
+    if text and not text.endswith((".", "!", "?")):
+        text = text.rstrip(",;: ") + "."
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _an(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def third_person(sentence: str, title: str = "") -> tuple[str, str]:
+    """(name, sentence) for a contribution sentence: "We propose KnapSpec, a training-free
+    framework that …" -> ("KnapSpec", "KnapSpec is a training-free framework that …")."""
+    s = _LEAD_IN.sub("", " ".join(sentence.split()))
+    m = _CUE_RE.search(s)
+    if not m:
+        name = title_name(title)
+        return name, _tidy(_neutral(s))
+    rest = s[m.end():].strip()
+    verb = m.group("verb")
+    more = _AND_CREATE.search(rest)
+    if not re.match(_CREATE, verb, re.IGNORECASE) and more:
+        # "we study selective thinking … and introduce Ada-RS, an …": the creation is the news.
+        verb, rest = more.group(0).split()[-1], rest[more.end():].strip()
+    quoted = re.match(r"^[\"“”']([^\"“”']{1,40})[\"“”']", rest)
+    if quoted:
+        rest = quoted.group(1) + rest[quoted.end():]
+        title = f"{title} {quoted.group(1)}"  # a quoted phrase is the method's name
+    creation = bool(re.match(_CREATE, verb, re.IGNORECASE))
+    if creation:
+        a = _APPOSITIVE.match(rest)
+        if a and _is_name(a.group("name"), title):
+            name = a.group("name")
+            full = name + (f" ({a.group('abbr')})" if a.group("abbr") else "")
+            tail = a.group("rest")
+            if re.match(r"(?:which|that)\b", tail):
+                tail = re.sub(r"^(?:which|that)\s+", "", tail)
+                return name, _tidy(_neutral(f"{full} {tail}"))
+            tail = re.sub(r"^(?:our|its)\b", "a", tail)
+            return name, _tidy(_neutral(f"{full} is {tail}"))
+        c = _CALLED.match(rest)
+        if c and _is_name(c.group("name"), title):
+            name = c.group("name")
+            full = name + (f" ({c.group('abbr')})" if c.group("abbr") else "")
+            desc = re.sub(r"^the\b", _an(c.group("desc")[4:]), c.group("desc"))
+            return name, _tidy(_neutral(f"{full} is {desc}{c.group('rest')}"))
+        b = _BARE_NAME.match(rest)
+        if b and _is_name(b.group("name"), title) and b.group("name") != rest.rstrip("."):
+            name = b.group("name")
+            tail = (b.group("rest") or "").strip()
+            if tail.startswith(("that ", "which ")):
+                tail = re.sub(r"^(?:which|that)\s+", "", tail)
+                full = name + (f" ({b.group('abbr')})" if b.group("abbr") else "")
+                return name, _tidy(_neutral(f"{full} {tail}"))
+    name = title_name(title)
+    subject = "The paper"
+    obj = rest
+    return name, _tidy(_neutral(f"{subject} {_present(verb)} {obj}"))
+
+
+def _closest_to_title(cands: list[str], title: str) -> str:
+    """Of the best few candidates, the one sharing most words with the title (a paper's title
+    names its contribution; measured on SciTLDR's train split: +1.3 ROUGE-1), earlier first."""
+    head = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", title)}
+
+    def score(i: int) -> float:
+        words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", cands[i])}
+        return len(words & head) - 0.3 * i - (1.0 if i and _names_method(cands[0], title)
+                                              and not _names_method(cands[i], title) else 0.0)
+
+    return cands[max(range(len(cands)), key=score)] if cands else ""
+
+
+def contribution(title: str, abstract: str, choose: int | None = None) -> Contribution:
+    """The contribution of a paper: the chosen candidate sentence in the third person.
+
+    `choose` picks a candidate by index (the model's choice); by default the first (code's).
+    Without any candidate the fallback states only the title, and `found` is False.
+    """
+    cands = candidates(abstract, title)
+    if not cands:
+        name = title_name(title)
+        what = f"{name or 'The paper'} is about {title[len(name) + 1:].strip() if name else title}"
+        return Contribution(name=name, source="", what=_tidy(what), found=False)
+    pick = cands[choose] if choose is not None and 0 <= choose < len(cands) else \
+        _closest_to_title(cands[:3], title)
+    name, what = third_person(pick, title)
+    return Contribution(name=name, source=pick, what=what, candidates=cands)
+
+
+# ---------------------------------------------------------------------------------------------
+# shortening
+
+_IS_DESC_THAT = re.compile(r"^(?P<name>.+?) is (?P<desc>(?:a|an|the) [^,;]{2,80}?),? "
+                           r"(?:that|which) (?P<rest>.+)$")
+
+
+def compact(what: str, max_words: int, source: str, max_copy: int = MAX_COPY) -> str:
+    """Code's own phrasing of a "what it does" sentence within the word and copy limits.
+
+    "KnapSpec is a training-free framework that reformulates draft model selection as a
+    knapsack problem to …" becomes "KnapSpec, a training-free framework, reformulates draft model
+    selection as a knapsack problem." (the relative pronoun dropped breaks the copied run).
+    """
+    m = _IS_DESC_THAT.match(what.rstrip("."))
+    if m:
+        variant = f"{m.group('name')}, {m.group('desc')}, {m.group('rest')}"
+        out = shorten(variant, max_words, source, max_copy,
+                      keep=len(m.group("name")) + len(m.group("desc")) + 4)
+        if out and len(out.split()) >= 6 and not sentence_problem(out):
+            return out
+    return shorten(what, max_words, source, max_copy)
+
+
+_CUT_BEFORE = re.compile(
+    r",\s+(?:which|where|while|thereby|thus|enabling|allowing|achieving|leading|resulting|"
+    r"yielding|making|and|but|whereas|as well as|in order|so that|without|such that)\b|"
+    r";|\s+(?:which|where|while|thereby|in order to|so that|such that|by|through|via|"
+    r"using|with|without|based on|to|for|that|from|on|in|across|under|at)\s+", re.IGNORECASE)
+
+
+def shorten(sentence: str, max_words: int, source: str = "", max_copy: int = MAX_COPY,
+            keep: int = 0) -> str:
+    """Cut a sentence at a clause boundary to at most `max_words` words, and (with `source`)
+    until no run of more than `max_copy` words is copied from it. Code's fallback phrasing:
+    cruder than the model's, but it cannot be a fragment, first person or a long copy."""
+    text = " ".join(sentence.split()).rstrip(".")
+
+    def ok(t: str) -> bool:
+        return len(t.split()) <= max_words and (
+            not source or longest_copy(t, source)[0] <= max_copy)
+
+    if ok(text):
+        return text + "."
+    cuts = [m.start() for m in _CUT_BEFORE.finditer(text)
+            if len(text[:m.start()].split()) >= 4 and m.start() > keep]
+    for pos in sorted(cuts, reverse=True):
+        head = text[:pos].rstrip(" ,;:")
+        if ok(head) and not sentence_problem(head + "."):
+            return head + "."
+    # No boundary works: keep whole words up to the limits, dropping dangling words.
+    toks = text.split()
+    while toks and (not ok(" ".join(toks)) or
+                    re.sub(r"[^A-Za-z]", "", toks[-1]).lower() in DANGLING):
+        toks.pop()
+    head = " ".join(toks).rstrip(" ,;:")
+    return head + "." if head else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+
+_GOOD_METRICS = {"throughput", "speed", "latency", "ttft", "tpot", "memory", "energy", "cost",
+                 "accuracy", "tokens", "communication", "utilization", "balance", "size"}
+_UNIT_WEIGHT = {"x": 3.0, "%": 2.0, "rate": 2.5, "time": 1.5, "bytes": 1.5, "energy": 1.5,
+                "power": 1.0, "pp": 1.5, "usd": 1.0, "flops": 1.0}
+_STOP_RIGHT = re.compile(
+    r"^(?:and|while|whereas|but|with|without|compared|versus|vs\.?|over|than|across|"
+    r"on|for|using|at|when|where|which|that|under|against|from|via|by|to|as|enabling|achieving|"
+    r"delivering|maintaining|showing|demonstrating|leading|resulting|making|among|within|"
+    r"respectively|per|is|are|was|were|after|before|compared)$", re.IGNORECASE)
+_QUALS = (r"up to|about|around|approximately|roughly|nearly|over|more than|at least|as much as|"
+          r"only|just|an average of|on average|a further|an additional")
+_VERB_NOUN = [(r"reduc|lower|cut|decreas|shrink|sav|slash|trim", "reduction in"),
+              (r"improv|boost|enhanc", "improvement in"), (r"increas|rais", "increase in"),
+              (r"accelerat|speed", "speedup in")]
+_LEFT_BY = re.compile(
+    r"\b(?P<verb>[a-z]+(?:ing|e|es|ed|s)?)\s+(?P<metric>(?:[A-Za-z][\w/-]*\s+){0,3}?"
+    r"[A-Za-z][\w/-]*)\s+by\s+(?P<qual>(?:" + _QUALS + r")\s+)?$", re.IGNORECASE)
+_LEFT_OF = re.compile(
+    r"(?:\b(?:an?|the)\s+)?(?P<metric>(?:[A-Za-z][\w/-]*\s+){0,2}?[A-Za-z][\w/-]*)\s+of\s+"
+    r"(?P<qual>(?:" + _QUALS + r")\s+)?$", re.IGNORECASE)
+_USING = re.compile(r"(?P<lead>\b(?:using|with|at|within|in)\s+(?:only\s+|just\s+|merely\s+)?)$",
+                    re.IGNORECASE)
+_QUAL_LEFT = re.compile(r"(?P<q>\b(?:" + _QUALS + r")\s+)$", re.IGNORECASE)
+_NOT_METRIC_START = re.compile(r"^(?:and|or|the|a|an|its|their|to|by|while|which|that|also)$",
+                               re.IGNORECASE)
+
+
+@dataclass
+class Result:
+    """A headline result: the quantity and the short phrase that states it."""
+
+    quantity: Quantity
+    phrase: str
+    """A noun phrase with the abstract's own number: "up to 4.56× higher throughput"."""
+    score: float = 0.0
+
+    @property
+    def adverbial(self) -> bool:
+        """A phrase such as "using only 1% of the KV cache" (said after the others)."""
+        return bool(re.match(r"(?:using|with|at|within|in)\b", self.phrase, re.IGNORECASE))
+
+
+def _score(q: Quantity, index: int, total: int) -> float:
+    s = _UNIT_WEIGHT.get(q.unit, 0.0)
+    if q.metrics:
+        s += 1.0 + (0.5 if q.metrics[0] in _GOOD_METRICS else 0.0)
+    if q.qualifier == "up to":
+        s += 0.5
+    if q.direction:
+        s += 0.5
+    if q.qualifier == "under":
+        s -= 1.0
+    at = q.sentence.find(q.text)
+    if at > 0 and q.sentence[at - 1] == "(":
+        s -= 1.5  # a parenthetical value is an aside (a baseline's figure, a bound)
+    s += 0.5 * index / max(total - 1, 1)  # results come late in an abstract
+    if q.unit in ("%", "x") and q.value == 0:
+        s -= 2.0
+    return s
+
+
+_FAMILY_NOUN = {"speed": "speedup", "throughput": "throughput", "latency": "latency",
+                "ttft": "TTFT", "memory": "memory", "energy": "energy efficiency",
+                "accuracy": "accuracy", "cost": "cost"}
+
+
+def _tail(right: str) -> list[str]:
+    out: list[str] = []
+    for tok in right.split():
+        word = tok.strip(",;:()")
+        if not word or (_STOP_RIGHT.match(word) and not (word.lower() in ("in", "of") and out))\
+                or len(out) >= 5:
+            break
+        out.append(word)
+        if tok.endswith((",", ";", ":", ")", ".")) or tok.startswith("("):
+            break
+    while out and out[-1].lower() in DANGLING:
+        out.pop()
+    return out
+
+
+def _spaces(text: str) -> str:
+    return " ".join(text.split())
+
+
+_VERBISH = re.compile(r"^(?:[a-z]+(?:ing|ed)|reduces?|cuts?|lowers?|improves?|increases?|"
+                      r"boosts?|raises?|decreases?|saves?|shrinks?|accelerates?|speeds?|"
+                      r"can|could|also|significantly|substantially|further|by|and|while|the|a|an)$",
+                      re.IGNORECASE)
+
+
+def _by_metric(left: str) -> tuple[str, str] | None:
+    """For "… reducing compute costs by [up to]": ("reducing", "compute costs"); the verb of an
+    earlier "X by N and Y by" is shared ("reduced time by 13-45% and tokens by")."""
+    m = re.search(r"\bby\s*$", left)
+    if not m:
+        return None
+    before = left[:m.start()].split()
+    metric: list[str] = []
+    verb = ""
+    for tok in reversed(before[-7:]):
+        w = tok.strip(",;:()").lower()
+        if not w or (tok.endswith((",", ";", ":")) and metric):
+            break
+        if any(re.match(pat, w) for pat, _ in _VERB_NOUN):
+            verb = w
+            break
+        if _STOP_LEFT.match(w):
+            break
+        metric.insert(0, tok.strip(",;:()"))
+        if len(metric) >= 4:
+            break
+    if not verb:
+        shared = re.findall(r"\b(reduc\w*|lower\w*|cut\w*|decreas\w*|improv\w*|increas\w*|"
+                            r"boost\w*|accelerat\w*|sav\w*)\b", left, re.IGNORECASE)
+        verb = shared[-1].lower() if shared else ""
+    return verb, " ".join(metric)
+
+
+_STOP_LEFT = re.compile(r"^(?:can|could|may|also|significantly|substantially|further|and|or|"
+                        r"while|by|the|a|an|its|their|is|are|was|were|has|have|been|be|"
+                        r"[a-z]+ly)$", re.IGNORECASE)
+
+
+def phrase(q: Quantity) -> str:
+    """The noun phrase of the abstract that states `q`, with its own number: "up to 4.56×
+    higher throughput", "a 61% reduction in compute costs", "using only 1% of the KV cache"."""
+    sent = q.sentence
+    at = sent.find(q.text)
+    if at < 0:
+        return q.text
+    left, right = sent[:at], sent[at + len(q.text):]
+    tail = _tail(right)
+    core = (q.text + (" " + " ".join(tail) if tail else "")).rstrip(".,;:")
+    qm = _QUAL_LEFT.search(left)
+    qual = qm.group("q") if qm else ""
+    if qual:
+        left = left[:qm.start()]
+    named = any(re.search(pat, " ".join(tail), re.IGNORECASE)
+                for pat in (r"[A-Za-z]{3,}",)) and not all(
+        w.lower() in ("in", "of", "the", "a") for w in tail)
+    by = _by_metric(left) if not named or (tail and tail[0].lower() in ("in", "of")) else None
+    if by:
+        verb, metric = by
+        noun = next((n for pat, n in _VERB_NOUN if verb and re.match(pat, verb)), "")
+        if not noun and q.direction:
+            noun = "reduction in" if q.direction == "down" else "improvement in"
+        if noun:
+            if not metric:
+                metric = _FAMILY_NOUN.get(q.metrics[0], "") if q.metrics else ""
+            if metric:
+                return _spaces(f"{qual}{q.text} {noun} {metric}")
+    of = _LEFT_OF.search(left)
+    if of and not _NOT_METRIC_START.match(of.group("metric").split()[0]) and not re.match(
+            r"(?:[a-z]+ing|[a-z]+ed)$", of.group("metric").split()[0]):
+        return _spaces(f"{of.group('metric')} of {qual}{core}")
+    u = _USING.search(left)
+    if u and not (named and u.group("lead").split()[0].lower() in ("with", "at", "in")):
+        return _spaces(f"{u.group('lead')}{qual}{core}")
+    if not named and q.metrics and q.metrics[0] in _FAMILY_NOUN:
+        core = f"{core} {_FAMILY_NOUN[q.metrics[0]]}"
+    return _spaces(f"{qual}{core}")
+
+
+def headline_results(abstract: str, k: int = 2) -> list[Result]:
+    """The abstract's headline results, best first: measured results with a unit and a metric
+    (multiples and percentages first, bounds like "up to" preferred), at most `k`, one per
+    value."""
+    claims = result_claims(abstract)
+    qs = [q for c in claims for q in c.results]
+    if not qs:
+        return []
+    scored = [(_score(q, i, len(qs)), i, q) for i, q in enumerate(qs)]
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    out: list[Result] = []
+    seen: set[tuple[float, str]] = set()
+    for s, _, q in scored:
+        key = (round(q.value, 6), q.unit)
+        if key in seen or s < 1.0:
+            continue
+        said = phrase(q)
+        # The phrase must state what the abstract states (the critic's own check): a phrase
+        # whose metric reads differently out of its sentence is left out.
+        if not all(g.ok for g in ground_text(f"It reports {said}.", abstract)):
+            continue
+        seen.add(key)
+        out.append(Result(quantity=q, phrase=said, score=s))
+        if len(out) == k:
+            break
+    # In the abstract's order, so two results read as the abstract states them.
+    return sorted(out, key=lambda r: r.quantity.start)
+
+
+def has_numbered_result(abstract: str) -> bool:
+    """Whether an abstract states a measured result with a number."""
+    return bool(headline_results(abstract, k=1))
+
+
+def result_sentence(subject: str, results: list[Result], abstract: str = "") -> str:
+    """Code's sentence for the headline results: "It reports up to 4.56× higher throughput,
+    using only 1% of the KV cache." With `abstract`, results are left out from the last until
+    every number of the sentence grounds in it (two phrases side by side can read as one)."""
+    if not results:
+        return ""
+    if abstract:
+        for n in range(len(results), 0, -1):
+            # Two phrases side by side in the abstract would be one long copy: the other order.
+            for order in (results[:n], results[:n][::-1]):
+                text = result_sentence(subject, order)
+                if all(g.ok for g in ground_text(text, abstract)) and \
+                        longest_copy(text, abstract)[0] <= MAX_COPY:
+                    return text
+        return ""
+    verb = "report" if subject.lower() in ("the authors", "they") else "reports"
+    nouns = [_article(r.phrase) for r in results if not r.adverbial]
+    extra = [r.phrase for r in results if r.adverbial]
+    if not nouns:
+        return f"{subject} {verb} its results {' and '.join(extra)}."
+    joined = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " and " + nouns[-1]
+    return f"{subject} {verb} {joined}" + (", " + " and ".join(extra) if extra else "") + "."
+
+
+def _article(text: str) -> str:
+    """ "average speedup of up to 2.5×" -> "an average speedup of up to 2.5×" (a noun first)."""
+    first = text.split()[0] if text.split() else ""
+    if first and first[0].isalpha() and first.lower() not in (
+            "up", "about", "around", "approximately", "roughly", "nearly", "over", "more",
+            "at", "as", "only", "just", "an", "a", "the", "on", "within", "using", "with"):
+        return f"{_an(first)} {text}"
+    return text
+
+
+def result_words(text: str) -> list[Quantity]:
+    """Result quantities written in a text."""
+    return [q for q in quantities(text) if q.role == "result" and q.unit not in ("", "count")]
