@@ -728,6 +728,9 @@ def eval_(
     scoring: Annotated[Literal["auto", "logprob", "generated"], typer.Option(
         help="Triage scoring to measure (FLASHNEWS_TRIAGE_SCORING); a method other than the "
              "model's default gets its own baseline and cassettes.")] = "auto",
+    calibrate: Annotated[bool, typer.Option(
+        help="Fit the Score/Hype maps on this run's dev papers and store them (with the "
+             "prompt hashes they belong to) in flashnews/data/calibration.json.")] = False,
 ) -> None:
     """Run the evals and compare them with a baseline."""
     if ctx.invoked_subcommand:
@@ -742,7 +745,7 @@ def eval_(
         settings = settings.model_copy(update={"triage_scoring": scoring})
     try:
         result = runner.run(settings, mode="replay" if replay else "live", subset=subset,
-                            record=record)
+                            record=record, calibrate_maps=calibrate)
     except FlashnewsError as exc:
         _fail(exc)
         raise
@@ -760,6 +763,14 @@ def eval_(
         err.print("note: recordings not kept: this run regressed", highlight=False)
     elif record:
         out.print(f"recordings: {runner.keep_recording(result)}", highlight=False)
+    if calibrate and result.calibration:
+        from flashnews.agents import calibration as cal
+
+        fitted = cal.Calibration.model_validate(result.calibration)
+        path = cal.save(fitted)
+        out.print(f"calibration: {path} ({fitted.key}; leave-one-out "
+                  + ", ".join(f"{k} {v:.3g}" for k, v in fitted.cross_validated.items()
+                              if v is not None) + ")", highlight=False, soft_wrap=True)
     if write_baseline and bad:
         err.print(f"note: {write_baseline} left as it was: this run regressed", highlight=False)
     elif write_baseline:

@@ -11,6 +11,7 @@ from typing import Literal
 
 from flashnews.config import Settings
 from flashnews.tools.arxiv import Source
+from flashnews.tools.embeddings import Embedder
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
 
@@ -77,3 +78,5 @@ class Runtime:
     policy: Literal["auto", "interactive"] = "auto"
     progress: Progress = field(default=_no_progress)
     budget: Budget = field(default_factory=Budget)
+    embedder: Embedder | None = None
+    """The ranking stage's sentence embedder (loaded on first use); None: the configured one."""

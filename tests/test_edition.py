@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from flashnews.service import EditionService
-from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+from flashnews.testing import FakeChatModel, HashingEmbedder, Request, fake_factory, grounded_responder
 from tests.conftest import DEMO
 
 
@@ -28,7 +28,7 @@ def test_demo_edition_publishes_a_grounded_bulletin(service, fake, tmp_path) -> 
 
 
 def test_published_edition_is_a_no_op(db_settings, fake, tmp_path) -> None:
-    service = EditionService(db_settings, model_factory=fake_factory(fake))
+    service = EditionService(db_settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     service.run(DEMO, source=None, out_dir=tmp_path / "out")
     before = len(fake.calls)
     again = service.run(DEMO, source=None, out_dir=tmp_path / "elsewhere")
@@ -43,7 +43,7 @@ def test_unwritable_output_then_resume_publishes_without_model_calls_or_fetch(
     settings = db_settings
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the output dir should be")
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     failed = svc.run(DEMO, source=None, out_dir=blocker / "out")
     assert failed.outcome == "failed" and failed.step == "publish" and failed.exit_code == 5
     assert str(blocker / "out") in failed.message
@@ -71,7 +71,7 @@ def test_writer_failure_resumes_at_write_without_triage_calls(db_settings, tmp_p
         return grounded_responder(req)
 
     fake = FakeChatModel(responder=responder)
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     failed = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
     assert (failed.outcome, failed.step, failed.exit_code) == ("failed", "write", 4)
     assert "unreachable" in failed.message
@@ -106,7 +106,7 @@ def test_critic_sends_a_bad_item_back_and_the_writer_fixes_it(settings, tmp_path
         return reply
 
     fake = FakeChatModel(responder=responder)
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
     assert result.outcome == "published"
     assert "37.5x" not in (result.markdown or "")
@@ -121,7 +121,7 @@ def test_chatter_that_survives_the_rounds_blocks_headless_publish(settings, tmp_
         return grounded_responder(req)
 
     fake = FakeChatModel(responder=responder)
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
     assert result.outcome == "needs-review" and result.exit_code == 3
     assert not (tmp_path / "out").exists()
@@ -140,7 +140,7 @@ def test_interactive_review_approves_through_interrupt(settings, fake, tmp_path)
         seen.append(payload)
         return {"decision": "approve", "by": "test"}
 
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     result = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
                      reviewer=reviewer)
     assert result.outcome == "published" and len(seen) == 1
@@ -148,7 +148,7 @@ def test_interactive_review_approves_through_interrupt(settings, fake, tmp_path)
 
 
 def test_quit_at_review_keeps_the_pause(db_settings, fake, tmp_path) -> None:
-    svc = EditionService(db_settings, model_factory=fake_factory(fake))
+    svc = EditionService(db_settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     held = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
                    reviewer=lambda payload: None)
     assert held.outcome == "needs-review"
@@ -184,7 +184,7 @@ def test_resume_of_unknown_edition_is_clear(service) -> None:
 def _budgeted(settings, fake, tmp_path, calls: int):
     from flashnews.runtime import Budget
 
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     return svc, svc.run(DEMO, source=None, out_dir=tmp_path / "out",
                         budget=Budget(max_calls=calls))
 
