@@ -272,7 +272,7 @@ class Triage:
 
     def __init__(self, models: Models, cache: object, settings: Settings, *,
                  embedder: Embedder | None = None, history: Sequence[Paper] = (),
-                 calibration_path: Path | None = None) -> None:
+                 calibration_path: Path | None = None, ask_all: bool = False) -> None:
         self.models = models
         self.cache = cache
         self.settings = settings
@@ -281,6 +281,9 @@ class Triage:
         self.ranker = Ranker(embedder or load_embedder(settings), cache, settings,
                              history=history)
         self.calibration_path = calibration_path
+        self.ask_all = ask_all
+        """Ask the model about every paper (the evals: each stage is measured on all of them,
+        and the choice of whom to ask is replayed per fold, see evals/calibrate.py)."""
         self.stats: dict[str, float] = {}
         """What the last run did: papers, candidates, embeddings computed, seconds per stage."""
 
@@ -309,11 +312,25 @@ class Triage:
                 return hit  # type: ignore[no-any-return]
         return None
 
+    def could_matter(self, signal: float) -> bool:
+        """Whether the model's verdict could make a paper with this ranking signal relevant.
+
+        Even a certain yes (P(yes) = 1) is combined with the ranking's own score; when that best
+        case still maps below the relevance threshold, asking the model changes no decision
+        (the paper is not selected either way), so the call is skipped.
+        """
+        cal, _ = self.calibration()
+        best = COMBINE_MODEL + (1 - COMBINE_MODEL) * cal.score_ranking(signal) / 100
+        return cal.score_combined(best) >= self.settings.relevance_threshold
+
     def candidates(self, signals: dict[str, Signals]) -> list[str]:
-        """The K best-ranked papers, and every paper the editor's include rules name."""
+        """The papers the model is asked about: of the K best-ranked, those whose verdict
+        could matter (could_matter), and every paper the editor's include rules name."""
+        if self.ask_all:
+            return list(signals)
         k = max(0, self.settings.triage_model_papers)
         return [pid for pid, s in sorted(signals.items(), key=lambda kv: kv[1].rank)
-                if s.rank <= k or s.editor]
+                if s.editor or (s.rank <= k and self.could_matter(s.signal))]
 
     def run(self, papers: Iterable[Paper],
             progress: Callable[[int, int], None] | None = None) -> dict[str, Assessment]:
@@ -420,8 +437,10 @@ class Triage:
             signals["editor"] = 1.0
         if model is None:
             score = cal.score_ranking.score(sig.signal)
-            how = (f"ranking: rank {sig.rank} of {n}, not among the {self.settings.triage_model_papers}"
-                   f" sent to the model; beat similarity {sig.beat:.2f}"
+            why = (f"not among the {self.settings.triage_model_papers} best-ranked"
+                   if sig.rank > self.settings.triage_model_papers else
+                   "not asked: even a yes from the model could not make it relevant")
+            how = (f"ranking: rank {sig.rank} of {n}, {why}; beat similarity {sig.beat:.2f}"
                    + (f", history {sig.history:.2f}" if sig.history is not None else "")
                    + f", vocabulary {sig.vocabulary:.2f}")
             base: dict[str, object] = {"method": "ranking", "model": self.ranker.embedder.name,

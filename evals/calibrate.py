@@ -51,6 +51,8 @@ class Fold:
     ranking: float
     score: int
     hype: int
+    asked: bool = False
+    """Whether an edition would have asked the model (top K and its verdict could matter)."""
 
 
 def _history(cases: Sequence[DevCase], featured: set[str], i: int) -> float | None:
@@ -117,8 +119,19 @@ def _hype_signal(c: DevCase, score: int, drop: str | None) -> float:
     return hype_mod.signal(feats, drop=drop if drop in HYPE_FEATURES else None)
 
 
-def cross_validate(cases: Sequence[DevCase], drop: str | None = None) -> list[Fold]:
-    """Leave-one-out predictions for every case (see the module docstring)."""
+def would_ask(signal: float, rank: int, rmap: cal.MonotoneMap, cmap: cal.MonotoneMap, *,
+              k: int, threshold: int) -> bool:
+    """An edition's choice (agents/triage.py Triage.candidates) with these maps."""
+    best = COMBINE_MODEL + (1 - COMBINE_MODEL) * rmap(signal) / 100
+    return rank <= k and cmap(best) >= threshold
+
+
+def cross_validate(cases: Sequence[DevCase], drop: str | None = None, *, k: int = 10**9,
+                   threshold: int = 50) -> list[Fold]:
+    """Leave-one-out predictions for every case (see the module docstring).
+
+    The model's verdict counts for the held-out paper only if an edition would have asked for
+    it with that fold's maps (its rank within K, and a verdict that could matter)."""
     featured_all = {c.paper_id for c in cases if c.label == "positive"}
     out = []
     for i, held in enumerate(cases):
@@ -129,19 +142,25 @@ def cross_validate(cases: Sequence[DevCase], drop: str | None = None) -> list[Fo
             signals[c.paper_id] = ranking_signal(c, hist, drop)
         train = [c for j, c in enumerate(cases) if j != i]
         rmap, cmap, hmap = _fit(train, signals, drop)
-        score = _score(held, signals[held.paper_id], rmap, cmap, drop)
-        out.append(Fold(ranking=signals[held.paper_id], score=score,
+        mine = signals[held.paper_id]
+        rank = 1 + sum(v > mine for v in signals.values())
+        asked = _model_used(held, drop) and would_ask(mine, rank, rmap, cmap, k=k,
+                                                      threshold=threshold)
+        score = (_score(held, mine, rmap, cmap, drop) if asked
+                 else rmap.score(mine))
+        out.append(Fold(ranking=mine, score=score, asked=asked,
                         hype=hmap.score(_hype_signal(held, score, drop))))
     return out
 
 
-def fit(cases: Sequence[DevCase], key: str, *, fitted_on: str, at: str) -> cal.Calibration:
+def fit(cases: Sequence[DevCase], key: str, *, fitted_on: str, at: str, k: int = 10**9,
+        threshold: int = 50) -> cal.Calibration:
     """The calibration editions use: maps fitted on every case (history leave-one-out)."""
     featured = {c.paper_id for c in cases if c.label == "positive"}
     signals = {c.paper_id: ranking_signal(c, _history(cases, featured, j))
                for j, c in enumerate(cases)}
     rmap, cmap, hmap = _fit(list(cases), signals, None)
-    folds = cross_validate(cases)
+    folds = cross_validate(cases, k=k, threshold=threshold)
     figures = figures_of(cases, folds)
     return cal.Calibration(key=key, score_ranking=rmap, score_combined=cmap, hype=hmap,
                            fitted_on=fitted_on, at=at,
@@ -173,13 +192,14 @@ def figures_of(cases: Sequence[DevCase], folds: Sequence[Fold]) -> dict[str, flo
     }
 
 
-def ablation(cases: Sequence[DevCase]) -> list[dict[str, object]]:
+def ablation(cases: Sequence[DevCase], *, k: int = 10**9, threshold: int = 50
+             ) -> list[dict[str, object]]:
     """The cross-validated figures with each signal left out in turn."""
     rows = []
     for drop in (None, *RANKING_FEATURES, "model", "ranking", *HYPE_FEATURES):
         if drop == "ranking" and not any(c.model is not None for c in cases):
             continue
-        f = figures_of(cases, cross_validate(cases, drop))
+        f = figures_of(cases, cross_validate(cases, drop, k=k, threshold=threshold))
         rows.append({"without": drop or "(nothing: all signals)",
                      **{k: None if v is None else round(v, 4) for k, v in f.items()}})
     return rows

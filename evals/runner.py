@@ -172,7 +172,8 @@ class Runner:
 
     def __init__(self, settings: Settings, *, mode: Mode, subset: Subset, record: bool = False,
                  cassettes: Path = CASSETTES, datasets: Path = schema.DATASETS,
-                 embedder: Embedder | None = None, calibrate_maps: bool = False) -> None:
+                 embedder: Embedder | None = None, calibrate_maps: bool = False,
+                 add_to_recordings: bool = False) -> None:
         if record and mode != "live":
             raise ConfigError("--record needs --live (recording is of a real model)")
         self.mode, self.subset, self.record = mode, subset, record
@@ -185,6 +186,11 @@ class Runner:
             # run is accepted, so a run that regressed never replaces what replay uses.
             self.dir = cassettes / f"{slug(self.key)}.new"
             shutil.rmtree(self.dir, ignore_errors=True)
+            if add_to_recordings and (cassettes / slug(self.key)).is_dir():
+                # Requests the cassettes already hold are answered from them (byte-identical
+                # requests to the same model); only new ones go to the live model.
+                shutil.copytree(cassettes / slug(self.key), self.dir)
+        self.add_to_recordings = add_to_recordings
         neutral: dict[str, Any] = {"include_keywords": [], "exclude_keywords": [],
                                    "watch_authors": []}
         if mode == "replay":
@@ -242,7 +248,8 @@ class Runner:
                               "'flashnews[dev]'") from None
 
         path = self.dir / f"{name}.yaml"
-        recorder = vcr.VCR(record_mode="all" if self.record else "none", **VCR_CONFIG)
+        mode = ("new_episodes" if self.add_to_recordings else "all") if self.record else "none"
+        recorder = vcr.VCR(record_mode=mode, **VCR_CONFIG)
         try:
             with recorder.use_cassette(str(path)):
                 yield
@@ -287,7 +294,8 @@ class Runner:
             calibration = None
             if self.calibrate_maps:
                 calibration = calibrate.fit(
-                    self.dev_cases, self.calibration_key, at=dt.datetime.now(dt.UTC).isoformat(
+                    self.dev_cases, self.calibration_key, k=self.settings.triage_model_papers,
+                    threshold=self.settings.relevance_threshold, at=dt.datetime.now(dt.UTC).isoformat(
                         timespec="seconds"),
                     fitted_on=f"{len(self.dev_cases)} dev papers (evals/datasets/triage.jsonl v"
                               f"{self.data.versions['triage']}), {self.mode}").model_dump()
@@ -308,19 +316,19 @@ class Runner:
                       recorded=str(self.dir) if self.record else None,
                       calibration=calibration)
 
-    def _triage_of(self) -> Triage:
+    def _triage_of(self, ask_all: bool = False) -> Triage:
         return Triage(self.models, self.cache, self.settings, embedder=self.embedder,
-                      history=self.history)
+                      history=self.history, ask_all=ask_all)
 
     def _score(self, papers: list[Paper]) -> dict[str, Assessment]:
-        return self._triage_of().run(papers)
+        return self._triage_of(ask_all=True).run(papers)
 
     def _triage(self, out: dict[str, float | None],
                 cases: dict[str, list[dict[str, Any]]]) -> dict[str, Assessment]:
         self._section("triage")
         data = self.data.triage
         papers = [self.data.papers[c.paper_id] for c in data]
-        triage = self._triage_of()
+        triage = self._triage_of(ask_all=True)  # every stage measured on every paper
         got = triage.run(papers)
         self.calibration_key = triage.calibration_key()
         self.calibrated = triage.calibration()[1]
@@ -342,14 +350,16 @@ class Runner:
                          "beat": s.get("beat"), "history": s.get("history"),
                          "vocabulary": s.get("vocabulary"), "model": s.get("model")})
         self.dev_cases = dev
-        folds = calibrate.cross_validate(dev)
+        cv = {"k": self.settings.triage_model_papers,
+              "threshold": self.settings.relevance_threshold}
+        folds = calibrate.cross_validate(dev, **cv)
         for row, f in zip(rows, folds, strict=True):
-            row |= {"cv_score": f.score, "cv_hype": f.hype}
+            row |= {"cv_score": f.score, "cv_hype": f.hype, "cv_asked": f.asked}
         cases["triage"] = rows
-        cases["ablation"] = calibrate.ablation(dev) if self.subset == "full" else []
+        cases["ablation"] = calibrate.ablation(dev, **cv) if self.subset == "full" else []
         fig = calibrate.figures_of(dev, folds)
         pos = [r for r in rows if r["label"] == "positive"]
-        seen = [r for r in rows if r["model"] is not None]
+        seen = [r for r in rows if r["model"] is not None and r["cv_asked"]]
         seen_refs = [r for r in seen if r["ref_score"] is not None]
         tp = sum(f.score >= self.settings.relevance_threshold
                  for f, r in zip(folds, rows, strict=True) if r["label"] == "positive")
@@ -359,7 +369,7 @@ class Runner:
             # the ranking stage alone (every labelled paper; history leave-one-out)
             "ranking_auc": _r(fig["ranking_auc"]),
             "ranking_spearman": _r(fig["ranking_spearman"]),
-            "model_reach": _r(m.ratio(sum(r["model"] is not None for r in pos), len(pos))),
+            "model_reach": _r(m.ratio(sum(r["cv_asked"] for r in pos), len(pos))),
             # the model alone, on the papers that reached it (nothing else counted)
             "model_auc": _r(m.auc([r["model"] for r in seen if r["label"] == "positive"],
                                   [r["model"] for r in seen if r["label"] == "negative"])),
@@ -550,7 +560,9 @@ def drop_recording(report: Report) -> None:
 
 def run(settings: Settings, *, mode: Mode = "replay", subset: Subset = "full",
         record: bool = False, cassettes: Path = CASSETTES, datasets: Path = schema.DATASETS,
-        embedder: Embedder | None = None, calibrate_maps: bool = False) -> Report:
+        embedder: Embedder | None = None, calibrate_maps: bool = False,
+        add_to_recordings: bool = False) -> Report:
     """Run every eval case once; see Runner."""
     return Runner(settings, mode=mode, subset=subset, record=record, cassettes=cassettes,
-                  datasets=datasets, embedder=embedder, calibrate_maps=calibrate_maps).run()
+                  datasets=datasets, embedder=embedder, calibrate_maps=calibrate_maps,
+                  add_to_recordings=add_to_recordings).run()

@@ -728,6 +728,9 @@ def eval_(
     scoring: Annotated[Literal["auto", "logprob", "generated"], typer.Option(
         help="Triage scoring to measure (FLASHNEWS_TRIAGE_SCORING); a method other than the "
              "model's default gets its own baseline and cassettes.")] = "auto",
+    add_to_recordings: Annotated[bool, typer.Option(
+        help="With --record: keep the recordings and record only the requests they lack "
+             "(byte-identical requests are answered from them).")] = False,
     calibrate: Annotated[bool, typer.Option(
         help="Fit the Score/Hype maps on this run's dev papers and store them (with the "
              "prompt hashes they belong to) in flashnews/data/calibration.json.")] = False,
@@ -745,7 +748,8 @@ def eval_(
         settings = settings.model_copy(update={"triage_scoring": scoring})
     try:
         result = runner.run(settings, mode="replay" if replay else "live", subset=subset,
-                            record=record, calibrate_maps=calibrate)
+                            record=record, calibrate_maps=calibrate,
+                            add_to_recordings=add_to_recordings)
     except FlashnewsError as exc:
         _fail(exc)
         raise
