@@ -116,12 +116,16 @@ class MiniLMEmbedder:
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
                 try:
                     import torch
+                    import transformers
                     from sentence_transformers import SentenceTransformer
                 except ImportError:
                     raise ConfigError("the ranking stage needs sentence-transformers and torch: "
                                       "pip install 'flashnews[embed]'") from None
+                # No progress bars on a headless run's output (loading takes a second).
+                transformers.utils.logging.disable_progress_bar()
                 if self.threads:
                     torch.set_num_threads(self.threads)
                 self._model = SentenceTransformer(str(folder), device="cpu",
