@@ -184,6 +184,8 @@ def test_resume_of_unknown_edition_is_clear(service) -> None:
 def _budgeted(settings, fake, tmp_path, calls: int):
     from flashnews.runtime import Budget
 
+    # K = 19 papers asked, in 5 batches of 4 (what the budgets below are sized by)
+    settings = settings.model_copy(update={"triage_model_papers": 19})
     svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     return svc, svc.run(DEMO, source=None, out_dir=tmp_path / "out",
                         budget=Budget(max_calls=calls))
@@ -192,7 +194,7 @@ def _budgeted(settings, fake, tmp_path, calls: int):
 def test_a_tight_budget_degrades_the_edition_and_says_so(settings, fake, tmp_path) -> None:
     _, result = _budgeted(settings, fake, tmp_path, calls=12)
     triage = fake.kinds()["triage"]
-    assert triage == 5  # 19 rule survivors, 4 per call
+    assert triage == 5  # the 19 best-ranked papers, 4 per call
     assert result.outcome == "published" and len(fake.calls) <= 12
     assert result.degraded == ["budget: 2 also-noteworthy item(s) left out"]
     assert (result.markdown or "").count("Score: ") == 5
