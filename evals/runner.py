@@ -288,23 +288,23 @@ class Runner:
                 if self.record:
                     self.dir.mkdir(parents=True, exist_ok=True)
                     self._write_meta()
-            self._realday(out, cases)
             with self._cassette("triage"):
                 scored = self._triage(out, cases)
+                self._editor(out, cases)
+                self._injection(out, cases, scored)
             calibration = None
             if self.calibrate_maps:
                 calibration = calibrate.fit(
                     self.dev_cases, self.calibration_key, k=self.settings.triage_model_papers,
-                    threshold=self.settings.relevance_threshold, at=dt.datetime.now(dt.UTC).isoformat(
-                        timespec="seconds"),
+                    threshold=self.settings.relevance_threshold,
+                    at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     fitted_on=f"{len(self.dev_cases)} dev papers (evals/datasets/triage.jsonl v"
                               f"{self.data.versions['triage']}), {self.mode}").model_dump()
-                self._editor(out, cases)
-                self._injection(out, cases, scored)
             with self._cassette("writer"):
                 self._writer(out, cases)
             with self._cassette("critic"):
                 self._critic(out, cases)
+            self._realday(out, cases)
         finally:
             self.models.close()
             self.store.close()
