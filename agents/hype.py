@@ -46,6 +46,13 @@ _ARTIFACTS = re.compile(
     r"publicly available|available at (?:this )?https?", re.IGNORECASE)
 
 
+def formula_hash() -> str:
+    """What the hype signal depends on (its weights): part of the calibration's key."""
+    import hashlib
+
+    return hashlib.sha256(repr(sorted(W.items())).encode()).hexdigest()[:12]
+
+
 def largest_gain(text: str) -> float:
     """The largest improvement factor the text claims (1.0 when it claims none)."""
     best = 1.0

@@ -297,8 +297,10 @@ class Triage:
             f":{chars}" if chars and method == "logprob" else "")
 
     def calibration_key(self, method: str | None = None) -> str:
-        """The setup a calibration belongs to: ranking, embedder, triage prompt, model."""
-        return (f"ranking={self.ranker.hash}|embedder={self.ranker.embedder.name}|"
+        """The setup a calibration belongs to: ranking and hype formulas, embedder, triage
+        prompt, model."""
+        return (f"ranking={self.ranker.hash}|hype={hype.formula_hash()}|"
+                f"embedder={self.ranker.embedder.name}|"
                 f"triage={self._tag(method or self.method)}|model={self.model_name}")
 
     def calibration(self, method: str | None = None) -> tuple[calibration.Calibration, bool]:
