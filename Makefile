@@ -76,7 +76,6 @@ bench-embedded: install
 # second setup is the same model with generated scoring (the alternative the evals rejected).
 eval: install
 	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
-	$(BIN)/flashnews eval --replay --scoring generated --baseline evals/baseline.json
 
 # Run the evals on the real embedded model (about 5 minutes on 2 cores), compare them with the
 # baseline, and only if nothing regressed keep the new cassettes and make this run the baseline
