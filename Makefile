@@ -72,8 +72,8 @@ bench-embedded: install
 	$(BIN)/python -m bench.triage --embedded-only
 
 # Prompt-regression evals: replay the embedded model's recorded cassettes (no server, a few
-# seconds) and compare every metric with the committed baseline; exit 11 on a regression. The
-# second setup is the same model with generated scoring (the alternative the evals rejected).
+# seconds) and compare every metric with the committed baseline; exit 11 on a regression. (The
+# generated-scoring setup is not recorded since the ranking stage: see README, Evals.)
 eval: install
 	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
 
