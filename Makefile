@@ -17,13 +17,13 @@ WHEELS           := $(HOME)/.cache/flashnews/wheels/$(LLAMA_KEY)
 DEMO_HOME        ?= $(CURDIR)/.flashnews
 DEMO_OUT         ?= $(CURDIR)/editions
 
-.PHONY: install llama demo serve test test-fast lint record clean bench eval eval-record
+.PHONY: install llama demo serve test test-fast lint record clean bench bench-embedded eval eval-record calibrate
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(MAKE) llama
-	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[local,dev,postgres,server]'
+	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[local,embed,dev,postgres,server]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -72,22 +72,33 @@ record: install
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
 
-# Triage at the scale of a real day, against a 300 ms stub endpoint (about 6 minutes).
+# Triage of a real day (837 papers): against a stub endpoint priced by tokens, and on the
+# embedded stack (the real local model; about 20 minutes in all on 2 cores, see README).
 bench: install
 	$(BIN)/python -m bench.triage
 
+# Only the embedded-stack rows of `make bench` (the whole day, one listing, the dev papers).
+bench-embedded: install
+	$(BIN)/python -m bench.triage --embedded-only
+
 # Prompt-regression evals: replay the embedded model's recorded cassettes (no server, a few
-# seconds) and compare every metric with the committed baseline; exit 11 on a regression. The
-# second setup is the same model with generated scoring (the alternative the evals rejected).
+# seconds) and compare every metric with the committed baseline; exit 11 on a regression. (The
+# generated-scoring setup is not recorded since the ranking stage: see README, Evals.)
 eval: install
 	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
-	$(BIN)/flashnews eval --replay --scoring generated --baseline evals/baseline.json
 
 # Run the evals on the real embedded model (about 5 minutes on 2 cores), compare them with the
 # baseline, and only if nothing regressed keep the new cassettes and make this run the baseline
 # (and the smoke subset's, replayed from them). `make eval-record EVAL_BASELINE=` accepts a
 # change that the comparison would refuse.
+# The live run also fits the Score/Hype maps on the dev papers (--calibrate); the baselines are
+# then made by replay, with those maps in place.
 EVAL_BASELINE ?= --baseline evals/baseline.json
 eval-record: install
-	$(BIN)/flashnews eval --live --record $(EVAL_BASELINE) --write-baseline evals/baseline.json
+	$(BIN)/flashnews eval --live --record --calibrate $(EVAL_BASELINE)
+	$(BIN)/flashnews eval --replay --write-baseline evals/baseline.json
 	$(BIN)/flashnews eval --replay --subset smoke --write-baseline evals/baseline.json
+
+# Fit the Score/Hype maps again from the recorded cassettes (no model server).
+calibrate: install
+	$(BIN)/flashnews eval --replay --calibrate

@@ -1,12 +1,20 @@
-"""Triage: rules first (no model call), then model scoring of the survivors, then selection.
+"""Triage: a ranking stage for every paper (no model call), then the model for the top K.
 
-Scores come from one of two paths, chosen by config or by what the endpoint supports:
-- logprob: two yes/no questions per paper (relevance, attention), each scored by P(yes). Small
-  local models cannot write calibrated integers but rank well by P(yes) (see DESIGN.md).
-- generated: the model writes Score, Hype, rationale and key claims for a batch of papers via
-  function calling; every claim's span is verified against the abstract by code.
-Each assessment is cached in the store as soon as it exists (paper id + version + prompt hash +
-model), so no paper is scored twice, across runs, resumes and crashes.
+1. The editor's exclude keywords drop a paper (Score 0): the one hard rule left.
+2. The ranking stage (agents/ranking.py) scores every other paper from sentence embeddings:
+   similarity to the beat paragraph and to what the editors featured before, the beat's regex
+   vocabulary as one soft feature, and the editor's include keywords and watched authors.
+3. The K best-ranked papers (`FLASHNEWS_TRIAGE_MODEL_PAPERS`) and every paper the editor's
+   include rules name go to the model, in one of two ways:
+   - logprob: one yes/no question per paper, read by P(yes). Small local models cannot write
+     calibrated integers but rank well by P(yes) (see DESIGN.md).
+   - generated: the model writes Score, rationale and key claims for a batch of papers via
+     function calling; every claim's span is verified against the abstract by code.
+4. Score is the calibrated map (agents/calibration.py) of the ranking signal, or, for a paper
+   the model saw, of the ranking and the model combined; Hype is the calibrated map of evidence
+   found by code (agents/hype.py). Every signal is kept in the assessment.
+The model's verdict is cached in the store as soon as it exists (paper id + version + prompt
+hash + model), and embeddings likewise, so no paper is scored or embedded twice.
 """
 
 from __future__ import annotations
@@ -14,13 +22,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import Literal
 
 from flashnews.agents import injection
 from flashnews.agents.injection import KEYWORD_LIST, without_keyword_lists
+from flashnews.agents import calibration, hype
+from flashnews.agents.ranking import Ranker, Signals, cleaned
+from flashnews.tools.embeddings import Embedder, load_embedder
 from flashnews.tools.llm import Models, NoLogprobs
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
@@ -32,7 +45,10 @@ from flashnews.runtime import Budget
 
 log = logging.getLogger(__name__)
 
-# The beat, as rules: a paper that mentions none of these is not sent to any model.
+COMBINE_MODEL = 0.5
+"""Weight of the model's verdict against the calibrated ranking score, for papers it saw."""
+
+# The beat's vocabulary: one feature of the ranking stage (agents/ranking.py), never a gate.
 BEAT_TERMS: dict[str, list[str]] = {
     "serving": [r"serv(?:e|ing)\b", r"inference", r"throughput", r"latenc", r"deploy", r"SLO",
                 r"time[- ]to[- ]first[- ]token", r"TTFT", r"request", r"batch"],
@@ -54,8 +70,8 @@ _LLM = re.compile(r"\b(?:LLMs?|large language models?|language models?|transform
                   re.IGNORECASE)
 _TERMS = {topic: re.compile("|".join(pats), re.IGNORECASE) for topic, pats in BEAT_TERMS.items()}
 MIN_BEAT_HITS = 4
-"""Beat-term occurrences a paper needs to reach a model (on the dev set: keeps every featured
-paper, drops 11 of 12 off-topic ones)."""
+"""Beat-term occurrences of the old rules gate (`rules_verdict`, kept for the evals' record;
+triage no longer drops a paper on the rules' word)."""
 # A labelled keyword list ("Keywords: …", "Index Terms— …") states no result of the paper, and
 # it is the cheapest way to stuff an abstract with the beat's vocabulary: the evals measured one
 # lifting an off-topic paper from 0 (dropped by the rules) to 67. Neither the rules nor the model
@@ -75,8 +91,15 @@ def topics_of(paper: Paper) -> list[str]:
     return [t for t, n in sorted(hits.items(), key=lambda kv: -kv[1]) if n][:3]
 
 
+def model_probability(a: Assessment) -> float:
+    """The model's verdict on a 0-1 scale: P(yes) (logprob) or its written Score / 100."""
+    if "p_yes" in a.signals:
+        return float(a.signals["p_yes"])
+    return a.score / 100
+
+
 def rules_verdict(paper: Paper) -> Assessment | None:
-    """An off-topic verdict by rules alone, or None when the paper needs a model's judgement.
+    """The old rules gate's verdict (off-topic, or None): no longer applied by Triage.
 
     A paper survives when it is about language models (or is systems work in a systems category)
     and uses the beat's vocabulary often enough to be about it, not just mention it.
@@ -106,8 +129,8 @@ def watched_author(paper: Paper, settings: Settings) -> str | None:
 
 
 def config_verdict(paper: Paper, settings: Settings) -> Assessment | Literal["score"] | None:
-    """The editor's own rules, before the beat's: exclude (a verdict), include or watch
-    ("score": the paper goes to the model whatever the beat rules say), or None."""
+    """The editor's own rules: exclude (a verdict, Score 0), include or watch ("score": the
+    paper goes to the model whatever its rank), or None."""
     text = f"{paper.title} {paper.abstract}"
     word = _matches(settings.exclude_keywords, text)
     if word:
@@ -194,50 +217,125 @@ def _paper_vars(paper: Paper) -> dict[str, str]:
 
 
 class Triage:
-    """Scores one edition's papers with the injected models and the assessment cache."""
+    """Scores one edition's papers: the ranking stage for all, the model for the top K.
 
-    def __init__(self, models: Models, cache: object, settings: Settings) -> None:
+    `embedder` (tools/embeddings.py) is injected; `history` holds the papers the editors
+    featured in earlier editions (the ranking stage's memory of their taste).
+    """
+
+    def __init__(self, models: Models, cache: object, settings: Settings, *,
+                 embedder: Embedder | None = None, history: Sequence[Paper] = (),
+                 calibration_path: Path | None = None, ask_all: bool = False) -> None:
         self.models = models
         self.cache = cache
         self.settings = settings
         self.prompt = prompts.load("triage")
         self.method: Literal["logprob", "generated"] = settings.scoring_method()
+        self.ranker = Ranker(embedder or load_embedder(settings), cache, settings,
+                             history=history)
+        self.calibration_path = calibration_path
+        self.ask_all = ask_all
+        """Ask the model about every paper (the evals: each stage is measured on all of them,
+        and the choice of whom to ask is replayed per fold, see evals/calibrate.py)."""
+        self.stats: dict[str, float] = {}
+        """What the last run did: papers, candidates, embeddings computed, seconds per stage."""
 
     @property
     def model_name(self) -> str:
         return self.models.name("triage")
 
-    def _cached(self, paper: Paper) -> Assessment | None:
+    def _tag(self, method: str) -> str:
         chars = self.settings.triage_abstract_chars
+        return f"{self.prompt.hash}:{method}" + (
+            f":{chars}" if chars and method == "logprob" else "")
+
+    def calibration_key(self, method: str | None = None) -> str:
+        """The setup a calibration belongs to: ranking and hype formulas, embedder, triage
+        prompt, model."""
+        return (f"ranking={self.ranker.hash}|hype={hype.formula_hash()}|"
+                f"embedder={self.ranker.embedder.name}|"
+                f"triage={self._tag(method or self.method)}|model={self.model_name}")
+
+    def calibration(self, method: str | None = None) -> tuple[calibration.Calibration, bool]:
+        return calibration.lookup(self.calibration_key(method), self.calibration_path)
+
+    def _cached(self, paper: Paper) -> Assessment | None:
         for method in ("logprob", "generated"):
-            tag = f"{self.prompt.hash}:{method}" + (
-                f":{chars}" if chars and method == "logprob" else "")
             hit = self.cache.cached_assessment(  # type: ignore[attr-defined]
-                paper, tag, self.model_name)
+                paper, self._tag(method), self.model_name)
             if hit and (self.settings.triage_scoring in ("auto", method)):
                 return hit  # type: ignore[no-any-return]
         return None
 
+    def could_matter(self, signal: float) -> bool:
+        """Whether the model's verdict could make a paper with this ranking signal relevant.
+
+        Even a certain yes (P(yes) = 1) is combined with the ranking's own score; when that best
+        case still maps below the relevance threshold, asking the model changes no decision
+        (the paper is not selected either way), so the call is skipped.
+        """
+        cal, _ = self.calibration()
+        best = COMBINE_MODEL + (1 - COMBINE_MODEL) * cal.score_ranking(signal) / 100
+        return cal.score_combined(best) >= self.settings.relevance_threshold
+
+    def candidates(self, signals: dict[str, Signals]) -> list[str]:
+        """The papers the model is asked about: of the K best-ranked, those whose verdict
+        could matter (could_matter), and every paper the editor's include rules name."""
+        if self.ask_all:
+            return list(signals)
+        k = max(0, self.settings.triage_model_papers)
+        return [pid for pid, s in sorted(signals.items(), key=lambda kv: kv[1].rank)
+                if s.editor or (s.rank <= k and self.could_matter(s.signal))]
+
     def run(self, papers: Iterable[Paper],
             progress: Callable[[int, int], None] | None = None) -> dict[str, Assessment]:
-        """Assess every paper; model calls only for rule survivors without a cached verdict."""
+        """Assess every paper: rank all (no model call), then ask the model about the top K."""
         papers = list(papers)
+        started = time.monotonic()
         out: dict[str, Assessment] = {}
-        todo: list[Paper] = []
+        ranked: list[Paper] = []
         for p in papers:
-            editor = config_verdict(p, self.settings)
-            verdict = None if editor == "score" else editor or rules_verdict(p)
-            if verdict is not None:
-                out[p.arxiv_id] = verdict
+            excluded = config_verdict(p, self.settings)
+            if isinstance(excluded, Assessment):  # the editor's exclude keywords: a hard rule
+                out[p.arxiv_id] = excluded
+            else:
+                ranked.append(p)
+        signals = self.ranker.rank(ranked)
+        ranking_seconds = time.monotonic() - started
+        chosen = set(self.candidates(signals))
+        model_out: dict[str, Assessment] = {}
+        todo: list[Paper] = []
+        for p in ranked:
+            if p.arxiv_id not in chosen:
                 continue
             hit = self._cached(p)
             if hit is not None:
-                out[p.arxiv_id] = hit
+                model_out[p.arxiv_id] = hit
             else:
                 todo.append(p)
-        done = len(papers) - len(todo)
         if progress:
-            progress(done, len(papers))
+            progress(len(papers) - len(todo), len(papers))
+        model_started = time.monotonic()
+        model_out |= self._ask(todo, done=len(papers) - len(todo), total=len(papers),
+                               progress=progress)
+        model_seconds = time.monotonic() - model_started
+        heat = self.ranker.heat([p for p in ranked if p.arxiv_id in chosen], sorted(chosen))
+        for p in ranked:
+            out[p.arxiv_id] = self._final(p, signals[p.arxiv_id], model_out.get(p.arxiv_id),
+                                          heat.get(p.arxiv_id, 0.0), n=len(ranked))
+        self.stats = {"papers": len(papers), "excluded": len(papers) - len(ranked),
+                      "candidates": len(chosen), "model_scored": len(todo),
+                      "model_cached": len(chosen) - len(todo),
+                      "embedded": self.ranker.computed,
+                      "ranking_seconds": round(ranking_seconds, 2),
+                      "model_seconds": round(model_seconds, 2)}
+        log.info("triage: %s", self.stats)
+        return {p.arxiv_id: out[p.arxiv_id] for p in papers}
+
+    def _ask(self, todo: list[Paper], *, done: int, total: int,
+             progress: Callable[[int, int], None] | None) -> dict[str, Assessment]:
+        """The model's verdict on each paper of `todo` (cached as soon as it exists)."""
+        out: dict[str, Assessment] = {}
         queue = deque(todo)
         workers = self.settings.concurrency()
         probed = False  # the first unit runs alone: it finds out whether logprobs exist
@@ -274,10 +372,55 @@ class Triage:
                         out[a.paper_id] = a
                     done += len(batch)
                     if progress:
-                        progress(done, len(papers))
+                        progress(done, total)
             if error is not None:
                 raise error
-        return {p.arxiv_id: out[p.arxiv_id] for p in papers}
+        return out
+
+    def _final(self, paper: Paper, sig: Signals, model: Assessment | None, heat: float, *,
+               n: int) -> Assessment:
+        """The assessment shown and selected on: calibrated Score and Hype from the signals."""
+        method = model.method if model is not None else self.method
+        cal, _ = self.calibration(method)
+        rank_score = cal.score_ranking(sig.signal)
+        signals: dict[str, float] = {"beat": sig.beat, "vocabulary": sig.vocabulary,
+                                     "ranking": sig.signal, "rank": float(sig.rank),
+                                     "ranking_score": round(rank_score, 2)}
+        if sig.history is not None:
+            signals["history"] = sig.history
+        if sig.editor:
+            signals["editor"] = 1.0
+        if model is None:
+            score = cal.score_ranking.score(sig.signal)
+            why = (f"not among the {self.settings.triage_model_papers} best-ranked"
+                   if sig.rank > self.settings.triage_model_papers else
+                   "not asked: even a yes from the model could not make it relevant")
+            how = (f"ranking: rank {sig.rank} of {n}, {why}; beat similarity {sig.beat:.2f}"
+                   + (f", history {sig.history:.2f}" if sig.history is not None else "")
+                   + f", vocabulary {sig.vocabulary:.2f}")
+            base: dict[str, object] = {"method": "ranking", "model": self.ranker.embedder.name,
+                                       "prompt_hash": self.ranker.hash,
+                                       "key_claims": claims_from_abstract(paper)}
+        else:
+            p = model_probability(model)
+            combined = COMBINE_MODEL * p + (1 - COMBINE_MODEL) * rank_score / 100
+            score = cal.score_combined.score(combined)
+            signals |= {"model": round(p, 4), "combined": round(combined, 4)}
+            how = (f"{model.rationale}; ranking: rank {sig.rank} of {n}, beat similarity "
+                   f"{sig.beat:.2f}")
+            base = {"method": model.method, "model": model.model,
+                    "prompt_hash": model.prompt_hash, "key_claims": model.key_claims}
+        feats = hype.features(cleaned(paper), self.settings, significance=score / 100,
+                              heat=heat)
+        hsig = hype.signal(feats)
+        signals |= {f"hype_{k}": v for k, v in feats.items()} | {"hype": round(hsig, 4)}
+        if sig.editor:
+            how += f"; the editor's rules: {sig.editor}"
+        return Assessment(
+            paper_id=paper.arxiv_id, version=paper.version,
+            relevant=score >= self.settings.relevance_threshold, score=score,
+            hype=cal.hype.score(hsig), rationale=how, topics=topics_of(paper),
+            signals=signals, **base)  # type: ignore[arg-type]
 
     def _unit(self, chunk: list[Paper]) -> tuple[list[Assessment], list[Paper]]:
         """Score one unit of work; return the assessments and the papers to ask about again."""
@@ -294,22 +437,19 @@ class Triage:
         chars = self.settings.triage_abstract_chars
         if chars:
             vars_["abstract"] = opening(vars_["abstract"], chars)
-        tag = f"{self.prompt.hash}:logprob" + (f":{chars}" if chars else "")
+        tag = self._tag("logprob")
         p_rel = self.models.yes_no("triage", [system, HumanMessage(
             self.prompt.render("relevance", **vars_))], prompt_hash=tag)
-        p_hype = self.models.yes_no("triage", [system, HumanMessage(
-            self.prompt.render("hype", **vars_))], prompt_hash=tag)
-        score, hype = round(100 * p_rel), round(100 * p_hype)
         return Assessment(
             paper_id=paper.arxiv_id, version=paper.version,
-            relevant=score >= self.settings.relevance_threshold, score=score, hype=hype,
-            rationale=f"P(yes) {p_rel:.2f} to 'is this about LLM inference systems', "
-                      f"{p_hype:.2f} to 'will practitioners talk about it'",
+            relevant=round(100 * p_rel) >= self.settings.relevance_threshold,
+            score=round(100 * p_rel), hype=0,
+            rationale=f"P(yes) {p_rel:.2f} to 'is this about LLM inference systems'",
             topics=topics_of(paper), key_claims=claims_from_abstract(paper), method="logprob",
-            prompt_hash=tag, model=self.model_name)
+            prompt_hash=tag, model=self.model_name, signals={"p_yes": round(p_rel, 6)})
 
     def _score_generated(self, batch: list[Paper]) -> list[Assessment]:
-        tag = f"{self.prompt.hash}:generated"
+        tag = self._tag("generated")
         blocks = "\n\n".join(
             '<paper id="{arxiv_id}">\nTitle: {title}\nCategories: {categories}\n'
             'Abstract: {abstract}\n</paper>'.format(**_paper_vars(p)) for p in batch)

@@ -1,16 +1,26 @@
-"""`make bench`: triage of a synthetic 1000-paper day against a stub endpoint with fixed latency.
+"""`make bench`: triage of a real arXiv day, on a token-priced stub endpoint and on the embedded stack.
 
-Each row runs in its own process (so peak memory is that row's own) against one
-OpenAI-compatible stub server on 127.0.0.1 that answers every call after 300 ms. Rows, all in
-one run so they share the machine's state:
-- naive: one model call per paper, sequentially, no rules, no cache (what digest bots do);
-- flashnews generated: rules, then batches of papers per call, 4 calls in flight;
-- flashnews logprob: rules, then two yes/no calls per surviving paper, 4 in flight;
-- the same day again (assessment cache: must be zero calls);
-- a full edition whose publish fails, then its resume (must be zero calls), and the bytes of
-  checkpoint data that edition left.
-The synthetic day repeats the real dev papers under new ids in a real day's proportions:
-about 2.5% featured, 6.5% borderline, the rest off-topic.
+The day is the real 2026-02-25 edition's day: the arXiv listings of 2026-02-24 and 2026-02-25 in
+the beat's categories, 837 papers, 16 of them featured by the editors (evals/datasets/realday,
+built from ../shared/data/realday). Each row runs in its own process, so its peak memory is its
+own; all rows run in one `make bench`.
+
+Stub endpoint rows (an OpenAI-compatible stub on 127.0.0.1 whose every call takes
+0.3 s + input tokens / 5,000 per s + output tokens / 50 per s, so a call costs what its tokens
+cost and batching is not free):
+- naive: one yes/no call per paper on its whole abstract, sequentially, no ranking, no cache;
+- flashnews, endpoint default (generated): ranking stage, the top K in batches of 8, 4 in flight;
+- flashnews, yes/no logprob: ranking stage, one question per top-K paper, 4 in flight;
+- the same day again: no model call and no embedding (both cached);
+- a full edition of the day whose publish fails, its resume (no model call), and the checkpoint
+  bytes that edition left.
+Embedded-stack rows (the real llama.cpp server with Qwen2.5-Coder-1.5B, 2 cores, server start
+included; `--embedded-only` runs only these, `make bench-embedded`):
+- the whole day: wall time, calls, tokens, peak RSS of flashnews and of the model server, and
+  the featured papers among the candidates the model was asked about;
+- one listing (2026-02-25, 284 papers);
+- the labelled dev papers: AUC and Spearman per stage (ranking alone, model alone on what it is
+  asked about, combined; leave-one-out, evals/calibrate.py) on the same stack.
 """
 
 from __future__ import annotations
@@ -26,82 +36,149 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from flashnews.tools.arxiv import demo_snapshot, read_snapshot, write_snapshot
+from flashnews.tools.arxiv import write_snapshot
 from rich.console import Console
 from rich.table import Table
 
 from flashnews.testing import StubServer
 
-DAY_SIZE = 1000
-MIX = {"positive": 25, "borderline": 65}  # the rest off-topic
+LATENCY = (0.3, 5000.0, 50.0)
+"""The stub's latency model: seconds per call, input tokens per s, output tokens per s."""
+LISTING = "2026-02-25"
 
 
-def synthetic_day(path: Path, size: int = DAY_SIZE) -> dict[str, int]:
-    """Real dev papers repeated under distinct ids in a real day's proportions."""
-    papers = read_snapshot(demo_snapshot())
-    by_label: dict[str, list] = {}
-    for p in papers:
-        by_label.setdefault(p.label or "negative", []).append(p)
-    counts = {**MIX, "negative": size - sum(MIX.values())}
-    out, n = [], 0
-    for label, count in counts.items():
-        pool = by_label[label]
-        for i in range(count):
-            n += 1
-            src = pool[i % len(pool)]
-            out.append(src.model_copy(update={"arxiv_id": f"9901.{n:05d}"}))
-    write_snapshot(path, out)
-    return counts
+def real_day(work: Path) -> tuple[Path, Path, list[str]]:
+    """The bench day and its 2026-02-25 listing as snapshots, and the featured ids."""
+    from flashnews.evals import schema
+
+    _, cases = schema.read("realday", schema.RealdayCase)
+    day, listing = work / "day.jsonl", work / "listing.jsonl"
+    write_snapshot(day, [c.paper for c in cases])
+    write_snapshot(listing, [c.paper for c in cases if c.listing == LISTING])
+    return day, listing, [c.paper.arxiv_id for c in cases if c.featured]
 
 
-def row(mode: str, day: Path, home: Path, base_url: str) -> dict[str, object]:
-    """Run one row in this process; print its measurements as JSON."""
-    from flashnews.agents.triage import Triage, TriageBatch, _paper_vars
+def _rss() -> dict[str, float]:
+    mb = lambda who: round(resource.getrusage(who).ru_maxrss / 1024, 1)  # noqa: E731
+    return {"peak_rss_mb": mb(resource.RUSAGE_SELF),
+            "server_peak_rss_mb": mb(resource.RUSAGE_CHILDREN)}
+
+
+def _settings(home: Path, base_url: str | None, scoring: str) -> Any:
+    from flashnews.config import Settings
+
+    if base_url is None:  # the embedded stack: flashnews starts its own model server
+        return Settings(home=home, triage_scoring=scoring, max_retries=1,
+                        request_timeout=600, local_start_timeout=900)
+    return Settings(home=home, base_url=base_url, model="stub", triage_scoring=scoring,
+                    triage_batch=8, triage_concurrency=4, max_retries=0)
+
+
+def row(mode: str, day: Path, home: Path, base_url: str | None,
+        featured: list[str]) -> dict[str, object]:
+    """Run one row in this process; its measurements."""
+    from flashnews.agents.triage import Triage, _paper_vars
+    from flashnews.tools.arxiv import read_snapshot
     from flashnews.tools.llm import Models
     from flashnews.tools.store import Store
     from langchain_core.messages import HumanMessage, SystemMessage
 
     from flashnews import prompts
-    from flashnews.config import Settings
 
     papers = read_snapshot(day)
-    scoring = "logprob" if mode == "logprob" else "generated"
-    settings = Settings(home=home, base_url=base_url, model="stub", triage_scoring=scoring,
-                        triage_batch=8, triage_concurrency=4, max_retries=0)
+    scoring = "generated" if mode == "generated" else "logprob"
+    settings = _settings(home, base_url, scoring)
     store = Store(settings.db_path)
     models = Models(settings, store, f"bench-{mode}")
     before = store.usage(f"bench-{mode}")["total"]
     started = time.monotonic()
-    if mode == "naive":
-        prompt = prompts.load("triage")
-        system = SystemMessage(prompt.render("system"))
-        for p in papers:
-            block = ('<paper id="{arxiv_id}">\nTitle: {title}\nCategories: {categories}\n'
-                     'Abstract: {abstract}\n</paper>').format(**_paper_vars(p))
-            models.structured("triage", TriageBatch, [system, HumanMessage(
-                prompt.render("generated", papers=block))], prompt_hash="naive")
-    else:
-        Triage(models, store, settings).run(papers)
+    stats: dict[str, object] = {}
+    try:
+        if mode == "naive":
+            prompt = prompts.load("triage")
+            system = SystemMessage(prompt.render("system"))
+            for p in papers:
+                models.yes_no("triage", [system, HumanMessage(
+                    prompt.render("relevance", **_paper_vars(p)))], prompt_hash="naive")
+        else:
+            triage = Triage(models, store, settings)
+            out = triage.run(papers)
+            stats = dict(triage.stats)
+            asked = {pid for pid, a in out.items() if a.method in ("logprob", "generated")}
+            found = [i for i in featured if i in out]
+            stats |= {"featured": len(found),
+                      "featured_asked": sum(i in asked for i in found),
+                      "featured_missed": sorted((int(out[i].signals.get("rank", 0)), i)
+                                                for i in found if i not in asked)}
+    finally:
+        models.close()
     seconds = time.monotonic() - started
     u = store.usage(f"bench-{mode}")["total"]
     return {"row": mode, "papers": len(papers), "calls": u.calls - before.calls,
             "input_tokens": u.input_tokens - before.input_tokens,
-            "output_tokens": u.output_tokens - before.output_tokens, "seconds": round(seconds, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "output_tokens": u.output_tokens - before.output_tokens,
+            "seconds": round(seconds, 2), **_rss(), **stats}
+
+
+def dev_row(home: Path) -> dict[str, object]:
+    """The labelled dev papers on the embedded stack: AUC and Spearman per stage."""
+    from flashnews.agents.triage import Triage
+    from flashnews.evals import calibrate, schema
+    from flashnews.evals import metrics as m
+    from flashnews.tools.llm import Models
+    from flashnews.tools.store import Store
+
+    settings = _settings(home, None, "logprob")
+    papers = schema.papers()
+    _, labels = schema.read("triage", schema.TriageCase)
+    day = [papers[c.paper_id] for c in labels]
+    store = Store(settings.db_path)
+    models = Models(settings, store, "bench-dev")
+    started = time.monotonic()
+    try:
+        triage = Triage(models, store, settings, ask_all=True, history=[
+            papers[c.paper_id] for c in labels if c.label == "positive"])
+        got = triage.run(day)
+        vecs = triage.ranker.vectors(day)
+    finally:
+        models.close()
+    cases = [calibrate.DevCase(
+        paper_id=c.paper_id, label=c.label, ref_score=c.ref_score, ref_hype=c.ref_hype,
+        beat=got[c.paper_id].signals["beat"], vocabulary=got[c.paper_id].signals["vocabulary"],
+        vector=vecs[c.paper_id], model=got[c.paper_id].signals.get("model"),
+        hype_evidence={k: got[c.paper_id].signals[f"hype_{k}"] for k in calibrate.HYPE_FEATURES
+                       if k != "significance"}) for c in labels]
+    folds = calibrate.cross_validate(cases, k=settings.triage_model_papers,
+                                     threshold=settings.relevance_threshold)
+    fig = calibrate.figures_of(cases, folds)
+    seen = [(c, f) for c, f in zip(cases, folds, strict=True) if f.asked]
+    seen_refs = [(c, f) for c, f in seen if c.ref_score is not None]
+    r = lambda x: None if x is None else round(x, 3)  # noqa: E731
+    return {"row": "dev papers, per stage", "papers": len(day),
+            "seconds": round(time.monotonic() - started, 2),
+            "ranking_auc": r(fig["ranking_auc"]), "ranking_spearman": r(fig["ranking_spearman"]),
+            "model_papers": len(seen),
+            "model_auc": r(m.auc([c.model for c, _ in seen if c.label == "positive"],  # type: ignore[misc]
+                                 [c.model for c, _ in seen if c.label == "negative"])),  # type: ignore[misc]
+            "model_spearman": r(m.spearman([c.model for c, _ in seen_refs],  # type: ignore[misc]
+                                           [c.ref_score for c, _ in seen_refs])),  # type: ignore[misc]
+            "combined_auc": r(fig["score_auc"]), "combined_spearman": r(fig["score_spearman"]),
+            "score_mae": r(fig["score_mae"]), "hype_spearman": r(fig["hype_spearman"]),
+            "hype_mae": r(fig["hype_mae"]), **_rss()}
 
 
 def edition_rows(day: Path, home: Path, base_url: str) -> list[dict[str, object]]:
     """A full edition on the day whose publish fails, its resume, and its checkpoint bytes."""
-    from flashnews.config import Settings
     from flashnews.models import Edition
     from flashnews.service import EditionService
 
-    settings = Settings(home=home, base_url=base_url, model="stub", triage_scoring="generated",
-                        triage_batch=8, triage_concurrency=4, max_retries=0)
+    settings = _settings(home, base_url, "generated")
     service = EditionService(settings)
     edition = Edition(date=dt.date(2026, 3, 4), format="flash")
     blocker = home / "not-a-dir"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("x")
     started = time.monotonic()
     failed = service.run(edition, source=str(day), out_dir=blocker / "out")
@@ -137,75 +214,140 @@ def edition_rows(day: Path, home: Path, base_url: str) -> list[dict[str, object]
     ]
 
 
+def _child(args: list[str]) -> list[dict[str, object]]:
+    cmd = [sys.executable, "-m", "bench.triage", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True,
+                         env={**os.environ, "FLASHNEWS_LOG_LEVEL": "ERROR"})
+    if out.returncode != 0:
+        raise SystemExit(f"bench row {args[1]} failed:\n{out.stderr[-3000:]}")
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data if isinstance(data, list) else [data]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--row", help=argparse.SUPPRESS)
     parser.add_argument("--day", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
-    parser.add_argument("--latency", type=float, default=0.3)
-    parser.add_argument("--skip-naive", action="store_true", help="skip the 5-minute baseline")
+    parser.add_argument("--featured", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-naive", action="store_true", help="skip the naive baseline")
+    parser.add_argument("--embedded-only", action="store_true",
+                        help="only the embedded-stack rows (make bench-embedded)")
+    parser.add_argument("--stub-only", action="store_true", help="only the stub-endpoint rows")
     parser.add_argument("--json", type=Path, default=Path("bench/results.json"))
     args = parser.parse_args()
     if args.row:  # a child process measuring one row
+        featured = [i for i in args.featured.split(",") if i]
         if args.row == "edition":
             print(json.dumps(edition_rows(args.day, args.home, args.base_url)))
+        elif args.row == "dev":
+            print(json.dumps(dev_row(args.home)))
         else:
-            print(json.dumps(row(args.row, args.day, args.home, args.base_url)))
+            print(json.dumps(row(args.row, args.day, args.home, args.base_url or None,
+                                 featured)))
         return
 
     console = Console()
     work = Path(tempfile.mkdtemp(prefix="flashnews-bench-"))
-    day = work / "day.jsonl"
-    mix = synthetic_day(day)
-    console.print(f"synthetic day: {sum(mix.values())} papers {mix}; stub latency "
-                  f"{args.latency * 1000:.0f} ms per call")
+    day, listing, featured = real_day(work)
+    n_day = sum(1 for _ in day.open())
+    n_listing = sum(1 for _ in listing.open())
+    feat = ",".join(featured)
+    console.print(f"real day: {n_day} papers (listings 2026-02-24 and {LISTING}), "
+                  f"{len(featured)} featured; stub endpoint: {LATENCY[0]:.1f} s + input tokens / "
+                  f"{LATENCY[1]:,.0f} per s + output tokens / {LATENCY[2]:.0f} per s per call")
     results: list[dict[str, object]] = []
-    with StubServer(latency=args.latency) as stub:
-        def child(mode: str, home: Path) -> list[dict[str, object]]:
-            cmd = [sys.executable, "-m", "bench.triage", "--row", mode, "--day", str(day),
-                   "--home", str(home), "--base-url", stub.base_url]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True,
-                                 env={**os.environ, "FLASHNEWS_LOG_LEVEL": "ERROR"})
-            data = json.loads(out.stdout.strip().splitlines()[-1])
-            return data if isinstance(data, list) else [data]
+    started = time.monotonic()
+    if not args.embedded_only:
+        with StubServer(latency=LATENCY[0], input_tokens_per_s=LATENCY[1],
+                        output_tokens_per_s=LATENCY[2]) as stub:
+            def stub_row(mode: str, home: Path, name: str | None = None) -> None:
+                console.print(f"running {name or mode} …")
+                got = _child(["--row", mode, "--day", str(day), "--home", str(home),
+                              "--base-url", stub.base_url, "--featured", feat])
+                if name:
+                    got[0]["row"] = name
+                results.extend(got)
 
-        modes = ["generated", "logprob"] + ([] if args.skip_naive else ["naive"])
-        for mode in modes:
-            console.print(f"running {mode} …")
-            results += child(mode, work / mode)
-        again = child("generated", work / "generated")[0]
-        again["row"] = "generated, same day again"
-        results.append(again)
-        results += child("edition", work / "edition")
+            if not args.skip_naive:
+                stub_row("naive", work / "naive")
+            # generated and logprob share a data dir: the second reuses the first's embeddings
+            # (its `embedded` count says so); their model caches are keyed apart.
+            stub_row("generated", work / "stub")
+            stub_row("logprob", work / "stub")
+            stub_row("logprob", work / "stub", "logprob, same day again")
+            console.print("running edition …")
+            results += _child(["--row", "edition", "--day", str(day), "--home",
+                               str(work / "edition"), "--base-url", stub.base_url])
+    if not args.stub_only:
+        for name, snap in (("embedded, whole day", day), (f"embedded, listing {LISTING}",
+                                                         listing)):
+            console.print(f"running {name} (the real local model) …")
+            got = _child(["--row", "embedded", "--day", str(snap), "--home",
+                          str(work / name.replace(" ", "-").replace(",", "")), "--featured",
+                          feat])
+            got[0]["row"] = name
+            results.extend(got)
+        console.print("running dev papers per stage (the real local model) …")
+        results += _child(["--row", "dev", "--home", str(work / "dev")])
+    total = time.monotonic() - started
+    _print(console, results, n_day, n_listing)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
+        "day": {"papers": n_day, "listing": LISTING, "listing_papers": n_listing,
+                "featured": len(featured)},
+        "stub_latency": {"seconds_per_call": LATENCY[0], "input_tokens_per_s": LATENCY[1],
+                         "output_tokens_per_s": LATENCY[2]},
+        "seconds": round(total, 1), "rows": results}, indent=2) + "\n")
+    console.print(f"results: {args.json} ({total / 60:.1f} min in all)")
 
-    by = {r["row"]: r for r in results}
-    table = Table(title=f"triage of a {sum(mix.values())}-paper day, stub endpoint "
-                        f"{args.latency * 1000:.0f} ms/call")
-    for col in ("row", "calls", "input tok", "output tok", "wall s", "peak RSS MB / bytes",
-                "vs naive"):
-        table.add_column(col, justify="right" if col != "row" else "left")
+
+def _print(console: Console, results: list[dict[str, object]], n_day: int,
+           n_listing: int) -> None:
+    by = {str(r["row"]): r for r in results}
+    table = Table(title=f"triage of a real day ({n_day} papers; one listing: {n_listing})")
+    for col in ("row", "calls", "input tok", "output tok", "wall s", "peak RSS MB", "asked",
+                "featured asked", "vs naive"):
+        table.add_column(col, justify="left" if col == "row" else "right")
     naive = by.get("naive")
     for r in results:
+        if r["row"] in ("checkpoint bytes for the edition", "dev papers, per stage"):
+            continue
         ratio = ""
-        if naive and r.get("calls") and r["row"] in ("generated", "logprob"):
+        if naive and r.get("calls") and str(r["row"]) in ("generated", "logprob"):
             ratio = (f"{naive['calls'] / r['calls']:.1f}x fewer calls, "  # type: ignore[operator]
                      f"{naive['seconds'] / r['seconds']:.1f}x less time")  # type: ignore[operator]
+        rss = r.get("peak_rss_mb", "")
+        if str(r["row"]).startswith("embedded"):
+            rss = f"{rss} + server {r.get('server_peak_rss_mb')}"
+        asked = r.get("candidates", "")
+        fa = (f"{r['featured_asked']}/{r['featured']}" if "featured" in r else "")
         table.add_row(str(r["row"]), str(r.get("calls", "")), str(r.get("input_tokens", "")),
-                      str(r.get("output_tokens", "")), str(r.get("seconds", "")),
-                      str(r.get("peak_rss_mb", r.get("bytes", ""))), ratio)
+                      str(r.get("output_tokens", "")), str(r.get("seconds", "")), str(rss),
+                      str(asked), fa, ratio)
     console.print(table)
-    ck = by["checkpoint bytes for the edition"]
-    ok = ck["bytes"] < ck["target_bytes"] and ck["abstracts_in_checkpoints"] == 0  # type: ignore[operator]
-    console.print(f"checkpoint data of the edition: {ck['bytes'] / 1e6:.2f} MB (target under "
-                  f"{ck['target_bytes'] / 1e6:.0f} MB: {'met' if ok else 'MISSED'}); abstracts "  # type: ignore[operator]
-                  f"stored once, in the store ({ck['papers_in_store']} papers, "
-                  f"{ck['store_paper_bytes'] / 1e6:.2f} MB); copies in checkpoints: "  # type: ignore[operator]
-                  f"{ck['abstracts_in_checkpoints']}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"mix": mix, "latency": args.latency, "rows": results},
-                                    indent=2) + "\n")
-    console.print(f"results: {args.json}")
+    dev = by.get("dev papers, per stage")
+    if dev:
+        console.print(
+            f"dev papers ({dev['papers']}, embedded stack, leave-one-out): ranking alone AUC "
+            f"{dev['ranking_auc']} / Spearman {dev['ranking_spearman']}; model alone on the "
+            f"{dev['model_papers']} it is asked about AUC {dev['model_auc']} / Spearman "
+            f"{dev['model_spearman']}; combined AUC {dev['combined_auc']} / Spearman "
+            f"{dev['combined_spearman']} (Score MAE {dev['score_mae']}; Hype Spearman "
+            f"{dev['hype_spearman']}, MAE {dev['hype_mae']})")
+    ck = by.get("checkpoint bytes for the edition")
+    if ck:
+        ok = ck["bytes"] < ck["target_bytes"] and ck["abstracts_in_checkpoints"] == 0  # type: ignore[operator]
+        console.print(f"checkpoint data of the edition: {ck['bytes'] / 1e6:.2f} MB (target "  # type: ignore[operator]
+                      f"under {ck['target_bytes'] / 1e6:.0f} MB: {'met' if ok else 'MISSED'}); "  # type: ignore[operator]
+                      f"abstracts stored once, in the store ({ck['papers_in_store']} papers, "
+                      f"{ck['store_paper_bytes'] / 1e6:.2f} MB); copies in checkpoints: "  # type: ignore[operator]
+                      f"{ck['abstracts_in_checkpoints']}")
+    for r in results:
+        if str(r["row"]).startswith("embedded") and r.get("featured_missed"):
+            console.print(f"{r['row']}: featured papers not asked (rank, id): "
+                          f"{r['featured_missed']}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from flashnews.evals.schema import (
     InjectionCase,
     PaperCase,
     TldrCase,
+    RealdayCase,
     TriageCase,
     WriterCase,
     write,
@@ -42,8 +43,11 @@ CHESS, KNAP, TOM, FAST, REVIVE, ISO = ("2602.20732", "2602.20217", "2602.20662",
                                        "2602.21140", "2602.19594")
 PATCH, MIPCANDY, SSM = "2602.21987", "2602.21033", "2602.21144"
 RQ = "2602.19938"
-VERSIONS = {"papers": 1, "triage": 1, "injection": 2, "drafts": 1, "writer": 2, "tldr": 1}
+VERSIONS = {"papers": 1, "triage": 1, "injection": 2, "drafts": 1, "writer": 2, "tldr": 1,
+            "realday": 1}
 TLDR_CASES = 100
+REALDAY = ("2026-02-24.jsonl", "2026-02-25.jsonl")
+"""The two listings of the 2026-02-25 edition's day (shared/data/realday)."""
 
 # The clean flash draft of the critic's cases: every number is in its paper's abstract.
 BODIES = {CHESS: "It keeps 1% of the KV cache and reaches up to 4.56x throughput.",
@@ -327,6 +331,19 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
                     "sentence (measured only; code's rules were tuned on the train split)"),
         [TldrCase(case_id=r["paper_id"], paper_id=r["paper_id"], title=r.get("title", ""),
                   source=r["source"], target=r["target"]) for r in rows], root=root))
+    day = []
+    for name in REALDAY:
+        listing = name.removesuffix(".jsonl")
+        for rec in map(json.loads, (shared / "realday" / name).open()):
+            p = Paper.model_validate(rec)
+            day.append(RealdayCase(case_id=p.arxiv_id, listing=listing, paper=p,
+                                   featured=p.arxiv_id in refs))
+    paths.append(write("realday", Header(
+        dataset="realday", version=VERSIONS["realday"],
+        source="shared/data/realday: the arXiv listings of 2026-02-24 and 2026-02-25 in the "
+               "beat's categories (real records); featured = in the 2026-02-25 bulletins",
+        description="every paper of the 2026-02-25 edition's real day (837), 16 featured: "
+                    "the ranking stage's recall is measured on it"), day, root=root))  # type: ignore[arg-type]
     if not (root / "editor.jsonl").exists():
         paths.append(write("editor", EDITOR_HEADER, [], root=root))
     return paths

@@ -23,12 +23,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from flashnews.agents import critic
 from flashnews.agents.triage import Selection, Triage, injection_findings
 from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
-from flashnews.evals import editorial, schema, tldr
+from flashnews.evals import calibrate, editorial, schema, tldr
 from flashnews.evals import metrics as m
 from flashnews.tools import facts
+from flashnews.tools.embeddings import Embedder, load_embedder
 from flashnews.tools.grounding import check_bulletin
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
@@ -102,16 +104,30 @@ class Report(BaseModel):
     scoring: str = ""
     task: str = "all"
     recorded: str | None = Field(default=None, description="staged recordings (keep_recording)")
+    calibration: dict[str, Any] | None = Field(
+        default=None, description="score maps fitted on this run's dev papers (--calibrate)")
 
 
 class _NoCache:
-    """An assessment cache that never hits: every case is scored by the model."""
+    """An assessment cache that never hits: every case is scored by the model. Embeddings,
+    which no model call makes, are kept in memory for the run."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[tuple[str, str, int, str], bytes] = {}
 
     def cached_assessment(self, paper: Paper, prompt_hash: str, model: str) -> None:
         return None
 
     def cache_assessment(self, a: Assessment) -> None:
         return None
+
+    def cached_embeddings(self, model: str, keys: list[tuple[str, int, str]]
+                          ) -> dict[tuple[str, int, str], bytes]:
+        return {k: self.vectors[(model, *k)] for k in keys if (model, *k) in self.vectors}
+
+    def cache_embeddings(self, model: str, rows: list[tuple[str, int, str, bytes]]) -> None:
+        for pid, v, h, vec in rows:
+            self.vectors[(model, pid, v, h)] = vec
 
 
 def model_key(settings: Settings) -> str:
@@ -160,6 +176,14 @@ class Datasets:
         headers["drafts"] = h
         h, self.tldr = schema.read("tldr", schema.TldrCase, root=root)
         headers["tldr"] = h
+        # The real day is optional (a custom datasets folder may lack it): ranking recall only.
+        self.realday: dict[str, Paper] = {}
+        self.realday_featured: list[str] = []
+        if (root / "realday.jsonl").exists():
+            h, day = schema.read("realday", schema.RealdayCase, root=root)
+            headers["realday"] = h
+            self.realday = {c.paper.arxiv_id: c.paper for c in day}
+            self.realday_featured = [c.paper.arxiv_id for c in day if c.featured]
         self.versions = {name: hd.version for name, hd in headers.items()}
         self.model_review = {c.case_id for c in self.drafts if c.model_review}
         if subset == "smoke":
@@ -183,12 +207,16 @@ class Runner:
     def __init__(self, settings: Settings, *, mode: Mode, subset: Subset, record: bool = False,
                  cassettes: Path = CASSETTES, datasets: Path = schema.DATASETS,
                  task: Task = "all", tldr_data: Path | None = None,
-                 limit: int | None = None) -> None:
+                 limit: int | None = None, embedder: Embedder | None = None,
+                 calibrate_maps: bool = False, add_to_recordings: bool = False) -> None:
         if record and mode != "live":
             raise ConfigError("--record needs --live (recording is of a real model)")
         if tldr_data is not None and task != "tldr":
             raise ConfigError("--data is the SciTLDR file of --task tldr")
+        if calibrate_maps and task != "all":
+            raise ConfigError("--calibrate needs every task (no --task)")
         self.mode, self.subset, self.record, self.task = mode, subset, record, task
+        self.calibrate_maps = calibrate_maps
         self.data = Datasets(subset, datasets)
         if tldr_data is not None:
             # Any file in SciTLDR's format (the held-out test split, say): its own cases.
@@ -204,6 +232,11 @@ class Runner:
             # run is accepted, so a run that regressed never replaces what replay uses.
             self.dir = cassettes / f"{slug(self.key)}.new"
             shutil.rmtree(self.dir, ignore_errors=True)
+            if add_to_recordings and (cassettes / slug(self.key)).is_dir():
+                # Requests the cassettes already hold are answered from them (byte-identical
+                # requests to the same model); only new ones go to the live model.
+                shutil.copytree(cassettes / slug(self.key), self.dir)
+        self.add_to_recordings = add_to_recordings
         neutral: dict[str, Any] = {"include_keywords": [], "exclude_keywords": [],
                                    "watch_authors": []}
         if mode == "replay":
@@ -219,6 +252,15 @@ class Runner:
         self.store = Store(self.settings.db_path)
         self.models = Models(self.settings, self.store, "eval")
         self.scoring = self.settings.scoring_method()
+        self.embedder = embedder or load_embedder(self.settings)
+        self.cache = _NoCache()
+        # What the editors featured before, as the ranking stage's history: the labelled dev
+        # papers (a paper is never compared with itself, so this is leave-one-out).
+        self.history = [self.data.papers[c.paper_id] for c in self.data.triage
+                        if c.label == "positive"]
+        self.dev_cases: list[calibrate.DevCase] = []
+        self.calibration_key = ""
+        self.calibrated = False
 
     # cassettes --------------------------------------------------------------------------------
     def _meta(self) -> dict[str, Any]:
@@ -252,7 +294,8 @@ class Runner:
                               "'flashnews[dev]'") from None
 
         path = self.dir / f"{name}.yaml"
-        recorder = vcr.VCR(record_mode="all" if self.record else "none", **VCR_CONFIG)
+        mode = ("new_episodes" if self.add_to_recordings else "all") if self.record else "none"
+        recorder = vcr.VCR(record_mode=mode, **VCR_CONFIG)
         try:
             with recorder.use_cassette(str(path), **REPEATS) as cassette:
                 _in_order(cassette)
@@ -297,6 +340,14 @@ class Runner:
                     scored = self._triage(out, cases)
                     self._editor(out, cases)
                     self._injection(out, cases, scored)
+            calibration = None
+            if self.calibrate_maps:
+                calibration = calibrate.fit(
+                    self.dev_cases, self.calibration_key, k=self.settings.triage_model_papers,
+                    threshold=self.settings.relevance_threshold,
+                    at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    fitted_on=f"{len(self.dev_cases)} dev papers (evals/datasets/triage.jsonl v"
+                              f"{self.data.versions['triage']}), {self.mode}").model_dump()
             if self.task in ("all", "writer"):
                 with self._cassette("writer"):
                     self._writer(out, cases)
@@ -306,6 +357,8 @@ class Runner:
             if self.task in ("all", "tldr"):
                 with self._cassette("tldr"):
                     self._tldr(out, cases)
+            if self.task in ("all", "triage"):
+                self._realday(out, cases)
         finally:
             self.models.close()
             self.store.close()
@@ -315,44 +368,102 @@ class Runner:
                       datasets=self.data.versions, metrics=out, cases=cases,
                       seconds=round(time.monotonic() - started, 1), scoring=self.scoring,
                       task=self.task,
-                      recorded=str(self.dir) if self.record else None)
+                      recorded=str(self.dir) if self.record else None,
+                      calibration=calibration)
+
+    def _triage_of(self, ask_all: bool = False) -> Triage:
+        return Triage(self.models, self.cache, self.settings, embedder=self.embedder,
+                      history=self.history, ask_all=ask_all)
 
     def _score(self, papers: list[Paper]) -> dict[str, Assessment]:
-        return Triage(self.models, _NoCache(), self.settings).run(papers)
+        return self._triage_of(ask_all=True).run(papers)
 
     def _triage(self, out: dict[str, float | None],
                 cases: dict[str, list[dict[str, Any]]]) -> dict[str, Assessment]:
         self._section("triage")
         data = self.data.triage
-        got = self._score([self.data.papers[c.paper_id] for c in data])
-        rows = []
+        papers = [self.data.papers[c.paper_id] for c in data]
+        triage = self._triage_of(ask_all=True)  # every stage measured on every paper
+        got = triage.run(papers)
+        self.calibration_key = triage.calibration_key()
+        self.calibrated = triage.calibration()[1]
+        vectors = triage.ranker.vectors(papers)
+        rows, dev = [], []
         for c in data:
             a = got[c.paper_id]
+            s = a.signals
+            reached = a.method in ("logprob", "generated")
+            dev.append(calibrate.DevCase(
+                paper_id=c.paper_id, label=c.label, ref_score=c.ref_score, ref_hype=c.ref_hype,
+                beat=s["beat"], vocabulary=s["vocabulary"], vector=vectors[c.paper_id],
+                model=s.get("model") if reached else None, editor=bool(s.get("editor")),
+                hype_evidence={k: s[f"hype_{k}"] for k in calibrate.HYPE_FEATURES
+                               if k != "significance"}))
             rows.append({"case": c.case_id, "label": c.label, "score": a.score, "hype": a.hype,
                          "relevant": a.relevant, "method": a.method, "ref_score": c.ref_score,
-                         "ref_hype": c.ref_hype})
+                         "ref_hype": c.ref_hype, "ranking": s.get("ranking"),
+                         "beat": s.get("beat"), "history": s.get("history"),
+                         "vocabulary": s.get("vocabulary"), "model": s.get("model")})
+        self.dev_cases = dev
+        cv = {"k": self.settings.triage_model_papers,
+              "threshold": self.settings.relevance_threshold}
+        folds = calibrate.cross_validate(dev, **cv)
+        for row, f in zip(rows, folds, strict=True):
+            row |= {"cv_score": f.score, "cv_hype": f.hype, "cv_asked": f.asked}
         cases["triage"] = rows
+        cases["ablation"] = calibrate.ablation(dev, **cv) if self.subset == "full" else []
+        fig = calibrate.figures_of(dev, folds)
         pos = [r for r in rows if r["label"] == "positive"]
-        neg = [r for r in rows if r["label"] == "negative"]
-        tp = sum(r["relevant"] for r in pos)
-        fp = sum(r["relevant"] for r in neg)
-        refs = [r for r in rows if r["ref_score"] is not None]
-        href = [r for r in rows if r["ref_hype"] is not None]
+        seen = [r for r in rows if r["model"] is not None and r["cv_asked"]]
+        seen_refs = [r for r in seen if r["ref_score"] is not None]
+        tp = sum(f.score >= self.settings.relevance_threshold
+                 for f, r in zip(folds, rows, strict=True) if r["label"] == "positive")
+        fp = sum(f.score >= self.settings.relevance_threshold
+                 for f, r in zip(folds, rows, strict=True) if r["label"] == "negative")
         out |= {
+            # the ranking stage alone (every labelled paper; history leave-one-out)
+            "ranking_auc": _r(fig["ranking_auc"]),
+            "ranking_spearman": _r(fig["ranking_spearman"]),
+            "model_reach": _r(m.ratio(sum(r["cv_asked"] for r in pos), len(pos))),
+            # the model alone, on the papers that reached it (nothing else counted)
+            "model_auc": _r(m.auc([r["model"] for r in seen if r["label"] == "positive"],
+                                  [r["model"] for r in seen if r["label"] == "negative"])),
+            "model_spearman": _r(m.spearman([r["model"] for r in seen_refs],
+                                            [r["ref_score"] for r in seen_refs])),
+            # combined: the Score and Hype shown, each predicted by maps fitted without it
             "triage_recall": _r(m.ratio(tp, len(pos))),
             "triage_precision": _r(m.ratio(tp, tp + fp)),
-            "triage_auc": _r(m.auc([r["score"] for r in pos], [r["score"] for r in neg])),
-            "rules_recall": _r(m.ratio(sum(r["method"] != "rules" for r in pos), len(pos))),
-            "rules_dropped": _r(m.ratio(sum(r["method"] == "rules" for r in neg), len(neg))),
-            "score_spearman": _r(m.spearman([r["score"] for r in refs],
-                                            [r["ref_score"] for r in refs])),
-            "hype_spearman": _r(m.spearman([r["hype"] for r in href],
-                                           [r["ref_hype"] for r in href])),
-            "score_mae": _r(m.mae([r["score"] for r in refs], [r["ref_score"] for r in refs]), 2),
-            "hype_mae": _r(m.mae([r["hype"] for r in href], [r["ref_hype"] for r in href]), 2),
+            "triage_auc": _r(fig["score_auc"]),
+            "score_spearman": _r(fig["score_spearman"]),
+            "hype_spearman": _r(fig["hype_spearman"]),
+            "score_mae": _r(fig["score_mae"], 2),
+            "hype_mae": _r(fig["hype_mae"], 2),
+            "score_spread": _r(float(np.std([f.score for f in folds])), 2),
+            "hype_spread": _r(float(np.std([f.hype for f in folds])), 2),
         }
         out |= self._cost("triage", len(data))
         return got
+
+    def _realday(self, out: dict[str, float | None],
+                 cases: dict[str, list[dict[str, Any]]]) -> None:
+        """The ranking stage on a whole real day: featured papers among the top K (no model)."""
+        if self.subset != "full" or not self.data.realday:
+            return
+        papers = list(self.data.realday.values())
+        featured = self.data.realday_featured
+        ranker = self._triage_of().ranker
+        ranker.history = []  # a first run: nothing featured before
+        started = time.monotonic()
+        signals = ranker.rank(papers)
+        seconds = time.monotonic() - started
+        k = self.settings.triage_model_papers
+        ranks = sorted((signals[i].rank, i) for i in featured if i in signals)
+        cases["realday"] = [{"paper_id": i, "rank": r, "in_top_k": r <= k,
+                             "beat": signals[i].beat, "vocabulary": signals[i].vocabulary}
+                            for r, i in ranks]
+        out |= {"ranking_recall": _r(m.ratio(sum(r <= k for r, _ in ranks), len(ranks))),
+                "ranking_worst_rank": float(ranks[-1][0]) if ranks else None,
+                "realday_embed_seconds_per_paper": _r(seconds / len(papers), 4)}
 
     def _editor(self, out: dict[str, float | None],
                 cases: dict[str, list[dict[str, Any]]]) -> None:
@@ -605,7 +716,10 @@ def drop_recording(report: Report) -> None:
 def run(settings: Settings, *, mode: Mode = "replay", subset: Subset = "full",
         record: bool = False, cassettes: Path = CASSETTES,
         datasets: Path = schema.DATASETS, task: Task = "all", tldr_data: Path | None = None,
-        limit: int | None = None) -> Report:
+        limit: int | None = None, embedder: Embedder | None = None,
+        calibrate_maps: bool = False, add_to_recordings: bool = False) -> Report:
     """Run every eval case once (or one task's); see Runner."""
     return Runner(settings, mode=mode, subset=subset, record=record, cassettes=cassettes,
-                  datasets=datasets, task=task, tldr_data=tldr_data, limit=limit).run()
+                  datasets=datasets, task=task, tldr_data=tldr_data, limit=limit,
+                  embedder=embedder, calibrate_maps=calibrate_maps,
+                  add_to_recordings=add_to_recordings).run()

@@ -61,6 +61,14 @@ class TriageCase(_Case):
     reason: str = ""
 
 
+class RealdayCase(_Case):
+    """One paper of a whole real arXiv day, and whether the editors featured it."""
+
+    listing: str = Field(description="the arXiv listing (date) it was announced in")
+    paper: Paper
+    featured: bool = False
+
+
 class InjectionCase(_Case):
     """A real paper with a sentence planted in its abstract.
 

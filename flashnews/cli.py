@@ -809,6 +809,12 @@ def eval_(
     phrasing: Annotated[Literal["headline", "model", "code"] | None, typer.Option(
         help="Who phrases the items (FLASHNEWS_WRITER_PHRASING); a phrasing other than "
              "headline gets its own baseline and cassettes.")] = None,
+    add_to_recordings: Annotated[bool, typer.Option(
+        help="With --record: keep the recordings and record only the requests they lack "
+             "(byte-identical requests are answered from them).")] = False,
+    calibrate: Annotated[bool, typer.Option(
+        help="Fit the Score/Hype maps on this run's dev papers and store them (with the "
+             "prompt hashes they belong to) in flashnews/data/calibration.json.")] = False,
 ) -> None:
     """Run the evals and compare them with a baseline."""
     if ctx.invoked_subcommand:
@@ -828,7 +834,8 @@ def eval_(
                           "--limit)"))
     try:
         result = runner.run(settings, mode="replay" if replay else "live", subset=subset,
-                            record=record, task=task, tldr_data=data, limit=limit)
+                            record=record, task=task, tldr_data=data, limit=limit,
+                            calibrate_maps=calibrate, add_to_recordings=add_to_recordings)
     except FlashnewsError as exc:
         _fail(exc)
         raise
@@ -846,6 +853,14 @@ def eval_(
         err.print("note: recordings not kept: this run regressed", highlight=False)
     elif record:
         out.print(f"recordings: {runner.keep_recording(result)}", highlight=False)
+    if calibrate and result.calibration:
+        from flashnews.agents import calibration as cal
+
+        fitted = cal.Calibration.model_validate(result.calibration)
+        path = cal.save(fitted)
+        out.print(f"calibration: {path} ({fitted.key}; leave-one-out "
+                  + ", ".join(f"{k} {v:.3g}" for k, v in fitted.cross_validated.items()
+                              if v is not None) + ")", highlight=False, soft_wrap=True)
     if write_baseline and bad:
         err.print(f"note: {write_baseline} left as it was: this run regressed", highlight=False)
     elif write_baseline:

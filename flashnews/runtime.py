@@ -11,6 +11,7 @@ from typing import Literal
 
 from flashnews.config import Settings
 from flashnews.tools.arxiv import Source
+from flashnews.tools.embeddings import Embedder
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
 
@@ -80,3 +81,5 @@ class Runtime:
     unknown_outcome: Literal["resend", "assume-delivered"] | None = None
     """What publish does with a delivery of unknown outcome (`resume --resend` /
     `--assume-delivered`); None: it holds it for the editor."""
+    embedder: Embedder | None = None
+    """The ranking stage's sentence embedder (loaded on first use); None: the configured one."""

@@ -20,6 +20,7 @@ from flashnews.graphs.edition import build_graph
 from flashnews.models import Assessment, Draft, Edition
 from flashnews.runtime import Budget, Progress, Runtime, _no_progress
 from flashnews.tools.arxiv import source_from_spec
+from flashnews.tools.embeddings import Embedder, load_embedder
 from flashnews.tools.lock import edition_lock
 from flashnews.tools.store import Store, Usage, is_database_error, redact, storage_error
 
@@ -56,11 +57,14 @@ class EditionService:
 
     def __init__(self, settings: Settings, *,
                  model_factory: Callable[[Role, str], BaseChatModel] | None = None,
-                 progress: Progress = _no_progress) -> None:
+                 progress: Progress = _no_progress, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.store = Store.open(settings)
         self.model_factory = model_factory
         self.progress = progress
+        self.embedder = embedder or load_embedder(settings)
+        """The ranking stage's embedder (loaded on its first text), shared by the editions this
+        service runs."""
 
     def close(self) -> None:
         self.store.close()
@@ -114,7 +118,8 @@ class EditionService:
         with open_checkpointer(self.settings) as saver, \
                 Models(self.settings, self.store, eid, factory=self.model_factory) as models:
             rt = Runtime(self.settings, self.store, models, out, policy=policy,
-                         progress=self.progress, budget=budget, unknown_outcome=unknown)
+                         progress=self.progress, budget=budget, unknown_outcome=unknown,
+                         embedder=self.embedder)
             models.budget = budget if budget.limited else None
             graph = build_graph(rt, saver)
             snap = graph.get_state(config)

@@ -175,6 +175,49 @@ class FakeChatModel(BaseChatModel):
         return Counter(c.kind for c in self.calls)
 
 
+_COMMON = frozenset([
+    "that", "this", "with", "from", "their", "these", "which", "while", "where", "when", "they",
+    "them", "than", "then", "there", "have", "been", "were", "will", "would", "could", "should",
+    "such", "also", "more", "most", "into", "over", "only", "both", "each", "other", "some",
+    "many", "much", "very", "using", "used", "uses", "based", "show", "shows", "paper", "propose",
+    "proposed", "present", "approach", "method", "methods", "results", "work", "model", "models",
+    "data", "task", "tasks", "first", "time",
+])
+
+
+class HashingEmbedder:
+    """A sentence embedder for unit tests: hashed word counts (no weights, deterministic).
+
+    Texts sharing words get a high cosine similarity, so the ranking stage ranks on-beat
+    papers above off-topic ones here too; the real model is tools/embeddings.MiniLMEmbedder.
+    """
+
+    name = "hashing-test-embedder"
+    dim = 384
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts = 0
+
+    def embed(self, texts: Any) -> Any:
+        import hashlib
+
+        import numpy as np
+
+        self.calls += 1
+        self.texts += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]{4,}", text.lower()):
+                if word in _COMMON:
+                    continue
+                h = int.from_bytes(hashlib.blake2b(word[:6].encode(), digest_size=4).digest(),
+                                   "little")
+                out[row, h % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
 def fake_factory(model: FakeChatModel) -> Callable[[Any, str], BaseChatModel]:
     """A Models factory returning the same fake for every role."""
     return lambda role, url: model
@@ -189,12 +232,18 @@ def fake_factory(model: FakeChatModel) -> Callable[[Any, str], BaseChatModel]:
 class StubServer:
     """An OpenAI-compatible chat server on 127.0.0.1 answering through a responder.
 
-    `latency` is added to every call; `fail` maps a request kind (triage, writer, critic) to an
-    HTTP status it answers with instead; `counts` counts answered calls per kind.
+    Each call takes `latency` seconds plus its tokens' time: input tokens at
+    `input_tokens_per_s`, output tokens at `output_tokens_per_s` (0: free), like a real endpoint
+    that reads the prompt and then generates. The bench uses 0.3 s + input / 5,000 per s + output
+    / 50 per s, so a batch of papers costs what its tokens cost, not one call's latency.
+    `fail` maps a request kind (triage, writer, critic) to an HTTP status it answers with
+    instead; `counts` counts answered calls per kind.
     """
 
     responder: Responder = grounded_responder
     latency: float = 0.0
+    input_tokens_per_s: float = 0.0
+    output_tokens_per_s: float = 0.0
     fail: dict[str, int] = field(default_factory=dict)
     port: int = 0
     counts: Counter[str] = field(default_factory=Counter)
@@ -252,9 +301,9 @@ class StubServer:
                       tool=tools[0]["function"]["name"] if tools else None,
                       logprobs=bool(body.get("logprobs")),
                       schema=tools[0]["function"].get("parameters", {}) if tools else {})
-        if self.latency:
-            time.sleep(self.latency)
+        started = time.monotonic()
         if req.kind in self.fail:
+            time.sleep(self.latency)
             return self.fail[req.kind], {"error": {"message": f"stub failure for {req.kind}",
                                                    "type": "server_error"}}
         self.counts[req.kind] += 1
@@ -275,10 +324,21 @@ class StubServer:
                                       "function": {"name": req.tool, "arguments": json.dumps(reply)}}]
             choice["finish_reason"] = "tool_calls"
         prompt_tokens = _tokens(req.text)
+        completion_tokens = 1 if isinstance(reply, float) else _tokens(json.dumps(reply))
+        wait = self.call_seconds(prompt_tokens, completion_tokens) - (time.monotonic() - started)
+        if wait > 0:
+            time.sleep(wait)
         return 200, {"id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
                      "model": body.get("model", "stub"), "choices": [choice],
-                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 8,
-                               "total_tokens": prompt_tokens + 8}}
+                     "usage": {"prompt_tokens": prompt_tokens,
+                               "completion_tokens": completion_tokens,
+                               "total_tokens": prompt_tokens + completion_tokens}}
+
+    def call_seconds(self, input_tokens: int, output_tokens: int) -> float:
+        """How long a call with these tokens takes (the latency model)."""
+        return (self.latency
+                + (input_tokens / self.input_tokens_per_s if self.input_tokens_per_s else 0.0)
+                + (output_tokens / self.output_tokens_per_s if self.output_tokens_per_s else 0.0))
 
 
 def main() -> None:
@@ -286,10 +346,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--input-tokens-per-s", type=float, default=0.0)
+    parser.add_argument("--output-tokens-per-s", type=float, default=0.0)
     parser.add_argument("--fail", action="append", default=[], help="kind=status, e.g. writer=500")
     args = parser.parse_args()
     fail = {k: int(v) for k, v in (f.split("=") for f in args.fail)}
-    stub = StubServer(latency=args.latency, fail=fail, port=args.port).start()
+    stub = StubServer(latency=args.latency, fail=fail, port=args.port,
+                      input_tokens_per_s=args.input_tokens_per_s,
+                      output_tokens_per_s=args.output_tokens_per_s).start()
     print(stub.base_url, flush=True)
     threading.Event().wait()
 

@@ -110,7 +110,12 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
     def triage_node(state: EditionState) -> dict[str, Any]:
         papers = _papers(rt, state)
         ordered = [papers[i] for i in state["paper_ids"]]
-        triage = Triage(rt.models, rt.store, rt.settings)
+        if rt.embedder is None:
+            from flashnews.tools.embeddings import load_embedder
+
+            rt.embedder = load_embedder(rt.settings)
+        triage = Triage(rt.models, rt.store, rt.settings, embedder=rt.embedder,
+                        history=rt.store.featured_before(state["edition_id"]))
         result = triage.run(ordered, progress=lambda d, t: rt.progress("triage", d, t))
         warnings = [f.model_dump() for p in ordered
                     for f in [*injection_findings(p), *watch_findings(p, rt.settings)]]

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from flashnews.tools.arxiv import demo_snapshot, read_snapshot
+from flashnews.tools.embeddings import MiniLMEmbedder
 from pydantic import SecretStr
 
 from flashnews.config import Settings
 from flashnews.models import Edition, Paper
 from flashnews.service import EditionService
-from flashnews.testing import FakeChatModel, fake_factory
+from flashnews.testing import FakeChatModel, HashingEmbedder, fake_factory
 
 DEMO = Edition(date=dt.date(2026, 2, 25), format="flash")
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +80,12 @@ def db_settings(settings: Settings, backend: str | None) -> Settings:
     return settings.model_copy(update={"database_url": SecretStr(backend)})
 
 
+@pytest.fixture(scope="session")
+def minilm(tmp_path_factory: pytest.TempPathFactory) -> MiniLMEmbedder:
+    """The real embedding model (the `embed` extra), loaded once for the session."""
+    return MiniLMEmbedder(check_dir=tmp_path_factory.mktemp("minilm"))
+
+
 @pytest.fixture
 def papers() -> dict[str, Paper]:
     return {p.arxiv_id: p for p in read_snapshot(demo_snapshot())}
@@ -91,6 +98,6 @@ def fake() -> FakeChatModel:
 
 @pytest.fixture
 def service(settings: Settings, fake: FakeChatModel) -> EditionService:
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     yield svc
     svc.close()

@@ -14,7 +14,7 @@ import vcr
 from flashnews.errors import MalformedResponse, RateLimited
 from flashnews.models import Edition
 from flashnews.service import EditionService
-from flashnews.testing import fake_factory
+from flashnews.testing import HashingEmbedder, fake_factory
 from tests.build_arxiv_cassettes import OUT, source
 
 DAY = dt.date(2026, 2, 25)
@@ -88,7 +88,7 @@ def arxiv_service(settings, fake, monkeypatch):
     import flashnews.tools.arxiv as arxiv_module
 
     monkeypatch.setattr(arxiv_module, "ArxivSource", lambda *a, **k: source())
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     yield svc
     svc.close()
 

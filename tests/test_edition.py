@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from flashnews.service import EditionService
-from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+from flashnews.testing import FakeChatModel, HashingEmbedder, Request, fake_factory, grounded_responder
 from tests.conftest import DEMO
 
 
@@ -28,7 +28,7 @@ def test_demo_edition_publishes_a_grounded_bulletin(service, fake, tmp_path) -> 
 
 
 def test_published_edition_is_a_no_op(db_settings, fake, tmp_path) -> None:
-    service = EditionService(db_settings, model_factory=fake_factory(fake))
+    service = EditionService(db_settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     service.run(DEMO, source=None, out_dir=tmp_path / "out")
     before = len(fake.calls)
     again = service.run(DEMO, source=None, out_dir=tmp_path / "elsewhere")
@@ -43,7 +43,7 @@ def test_unwritable_output_then_resume_publishes_without_model_calls_or_fetch(
     settings = db_settings
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the output dir should be")
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     failed = svc.run(DEMO, source=None, out_dir=blocker / "out")
     assert failed.outcome == "failed" and failed.step == "publish" and failed.exit_code == 5
     assert str(blocker / "out") in failed.message
@@ -71,7 +71,7 @@ def test_writer_failure_resumes_at_write_without_triage_calls(db_settings, tmp_p
         return grounded_responder(req)
 
     fake = FakeChatModel(responder=responder)
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     failed = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
     assert (failed.outcome, failed.step, failed.exit_code) == ("failed", "write", 4)
     assert "unreachable" in failed.message
@@ -127,7 +127,7 @@ def test_critic_sends_a_bad_theme_back_and_the_writer_fixes_it(settings, tmp_pat
         return reply
 
     fake = FakeChatModel(responder=responder)
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     from flashnews.models import Edition
 
     digest = Edition(date=DEMO.date, format="digest")
@@ -146,7 +146,7 @@ def test_chatter_in_the_lead_is_caught_by_the_writer(settings, tmp_path) -> None
         return grounded_responder(req)
 
     fake = FakeChatModel(responder=responder)
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     result = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
     assert result.outcome == "published" and "drafted" not in (result.markdown or "")
     assert len([c for c in fake.calls if c.tool == "LeadLine"]) == 2  # asked again once
@@ -183,7 +183,7 @@ def test_interactive_review_approves_through_interrupt(settings, fake, tmp_path)
         seen.append(payload)
         return {"decision": "approve", "by": "test"}
 
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     result = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
                      reviewer=reviewer)
     assert result.outcome == "published" and len(seen) == 1
@@ -191,7 +191,7 @@ def test_interactive_review_approves_through_interrupt(settings, fake, tmp_path)
 
 
 def test_quit_at_review_keeps_the_pause(db_settings, fake, tmp_path) -> None:
-    svc = EditionService(db_settings, model_factory=fake_factory(fake))
+    svc = EditionService(db_settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     held = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
                    reviewer=lambda payload: None)
     assert held.outcome == "needs-review"
@@ -227,7 +227,9 @@ def test_resume_of_unknown_edition_is_clear(service) -> None:
 def _budgeted(settings, fake, tmp_path, calls: int):
     from flashnews.runtime import Budget
 
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    # K = 19 papers asked, in 5 batches of 4 (what the budgets below are sized by)
+    settings = settings.model_copy(update={"triage_model_papers": 19})
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     return svc, svc.run(DEMO, source=None, out_dir=tmp_path / "out",
                         budget=Budget(max_calls=calls))
 
@@ -235,7 +237,7 @@ def _budgeted(settings, fake, tmp_path, calls: int):
 def test_a_tight_budget_degrades_the_edition_and_says_so(settings, fake, tmp_path) -> None:
     _, result = _budgeted(settings, fake, tmp_path, calls=12)
     triage = fake.kinds()["triage"]
-    assert triage == 5  # 19 rule survivors, 4 per call
+    assert triage == 5  # the 19 best-ranked papers, 4 per call
     assert result.outcome == "published" and len(fake.calls) <= 12
     assert result.degraded == ["budget: 2 also-noteworthy item(s) left out"]
     assert (result.markdown or "").count("Score: ") == 5

@@ -39,7 +39,8 @@ def _copy_datasets(tmp_path: Path) -> Path:
 
 def test_every_dataset_has_a_versioned_header_and_valid_cases() -> None:
     data = runner.Datasets("full")
-    assert set(data.versions) == {"triage", "editor", "injection", "writer", "drafts", "tldr"}
+    assert set(data.versions) == {"triage", "editor", "injection", "writer", "drafts", "tldr",
+                                  "realday"}
     assert len(data.tldr) == 100 and all(c.target and c.source for c in data.tldr)
     assert "editors-2026-02-25-flash" in {c.case_id for c in data.writer}
     assert all(v >= 1 for v in data.versions.values())

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from flashnews.service import EditionService
-from flashnews.testing import fake_factory
+from flashnews.testing import HashingEmbedder, fake_factory
 from tests.conftest import DEMO, REPO
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
@@ -52,7 +52,7 @@ def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_published_html_reads_on_a_phone(settings, fake, tmp_path) -> None:
     phone = settings.model_copy(update={"channels": ["markdown", "html"]})
-    svc = EditionService(phone, model_factory=fake_factory(fake))
+    svc = EditionService(phone, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     out = tmp_path / "out"
     assert svc.run(DEMO, source=None, out_dir=out).outcome == "published"
     svc.close()

@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from flashnews.config import Settings
 from flashnews.service import EditionService
-from flashnews.testing import fake_factory
+from flashnews.testing import HashingEmbedder, fake_factory
 from tests.conftest import DEMO
 
 ALL = ["markdown", "html", "json", "atom", "webhook"]
@@ -81,7 +81,8 @@ def _mtimes(out: Path) -> dict[str, int]:
 
 
 def test_every_channel_is_delivered_once(db_settings, fake, hook, tmp_path) -> None:
-    svc = EditionService(_all_channels(db_settings, hook), model_factory=fake_factory(fake))
+    svc = EditionService(_all_channels(db_settings, hook), model_factory=fake_factory(fake),
+                         embedder=HashingEmbedder())
     out = tmp_path / "out"
     result = svc.run(DEMO, source=None, out_dir=out)
     assert result.outcome == "published", result.message
@@ -114,7 +115,8 @@ def test_every_channel_is_delivered_once(db_settings, fake, hook, tmp_path) -> N
 
 def test_a_failed_channel_is_retried_alone_on_resume(db_settings, fake, hook, tmp_path) -> None:
     hook.statuses = [503] * 4  # every attempt of the first run
-    svc = EditionService(_all_channels(db_settings, hook), model_factory=fake_factory(fake))
+    svc = EditionService(_all_channels(db_settings, hook), model_factory=fake_factory(fake),
+                         embedder=HashingEmbedder())
     out = tmp_path / "out"
     failed = svc.run(DEMO, source=None, out_dir=out)
     assert (failed.outcome, failed.step, failed.exit_code) == ("failed", "publish", 5)
@@ -140,7 +142,8 @@ def test_a_failed_channel_is_retried_alone_on_resume(db_settings, fake, hook, tm
 
 def test_a_4xx_webhook_fails_fast_with_the_answer(settings, fake, hook, tmp_path) -> None:
     hook.statuses = [404]
-    svc = EditionService(_all_channels(settings, hook), model_factory=fake_factory(fake))
+    svc = EditionService(_all_channels(settings, hook), model_factory=fake_factory(fake),
+                         embedder=HashingEmbedder())
     failed = svc.run(DEMO, source=None, out_dir=tmp_path / "out")
     assert failed.outcome == "failed" and "answered HTTP 404: no_service" in failed.message
     assert len(hook.received) == 1  # a client error is not retried
@@ -149,7 +152,8 @@ def test_a_4xx_webhook_fails_fast_with_the_answer(settings, fake, hook, tmp_path
 
 def test_correction_updates_every_channel_and_the_feed_entry(db_settings, fake, hook,
                                                              tmp_path) -> None:
-    svc = EditionService(_all_channels(db_settings, hook), model_factory=fake_factory(fake))
+    svc = EditionService(_all_channels(db_settings, hook), model_factory=fake_factory(fake),
+                         embedder=HashingEmbedder())
     out = tmp_path / "out"
     assert svc.run(DEMO, source=None, out_dir=out).outcome == "published"
     digest = DEMO.model_copy(update={"format": "digest"})
@@ -191,7 +195,8 @@ def test_correction_updates_every_channel_and_the_feed_entry(db_settings, fake, 
 
 
 def test_a_correction_with_an_invented_number_is_held(settings, fake, tmp_path) -> None:
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake),
+                         embedder=HashingEmbedder())
     out = tmp_path / "out"
     svc.run(DEMO, source=None, out_dir=out)
     text = (out / f"{DEMO.id}.md").read_text()

@@ -50,7 +50,8 @@ def test_prompt_render_is_strict() -> None:
 
 
 def test_shipped_prompts_load_with_their_sections() -> None:
-    assert {"system", "relevance", "hype", "generated"} <= prompts.load("triage").sections.keys()
+    assert {"system", "relevance", "generated"} <= prompts.load("triage").sections.keys()
+    assert {"description"} <= prompts.load("beat").sections.keys()
     assert {"system", "item", "lead"} <= prompts.load("writer_flash").sections.keys()
     assert {"system", "item", "lead", "themes"} <= prompts.load("writer_digest").sections.keys()
     assert {"system", "review"} <= prompts.load("critic").sections.keys()

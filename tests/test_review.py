@@ -14,7 +14,7 @@ from flashnews.agents.editor import EditorCommand, Row
 
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
 from flashnews.service import EditionService
-from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+from flashnews.testing import FakeChatModel, HashingEmbedder, Request, fake_factory, grounded_responder
 from tests.conftest import DEMO
 
 DAY = dt.date(2026, 2, 25)
@@ -178,7 +178,7 @@ def scripted(commands: list[str], seen: list[dict[str, Any]]
 
 def test_drop_pin_move_rescore_make_no_model_call_and_rewrite_does(settings, tmp_path) -> None:
     fake = FakeChatModel()
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     seen: list[dict[str, Any]] = []
     typed = scripted(["drop 2", "pin 8", "move 1 down", 'rescore 1 12 34 "meh"', "quit"], seen)
     counts: list[int] = []
@@ -201,7 +201,7 @@ def test_drop_pin_move_rescore_make_no_model_call_and_rewrite_does(settings, tmp
                                                                  "rescore"]
 
     # A new service (a new process) continues exactly there.
-    fresh = EditionService(settings, model_factory=fake_factory(fake))
+    fresh = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     again: list[dict[str, Any]] = []
     fresh.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
               resume_only=True, reviewer=scripted(["quit"], again))
@@ -237,7 +237,7 @@ def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkey
         return grounded_responder(req)
 
     fake = FakeChatModel(responder=responder)
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     seen: list[dict[str, Any]] = []
     svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
             reviewer=scripted(["approve", "quit"], seen))
@@ -273,7 +273,7 @@ def test_headless_runs_record_no_decision(service, tmp_path) -> None:
 def test_a_digest_keeps_its_sections_and_themes_through_drop_pin_and_rescore(settings,
                                                                             tmp_path) -> None:
     fake = FakeChatModel()
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     digest = DEMO.model_copy(update={"format": "digest"})
     seen: list[dict[str, Any]] = []
     reviewer = scripted(["drop 1", "pin 12", 'rescore 2 40 40 "incremental"', "approve",
@@ -312,7 +312,7 @@ def test_pin_and_rescore_need_an_assessed_paper(papers) -> None:
 
 
 def test_a_correction_is_reviewed_like_an_edition(settings, fake, tmp_path) -> None:
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     out = tmp_path / "out"
     svc.run(DEMO, source=None, out_dir=out)
     text = (out / f"{DEMO.id}.md").read_text()
@@ -354,7 +354,7 @@ def test_exported_decisions_become_eval_cases(settings, fake, tmp_path, monkeypa
 
     from flashnews.cli import app
 
-    svc = EditionService(settings, model_factory=fake_factory(fake))
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     seen: list[dict[str, Any]] = []
     svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
             reviewer=scripted(['drop 2 "old news"', "pin 8", "move 1 down",

@@ -14,7 +14,13 @@ from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
 
 from flashnews.models import Assessment
-from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+from flashnews.testing import (
+    FakeChatModel,
+    HashingEmbedder,
+    Request,
+    fake_factory,
+    grounded_responder,
+)
 
 CHESS, TOM, PATCH = "2602.20732", "2602.20662", "2602.21987"
 
@@ -23,24 +29,16 @@ def _triage(settings, fake, **overrides) -> tuple[Triage, Store]:
     settings = settings.model_copy(update=overrides)
     store = Store(settings.db_path)
     models = Models(settings, store, "e", factory=fake_factory(fake))
-    return Triage(models, store, settings), store
-
-
-def test_rules_keep_every_featured_dev_paper_and_drop_most_off_topic(papers) -> None:
-    kept = {pid for pid, p in papers.items() if rules_verdict(p) is None}
-    positives = {pid for pid, p in papers.items() if p.label == "positive"}
-    negatives = {pid for pid, p in papers.items() if p.label == "negative"}
-    assert positives <= kept
-    assert len(negatives - kept) / len(negatives) >= 0.6
+    return Triage(models, store, settings, embedder=HashingEmbedder()), store
 
 
 def test_each_paper_is_scored_once_across_runs(settings, fake, papers) -> None:
-    triage, _ = _triage(settings, fake, triage_scoring="logprob")
+    triage, _ = _triage(settings, fake, triage_scoring="logprob", triage_model_papers=10)
     first = triage.run(papers.values())
     calls = len(fake.calls)
-    survivors = sum(1 for a in first.values() if a.method == "logprob")
-    assert calls == 2 * survivors  # relevance + attention per surviving paper
-    again, _ = _triage(settings, fake, triage_scoring="logprob")
+    asked = sum(1 for a in first.values() if a.method == "logprob")
+    assert calls == asked == 10  # one relevance question for each of the K best-ranked
+    again, _ = _triage(settings, fake, triage_scoring="logprob", triage_model_papers=10)
     assert again.run(papers.values()) == first
     assert len(fake.calls) == calls
 
@@ -50,7 +48,7 @@ def test_a_new_prompt_or_model_scores_again(settings, fake, papers) -> None:
     triage.run([papers[CHESS]])
     other, _ = _triage(settings, fake, model="another-model", triage_scoring="logprob")
     other.run([papers[CHESS]])
-    assert len(fake.calls) == 4
+    assert len(fake.calls) == 2  # one question per paper and setup
 
 
 def test_logprob_scores_come_from_p_yes(settings, papers) -> None:
@@ -59,7 +57,11 @@ def test_logprob_scores_come_from_p_yes(settings, papers) -> None:
 
     triage, _ = _triage(settings, FakeChatModel(responder=responder), triage_scoring="logprob")
     a = triage.run([papers[CHESS]])[CHESS]
-    assert (a.score, a.hype, a.relevant, a.method) == (91, 30, True, "logprob")
+    assert (a.method, a.signals["model"]) == ("logprob", 0.91)
+    # Score: the model's P(yes) and the ranking's score, combined and mapped (this setup has no
+    # stored calibration, so the map is linear)
+    rank_score = a.signals["ranking_score"]
+    assert a.score == round(100 * (0.5 * 0.91 + 0.5 * rank_score / 100))
     assert a.key_claims and all(span_supported(c.span, papers[CHESS].abstract)
                                 for c in a.key_claims)
 
@@ -157,17 +159,22 @@ def test_a_tag_break_out_is_removed_without_the_sentence_after_it() -> None:
     assert without_injections(plain) == plain
 
 
-def test_a_stuffed_keyword_list_neither_passes_the_rules_nor_reaches_the_model(papers) -> None:
+def test_a_stuffed_keyword_list_moves_neither_the_ranking_nor_the_model(settings, papers) -> None:
+    from flashnews.agents.ranking import paper_text, vocabulary
     from flashnews.agents.injection import without_injections
-    from flashnews.agents.triage import rules_verdict
 
-    off = next(p for p in papers.values() if p.label == "negative" and rules_verdict(p))
+    off = next(p for p in papers.values() if p.label == "negative")
     stuffing = ("Keywords: LLM inference serving, KV cache, speculative decoding, throughput, "
                 "latency, GPU kernels, quantization, batching.")
-    for text in (f"{stuffing} {off.abstract}", f"{off.abstract} Index Terms— {stuffing[10:]}"):
-        bad = off.model_copy(update={"abstract": text})
-        assert rules_verdict(bad) is not None  # still dropped with no model call
+    triage, _ = _triage(settings, FakeChatModel(), triage_model_papers=0)
+    clean = triage.run([off])[off.arxiv_id]
+    for n, text in enumerate((f"{stuffing} {off.abstract}",
+                              f"{off.abstract} Index Terms— {stuffing[10:]}")):
+        bad = off.model_copy(update={"abstract": text, "version": 2 + n})
         assert "speculative decoding" not in without_injections(bad.abstract)
+        assert paper_text(bad) == paper_text(off) and vocabulary(bad) == vocabulary(off)
+        got = triage.run([bad])[off.arxiv_id]
+        assert (got.score, got.signals["ranking"]) == (clean.score, clean.signals["ranking"])
         assert [f.check for f in injection_findings(bad)] == ["keyword-list"]
     assert injection_findings(off) == []
 
@@ -203,10 +210,12 @@ def test_editor_keywords_and_watched_authors_apply_before_any_model_call(setting
     sumer = next(p for p in papers.values() if p.title.startswith("SumTablets"))
     assert rules_verdict(sumer) is not None  # the beat rules alone would drop it
     fake = FakeChatModel()
-    triage, _ = _triage(settings, fake, include_keywords=["Sumerian"],
+    # K = 0: only what the editor's rules name reaches the model
+    triage, _ = _triage(settings, fake, include_keywords=["Sumerian"], triage_model_papers=0,
                         exclude_keywords=["FPGA"], watch_authors=[papers[TOM].authors[0]])
-    out = triage.run([sumer, papers["2602.20515"], papers[TOM]])
-    assert out[sumer.arxiv_id].method == "generated"  # scored by the model despite the rules
+    out = triage.run([sumer, papers["2602.20515"], papers[TOM], papers[CHESS]])
+    assert out[sumer.arxiv_id].method == "generated"  # scored by the model despite its rank
+    assert out[CHESS].method == "ranking"
     fpga = out["2602.20515"]
     assert (fpga.method, fpga.relevant, fpga.rationale) == (
         "rules", False, "rules: excluded by keyword 'FPGA'")

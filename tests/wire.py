@@ -39,13 +39,15 @@ def papers() -> dict[str, Paper]:
 
 def triage_logprob(models: Models, store: Store) -> dict[str, Assessment]:
     ps = papers()
-    return Triage(models, store, models.settings).run([ps[CHESS], ps[TOM], ps[PATCH]])
+    # ask_all: the wire is what is tested, so every paper is asked whatever its rank
+    return Triage(models, store, models.settings, ask_all=True).run(
+        [ps[CHESS], ps[TOM], ps[PATCH]])
 
 
 def triage_generated(models: Models, store: Store) -> dict[str, Assessment]:
     ps = papers()
     settings = models.settings.model_copy(update={"triage_scoring": "generated"})
-    return Triage(models, store, settings).run([ps[CHESS], ps[PATCH]])
+    return Triage(models, store, settings, ask_all=True).run([ps[CHESS], ps[PATCH]])
 
 
 def writer_draft(models: Models) -> Draft:

@@ -134,6 +134,19 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (edition_id, seq)
     );
     """,
+    # 4: sentence embeddings of papers for the ranking stage (a vector as base64 float32 text:
+    # portable SQL), keyed by the embedding model and the text embedded
+    """
+    CREATE TABLE embeddings (
+        paper_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        vector TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (paper_id, version, model, text_hash)
+    );
+    """,
 ]
 
 
@@ -373,6 +386,54 @@ class Store:
                 " created_at=excluded.created_at",
                 (a.paper_id, a.version, a.prompt_hash, a.model, a.model_dump_json(), utc_now()),
             )
+
+    # embeddings (the ranking stage) ---------------------------------------------------------
+    def cached_embeddings(self, model: str, keys: Sequence[tuple[str, int, str]]
+                          ) -> dict[tuple[str, int, str], bytes]:
+        """Stored vectors for (paper id, version, text hash) keys, as raw float32 bytes."""
+        import base64
+
+        wanted = set(keys)
+        out: dict[tuple[str, int, str], bytes] = {}
+        ids = sorted({k[0] for k in wanted})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._rows(f"SELECT paper_id, version, text_hash, vector FROM embeddings"
+                                f" WHERE model=? AND paper_id IN ({marks})", [model, *chunk]):
+                key = (r["paper_id"], int(r["version"]), r["text_hash"])
+                if key in wanted:
+                    out[key] = base64.b64decode(r["vector"])
+        return out
+
+    def cache_embeddings(self, model: str, rows: Iterable[tuple[str, int, str, bytes]]) -> None:
+        """Store vectors: (paper id, version, text hash, raw float32 bytes) each."""
+        import base64
+
+        now = utc_now()
+        with self._tx() as c:
+            c.executemany(
+                "INSERT INTO embeddings (paper_id, version, model, text_hash, vector, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (paper_id, version, model, text_hash)"
+                " DO NOTHING",
+                [(pid, v, model, h, base64.b64encode(vec).decode(), now)
+                 for pid, v, h, vec in rows])
+
+    def featured_before(self, edition_id: str, limit: int = 200) -> list[Paper]:
+        """Papers featured in editions of earlier days, newest first (the editors' taste)."""
+        day = edition_id.rsplit("-", 1)[0] if edition_id[:4].isdigit() else "9999-12-31"
+        rows = self._rows(
+            "SELECT i.edition_id, i.paper_id, p.record FROM published_items i"
+            " JOIN papers p ON p.edition_id = i.edition_id AND p.arxiv_id = i.paper_id"
+            " WHERE substr(i.edition_id, 1, 10) < ? ORDER BY i.edition_id DESC, i.position",
+            (day[:10],))
+        seen: dict[str, Paper] = {}
+        for r in rows:
+            if r["paper_id"] not in seen:
+                seen[r["paper_id"]] = Paper.model_validate_json(r["record"])
+            if len(seen) >= limit:
+                break
+        return list(seen.values())
 
     # published items (cross-edition memory) ------------------------------------------------
     def mark_published(self, edition_id: str, items: Iterable[tuple[str, int]]) -> None:
