@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from flashnews.tools.grounding import abstract_numbers, numbers_in
+from flashnews.tools.claims import ground_text
 
 # statistics ------------------------------------------------------------------------------------
 
@@ -90,15 +90,18 @@ CLAIM_OVERLAP = 0.6
 
 
 def grounding(text: str, source: str) -> dict[str, int]:
-    """Numbers and claims (sentences) of a written item, and how many of each the source backs."""
-    known = abstract_numbers(source)
-    nums = [v for _, v in numbers_in(text)]
+    """Numbers and claims (sentences) of a written item, and how many of each the source backs.
+
+    A number counts as backed when a sentence of the source states it for the same metric and
+    unit (tools/claims.py), not when its value merely occurs there."""
+    found = [s for s in ground_text(text, source)
+             if not (s.quantity.unit == "" and 1900 <= s.quantity.value <= 2100)]
     vocab = set(content_words(source))
     claims = [s for s in sentences(text) if content_words(s)]
     backed = sum(1 for s in claims
                  if sum(w in vocab for w in content_words(s)) >= CLAIM_OVERLAP * len(
                      content_words(s)))
-    return {"numbers": len(nums), "numbers_grounded": sum(v in known for v in nums),
+    return {"numbers": len(found), "numbers_grounded": sum(s.ok for s in found),
             "claims": len(claims), "claims_grounded": backed}
 
 

@@ -111,7 +111,7 @@ def test_critic_sends_a_bad_item_back_and_the_writer_fixes_it(settings, tmp_path
     assert result.outcome == "published"
     assert "37.5x" not in (result.markdown or "")
     revisions = [c for c in fake.calls if "critic found these problems" in c.text]
-    assert len(revisions) == 1 and "'37.5'" in revisions[0].text
+    assert len(revisions) == 1 and "'37.5x'" in revisions[0].text
 
 
 def test_chatter_that_survives_the_rounds_blocks_headless_publish(settings, tmp_path) -> None:

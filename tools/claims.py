@@ -92,6 +92,9 @@ class Quantity:
     """Whether the text says the metric rises (faster, higher) or falls (cuts, lower, less)."""
     metrics: tuple[str, ...] = ()
     """Metric families named near the number, nearest first (see METRICS)."""
+    metric_source: Literal["clause", "unit", "sentence", ""] = ""
+    """Where `metrics` came from: the number's own clause or unit (what the text says it
+    measures), or only elsewhere in its sentence (a weaker reading)."""
     noun: str = ""
     """The word right after the number (what a count counts: "GPUs", "tasks")."""
     role: Role = "result"
@@ -178,15 +181,14 @@ METRICS: dict[str, str] = {
               r"RAM|capacity",
     "energy": r"energy|power|watts?|joules?|perf(?:ormance)?[- /]per[- ]watt|battery",
     "accuracy": r"accuracy|accurate|quality|F1|BLEU|ROUGE|perplexity|PPL|pass@\d+|exact match|"
-                r"success rate|win rate|score|error|EM\b|recall|precision|AUC|mAP|correct\w*|"
-                r"performance",
+                r"success rate|win rate|score|error|EM\b|recall|precision|AUC|mAP|correct\w*",
     "cost": r"cost|price|dollars?|\$|expense|GPU[- ]hours|budget",
     "tokens": r"tokens?|token usage|output length|sequence length|reasoning length",
     "communication": r"communication|bandwidth|traffic|all-?reduce|synchroni[sz]ation|"
                      r"transfer|data movement",
     "size": r"model size|parameters|params|compression|sparsity|pruning|bits?|weights",
     "area": r"area|mm2|mm²|silicon",
-    "utilization": r"utili[sz]ation|occupancy|hit rate|acceptance (?:rate|length)|efficiency",
+    "utilization": r"utili[sz]ation|occupancy|hit rate|acceptance (?:rate|length)",
     "balance": r"imbalance|load balanc\w*|skew",
     "requests": r"requests|queries|calls",
 }
@@ -298,11 +300,20 @@ def quantities(text: str) -> list[Quantity]:
     return out
 
 
+# Numbers that are not quantities: dates (2026-02-25), list markers ("(1) … (2) …", "1."
+# opening a line), and arXiv ids (2602.20732).
+_NOT_QUANTITY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|(?<![\w)])\(\d{1,2}\)(?=\s)|^\s*\d{1,2}[.)]\s|"
+                           r"\b\d{4}\.\d{4,5}(?:v\d+)?\b")
+
+
 def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
     found: list[Quantity] = []
     clauses = _clauses(sentence)
+    skip = [(m.start(), m.end()) for m in _NOT_QUANTITY.finditer(sentence)]
     for m in _QTY.finditer(sentence):
         start = m.start("a")
+        if any(a <= start < b for a, b in skip):
+            continue
         # Numbers glued to letters are parts of names or identifiers (Qwen3, H100, x86).
         before = sentence[start - 1] if start else " "
         if before.isalnum() or before in "_@" or (before in "-." and start >= 2
@@ -345,14 +356,17 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
         ca, cb = next(((a, b) for a, b in clauses if a <= start < b), (0, len(sentence)))
         clause = sentence[ca:cb]
         metrics = _metric_families(clause, start - ca, unit_end - ca, before_words=5)
+        source: Literal["clause", "unit", "sentence", ""] = "clause" if metrics else ""
         if not metrics:
             # A clause without a metric shares the nearest one of its sentence: "… throughput
             # by 1.6-2.1x on 2 GPUs and 2.6-4.0x on 4 GPUs", "1.07-1.33x and 1.03-1.27x speedup".
             metrics = _metric_families(sentence, start, unit_end,
                                        parenthetical=sentence[ca:ca + 1] == "(")
+            source = "sentence" if metrics else ""
         implied = _UNIT_METRIC.get(unit)
         if implied:
             metrics = (implied, *[x for x in metrics if x != implied])
+            source = "unit"
         lo_w = max(ca, m.start() - 60)
         window = sentence[lo_w:min(cb, unit_end + 40)]
         direction: Literal["up", "down", ""] = ""
@@ -378,7 +392,8 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
         found.append(Quantity(
             text=sentence[m.start():unit_end].strip(), low=low * factor, high=high * factor,
             unit=unit, decimals=max(_decimals(a_text), _decimals(b_text or "")),
-            qualifier=qualifier, direction=direction, metrics=metrics, noun=noun, role=role,
+            qualifier=qualifier, direction=direction, metrics=metrics, metric_source=source,
+            noun=noun, role=role,
             sentence=sentence, start=offset + m.start(), end=offset + unit_end,
             alternatives=alts))
     # Number words ("two GPUs", "twice as fast") count as settings and multiples.
@@ -522,7 +537,17 @@ def _metric_ok(item: Quantity, source: Quantity) -> bool:
     if not item.metrics or not source.metrics:
         return True
     # What each side says the number measures is the metric named nearest to it.
-    return compatible(item.metrics[0], source.metrics[0])
+    if compatible(item.metrics[0], source.metrics[0]):
+        return True
+    if item.metric_source == "sentence":
+        # The item names no metric next to the number ("12.48x efficiency improvement"): it
+        # cannot have moved the value onto another metric.
+        return True
+    if source.metric_source == "sentence":
+        # The abstract's clause names none either ("… 2.6-4.0x on 4 GPUs"): the metrics of
+        # its sentence, nearest first, are what the value can be about.
+        return any(compatible(item.metrics[0], x) for x in source.metrics[:2])
+    return False
 
 
 def ground(item: Quantity, abstract: str | list[Quantity]) -> Support:
