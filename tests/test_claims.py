@@ -126,3 +126,24 @@ def test_result_claims_are_the_sentences_with_results(dev: dict[str, str]) -> No
     assert len(claims) == 1 and "2.5×" in claims[0].sentence
     assert [q.text for q in claims[0].results] == ["2.5×", "4.5×"]
     assert result_claims("We propose a new scheduler for LLM serving.") == []
+
+
+def test_list_markers_dates_and_ids_are_not_quantities() -> None:
+    text = ("Three findings: (1) imbalance worsens with batch size, (2) frequency is no proxy. "
+            "Published 2026-02-25 as 2602.20732v1.")
+    assert [q.text for q in quantities(text)] == ["Three findings"]
+
+
+def test_a_number_without_a_metric_of_its_own_takes_no_metric_from_its_neighbours(
+        dev: dict[str, str]) -> None:
+    # "efficiency" says nothing about what was measured: 12.48x fewer requests per token
+    # is a fair "12.48x efficiency improvement".
+    optileak = "2602.20595"
+    assert _statuses("prompt reconstruction with 12.48x efficiency improvement",
+                     dev[optileak]) == ["supported"]
+    # The item names no metric next to 95% (the abstract's clause does not either).
+    ada = "2602.19519"
+    assert _statuses("Up to 80% output token reduction and 95% thinking rate reduction",
+                     dev[ada]) == ["supported", "supported"]
+    # A metric named next to the number is still held to the abstract's.
+    assert "wrong-metric" in _statuses("12.48x higher accuracy", dev[optileak])

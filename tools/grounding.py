@@ -75,7 +75,8 @@ _CHATTER: list[tuple[str, str]] = [
                 r"if you(?:'d| would) like(?: me)?|if you want me|let me know|feel free|"
                 r"happy to help|glad to help|hope (?:this|that|it) helps|hope you (?:enjoy|find|"
                 r"like)|is there anything else|anything else (?:I can|you(?:'d| would)? "
-                r"(?:like|want|need))|as an (?:ai|assistant|language model)|as you requested|"
+                r"(?:like|want|need))|as an ai (?:assistant|language model)|"
+                r"as a language model,|as you requested|"
                 r"as requested|per your request|your request|you asked (?:for|me)|sure thing|"
                 r"no problem[!.]|you're welcome|below is (?:the|a|your|my)|above is (?:the|a|"
                 r"your|my)|(?:the|this) (?:draft|bulletin|summary) (?:above|below))\b"),
@@ -563,10 +564,11 @@ def _quote(text: str, limit: int = 220) -> str:
 
 def _number_finding(e: NumberEvidence, where: str, item: str | None,
                     severity: str = "blocking") -> Finding:
-    evidence = f'"{e.text}" in: "{_quote(e.written_in)}"'
+    # Both sentences, whole: the bulletin's and the abstract's (the evidence a reader checks).
+    evidence = f'"{e.text}" in: "{_quote(e.written_in, 600)}"'
     if e.sentence:
         evidence += f' — abstract{f" of {e.paper_id}" if e.paper_id and not item else ""}: ' \
-                    f'"{_quote(e.sentence)}"'
+                    f'"{_quote(e.sentence, 1000)}"'
     reason = e.message or f"{e.text!r} is not in the abstract"
     return Finding(check="number", severity=severity, item=item,  # type: ignore[arg-type]
                    evidence=evidence, message=f"{where}: {reason} ({e.status})")

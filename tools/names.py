@@ -51,6 +51,8 @@ def tokens(text: str) -> list[str]:
     out = []
     for w in _WORD.findall(text.replace("-", " ")):
         w = w.lower()
+        if re.fullmatch(r"\d+(?:[.,]\d+)*[kmbx%]?", w):  # "7x", "128k": a quantity, no name
+            continue
         if len(w) >= 4 and w.endswith("s") and not w.endswith("ss"):
             w = w[:-1]
         if w not in _STOP:
