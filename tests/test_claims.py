@@ -147,3 +147,11 @@ def test_a_number_without_a_metric_of_its_own_takes_no_metric_from_its_neighbour
                      dev[ada]) == ["supported", "supported"]
     # A metric named next to the number is still held to the abstract's.
     assert "wrong-metric" in _statuses("12.48x higher accuracy", dev[optileak])
+
+
+def test_a_result_moved_to_another_setting_is_not_supported(dev: dict[str, str]) -> None:
+    assert _statuses("1.6-2.1x higher throughput on 2 GPUs and 2.6-4.0x on 4 GPUs",
+                     dev[SSM]) == ["supported"] * 4
+    swapped = ground_text("2.6-4.0x higher throughput on 2 GPUs", dev[SSM])
+    assert [s.status for s in swapped] == ["wrong-setting", "supported"]
+    assert "4 GPUs" in swapped[0].message and swapped[0].evidence in dev[SSM]

@@ -426,7 +426,8 @@ def names_in(text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # matching
 
-Status = Literal["supported", "wrong-metric", "wrong-unit", "wrong-value", "absent"]
+Status = Literal["supported", "wrong-metric", "wrong-unit", "wrong-value", "wrong-setting",
+                 "absent"]
 
 
 @dataclass
@@ -440,6 +441,8 @@ class Support:
     via: str = ""
     """How it matched: "exact", "rounded", "range", "converted", "setting" …"""
     message: str = ""
+    source: Quantity | None = None
+    """The abstract's quantity it was matched to."""
 
     @property
     def ok(self) -> bool:
@@ -550,8 +553,38 @@ def _metric_ok(item: Quantity, source: Quantity) -> bool:
     return False
 
 
-def ground(item: Quantity, abstract: str | list[Quantity]) -> Support:
-    """Check one quantity written in a bulletin against its paper's abstract."""
+def bound_settings(found: list[Quantity], i: int) -> list[Quantity]:
+    """The settings written after result `i` in its sentence, up to the next result ("1.6-2.1x
+    on 2 GPUs and 2.6-4.0x on 4 GPUs": 2 GPUs is the first range's)."""
+    out = []
+    for q in found[i + 1:]:
+        if q.sentence != found[i].sentence or q.role == "result":
+            break
+        out.append(q)
+    return out
+
+
+def _setting_kind(q: Quantity) -> tuple[str, str]:
+    noun = q.noun.lower().rstrip("s") if q.unit == "count" else ""
+    return q.unit, noun
+
+
+def _settings_agree(written: list[Quantity], stated: list[Quantity]) -> Quantity | None:
+    """A setting written next to a result that the abstract states, next to that result, with
+    another value (None when they agree or the abstract binds no such setting)."""
+    for w in written:
+        same = [x for x in stated if _setting_kind(x) == _setting_kind(w)]
+        if same and not any(_value_match(w, x, []) for x in same):
+            return same[0]
+    return None
+
+
+def ground(item: Quantity, abstract: str | list[Quantity], *,
+           settings: list[Quantity] | None = None) -> Support:
+    """Check one quantity written in a bulletin against its paper's abstract.
+
+    `settings` are the settings the bulletin writes next to this result (bound_settings): when
+    the abstract states the value with a setting of the same kind, they must agree."""
     source = quantities(abstract) if isinstance(abstract, str) else abstract
     value_hits: list[tuple[Quantity, str]] = []
     for s in source:
@@ -567,36 +600,52 @@ def ground(item: Quantity, abstract: str | list[Quantity]) -> Support:
                        item.unit in ("count", "tokens", "params", "bits", "")):
         s, how = value_hits[0]
         return Support(item, "supported", s.sentence,
-                       "setting" if item.role == "setting" else how)
+                       "setting" if item.role == "setting" else how, source=s)
+    conflict: tuple[Quantity, Quantity] | None = None
     for s, how in value_hits:
-        if _metric_ok(item, s):
-            return Support(item, "supported", s.sentence, how)
+        if not _metric_ok(item, s):
+            continue
+        other = _settings_agree(settings or [], bound_settings(source, source.index(s)))
+        if other is None:
+            return Support(item, "supported", s.sentence, how, source=s)
+        conflict = conflict or (s, other)
+    if conflict:
+        s, other = conflict
+        written = next(w for w in settings or [] if _setting_kind(w) == _setting_kind(other))
+        def said(q: Quantity) -> str:
+            return f"{q.text} {q.noun}" if q.unit == "count" and q.noun else q.text
+
+        return Support(item, "wrong-setting", s.sentence, "", (
+            f"the abstract gives {s.text!r} for {said(other)!r}, not for {said(written)!r}"),
+            source=s)
     if value_hits:
         s, _ = value_hits[0]
         return Support(item, "wrong-metric", s.sentence, "", (
             f"{item.text!r} is said of {item.metrics[0]}, but the abstract gives that value for "
-            f"{s.metrics[0] if s.metrics else 'something else'}"))
+            f"{s.metrics[0] if s.metrics else 'something else'}"), source=s)
     # The same value under another unit kind (4.56% where the abstract says 4.56x).
     for s in source:
         if any(_close(item.value, item.decimals, v, item.qualifier) for v in (s.low, s.high)) \
                 and not _same_unit(item.unit, s.unit) and item.unit and s.unit:
             return Support(item, "wrong-unit", s.sentence, "", (
                 f"{item.text!r} is in {item.unit}, but the abstract's {s.text!r} is in "
-                f"{s.unit}"))
+                f"{s.unit}"), source=s)
     # The same metric with another value: the closest such sentence is the evidence.
     same_metric = [s for s in source if _same_unit(item.unit, s.unit) and item.metrics
                    and s.metrics and compatible(item.metrics[0], s.metrics[0])]
     if same_metric:
         return Support(item, "wrong-value", same_metric[0].sentence, "", (
             f"{item.text!r} is not the value the abstract gives for {item.metrics[0]} "
-            f"({same_metric[0].text!r})"))
+            f"({same_metric[0].text!r})"), source=same_metric[0])
     return Support(item, "absent", "", "", f"{item.text!r} is not in the abstract")
 
 
 def ground_text(text: str, abstract: str) -> list[Support]:
     """Check every quantity written in `text` (an item) against the abstract."""
     source = quantities(abstract)
-    return [ground(q, source) for q in quantities(text)]
+    written = quantities(text)
+    return [ground(q, source, settings=bound_settings(written, i) if q.role == "result" else None)
+            for i, q in enumerate(written)]
 
 
 # ---------------------------------------------------------------------------------------------
