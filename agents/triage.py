@@ -441,8 +441,11 @@ def fit_to_budget(selection: Selection, fmt: str, budget: Budget, *, model_revie
 
     def calls() -> int:
         items = len(main) + len(also)
+        # The model review asks up to two questions per reviewed item (a flash edition's
+        # one-line also-notable items are not reviewed).
+        reviewed = len(main) if fmt == "flash" else items
         return (items + 1 + (fmt == "digest" and not skip["themes"])
-                + (0 if skip["model_review"] else -(-items // 8)))
+                + (0 if skip["model_review"] else 2 * reviewed))
 
     def fits() -> bool:
         n = calls()

@@ -39,7 +39,8 @@ def _copy_datasets(tmp_path: Path) -> Path:
 
 def test_every_dataset_has_a_versioned_header_and_valid_cases() -> None:
     data = runner.Datasets("full")
-    assert set(data.versions) == {"triage", "editor", "injection", "writer", "drafts"}
+    assert set(data.versions) == {"triage", "editor", "injection", "writer", "drafts",
+                                  "bulletins", "perturbations", "claims"}
     assert all(v >= 1 for v in data.versions.values())
     labels = [c.label for c in data.triage]
     assert (labels.count("positive"), labels.count("negative"), labels.count("borderline")) == (
@@ -56,7 +57,7 @@ def test_bundled_datasets_are_what_the_builder_makes_from_shared_data(tmp_path: 
     # The editor dataset grows with add-decisions: only its empty start is built.
     for path in [p for p in built if p.name != "editor.jsonl"]:
         assert path.read_text() == (schema.DATASETS / path.name).read_text(), path.name
-    assert len(built) == 6
+    assert len(built) == 9
 
 
 def test_a_bad_case_names_its_file_and_line(tmp_path: Path) -> None:

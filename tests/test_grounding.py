@@ -275,7 +275,7 @@ CHATTER_LINES = [
 CLEAN_LINES = [
     "Here is the catch: the speedup needs a warm prefix cache.",
     "Under load, failed requests try again on another replica.",
-    "If you're running long-context workloads, this is the paper to read.",
+    "If you serve long prompts, you will want this one.",
     "Type I errors stay below the bound, and decoding proceeds step by step.",
     "The draft model proposes tokens and the target model verifies them.",
     "Error bounds tighten as the sample grows.",

@@ -518,7 +518,10 @@ def _converted(item: Quantity, source: Quantity) -> str:
                             1.0 - mult.value):
                     if _close(pct.value, pct.decimals, 100.0 * alt, pct.qualifier):
                         return "converted"
-            elif _close(mult.value, mult.decimals, c, mult.qualifier):
+            elif mult.value != 1.0 and _close(mult.value - 1.0, mult.decimals, c - 1.0,
+                                              mult.qualifier):
+                # The change must survive the conversion: 1.5x renders "47% faster", 1x does
+                # not render "1% more".
                 return "converted"
     if {item.unit, source.unit} == {"x", ""} or {item.unit, source.unit} == {"%", "pp"}:
         for _, hi in _values(source):
@@ -547,9 +550,9 @@ def _metric_ok(item: Quantity, source: Quantity) -> bool:
         # cannot have moved the value onto another metric.
         return True
     if source.metric_source == "sentence":
-        # The abstract's clause names none either ("… 2.6-4.0x on 4 GPUs"): the metrics of
-        # its sentence, nearest first, are what the value can be about.
-        return any(compatible(item.metrics[0], x) for x in source.metrics[:2])
+        # The abstract's clause names none ("… 2.6-4.0x on 4 GPUs"): the nearest metric of
+        # its sentence is what the value is about.
+        return False
     return False
 
 
