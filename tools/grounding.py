@@ -302,7 +302,7 @@ def prose_of(text: str) -> str:
     text = URL_RE.sub(" ", text)
     text = SCORE_RE.sub(" ", text)
     text = re.sub(r"(?<![\w*])[*_]{1,3}|[*_]{1,3}(?![\w*])|`", "", text)
-    return text
+    return re.sub(r"[ \t]+([,.;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text))
 
 
 def linked_papers(markdown: str) -> list[str]:
@@ -371,17 +371,21 @@ def source_sentences(paper: Paper) -> list[str]:
     return [paper.title, *claims.sentences(claims.detex(paper.abstract))]
 
 
-def best_support(claim: str, paper: Paper) -> tuple[str, float]:
-    """The abstract sentence that shares most of the claim's content words, and that share."""
+def best_support(claim: str, paper: Paper, prefer: list[str] | None = None
+                 ) -> tuple[str, float]:
+    """The abstract sentence that shares most of the claim's content words, and that share.
+    Sentences in `prefer` (those stating the claim's numbers) count a whole claim more each
+    time they are listed."""
     words = set(content_words(claim))
-    if not words:
+    if not words and not prefer:
         return "", 0.0
-    best, score = "", 0.0
+    best, score, rank = "", 0.0, 0.0
     for s in source_sentences(paper):
         have = set(content_words(s))
-        share = len(words & have) / len(words)
-        if share > score:
-            best, score = s, share
+        share = len(words & have) / len(words) if words else 0.0
+        bonus = 1.0 * (prefer or []).count(s)
+        if share + bonus > rank:
+            best, score, rank = s, share, share + bonus
     return best, round(score, 3)
 
 
@@ -441,11 +445,25 @@ def item_evidence(text: str, paper: Paper) -> list[ClaimEvidence]:
     numbers = ground_numbers(body, paper)
     out = []
     for sentence in claims.sentences(body):
-        if not content_words(sentence) and not claims.quantities(sentence):
-            continue
-        support, overlap = best_support(sentence, paper)
+        if len(content_words(sentence)) < 2 and not claims.quantities(sentence):
+            continue  # a bare name or a two-word headline claims nothing
         mine = [n for n in numbers if n.written_in and n.written_in in sentence]
+        support, overlap = best_support(sentence, paper, [n.sentence for n in mine if n.ok])
         out.append(ClaimEvidence(sentence.strip(), support, overlap, mine))
+    return out
+
+
+def bulletin_evidence(markdown: str, papers: dict[str, Paper]
+                      ) -> list[tuple[Block, Segment, list[ClaimEvidence]]]:
+    """Every item of a bulletin (its block and segment) with the evidence of its claims."""
+    out = []
+    for block in blocks_of(markdown):
+        if block.kind != "item":
+            continue
+        for seg in segments_of(block):
+            paper = papers.get(seg.paper_id)
+            if paper is not None:
+                out.append((block, seg, item_evidence(seg.text, paper)))
     return out
 
 
