@@ -81,11 +81,12 @@ class Verdict(BaseModel):
     supported: bool
 
 
-def ask(models: Models, paper: Paper, claim: str, *, prompt: prompts.Prompt | None = None
-        ) -> ClaimCheck:
-    """Ask the critic model whether the abstract supports one sentence about the paper."""
+def ask(models: Models, paper: Paper, claim: str, *, prompt: prompts.Prompt | None = None,
+        sentences: list[str] | None = None) -> ClaimCheck:
+    """Ask the critic model whether the abstract supports one sentence about the paper, given
+    the abstract sentences that bear on it (`sentences`, by default those of the claim)."""
     prompt = prompt or prompts.load("critic")
-    sents = relevant_sentences(claim, paper)
+    sents = sentences if sentences is not None else relevant_sentences(claim, paper)
     messages = [SystemMessage(prompt.render("system")),
                 HumanMessage(prompt.render("support", arxiv_id=paper.arxiv_id, title=paper.title,
                                            sentences=" ".join(sents), claim=claim))]
@@ -105,8 +106,11 @@ def review_items(models: Models, items: list[DraftItem], papers: dict[str, Paper
     out = []
     for item in items:
         paper = papers[item.paper_id]
+        # One set of abstract sentences for the whole item: the paper block is then the same
+        # for its sentences, and a server with prefix caching reads it once.
+        sents = relevant_sentences(item.body, paper)
         for claim in claim_sentences(item.body, per_item):
-            out.append(ask(models, paper, claim, prompt=prompt))
+            out.append(ask(models, paper, claim, prompt=prompt, sentences=sents))
     return out
 
 

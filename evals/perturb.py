@@ -31,6 +31,7 @@ from flashnews.tools.grounding import (
     _names,
     blocks_of,
     ground_anywhere,
+    ground_numbers,
     prose_of,
     segments_of,
 )
@@ -511,7 +512,12 @@ def body_of(item: Item) -> str:
     if item.segment.heading and text.startswith(item.segment.heading):
         text = text[len(item.segment.heading):]
     text = re.sub(r"^\s*\*\*[^*]+[.!?]\*\*\s*", "", text)  # a flash headline
-    lines = [ln for ln in prose_of(text).splitlines() if len(re.findall(r"[A-Za-z]{3,}", ln)) > 3]
+    lines = []
+    for line in text.splitlines():
+        # A line that is the item's name and score, nothing more, is no sentence of it.
+        rest = prose_of(re.sub(r"\[[^\]]*\]\([^)]*\)", " ", line))
+        if len(re.findall(r"[A-Za-z]{3,}", rest)) > 3:
+            lines.append(prose_of(line))
     return " ".join(" ".join(lines).split())
 
 
@@ -544,7 +550,10 @@ def claim_cases(refs: list[Reference], papers: dict[str, Paper], *,
             other = _similar(paper.arxiv_id, pool, papers)
             # Sentences without numbers first (the code checks numbers already), the most
             # specific to their paper first (so that on another paper they are wrong).
-            ranked = sorted(claim_sentences(body_of(it), 8), key=lambda c: (
+            # A sentence with a number its abstract does not state is no supported sentence.
+            sound = [c for c in claim_sentences(body_of(it), 8)
+                     if all(e.ok for e in ground_numbers(c, paper))]
+            ranked = sorted(sound, key=lambda c: (
                 bool(claims.quantities(c)), -_specific(c, paper, papers.get(other or ""))))
             for k, claim in enumerate(ranked[:per_item]):
                 rng = random.Random(f"{ref.name}:{it.index}:{k}")

@@ -23,7 +23,8 @@ def test_demo_edition_publishes_a_grounded_bulletin(service, fake, tmp_path) -> 
     assert text.count("Score: ") == 7 and "https://arxiv.org/abs/" in text
     assert not list(path.parent.glob(".*.tmp"))
     kinds = fake.kinds()
-    assert kinds["triage"] > 0 and kinds["writer"] > 0 and kinds["critic"] == 1
+    # The critic model: one question per claim sentence of the 5 main items (one each here).
+    assert kinds["triage"] > 0 and kinds["writer"] > 0 and kinds["critic"] == 5
     assert service.store.usage(DEMO.id)["total"].calls == sum(kinds.values())
 
 
