@@ -481,7 +481,8 @@ def check_bulletin(markdown: str, *, papers: dict[str, Paper],
     nonblank = [ln.strip() for ln in lines if ln.strip()]
 
     if not nonblank:
-        return [Finding(check="empty", severity="blocking", message="the bulletin is empty")]
+        return [Finding(check="empty", severity="blocking", evidence="(no text)",
+                        message="the bulletin is empty")]
     if not nonblank[0].startswith("# ") or TITLE not in nonblank[0]:
         add(Finding(check="title", severity="blocking", evidence=nonblank[0][:120],
                     message=f"the first line must be the title '# {TITLE}'"))
