@@ -155,3 +155,14 @@ def test_a_result_moved_to_another_setting_is_not_supported(dev: dict[str, str])
     swapped = ground_text("2.6-4.0x higher throughput on 2 GPUs", dev[SSM])
     assert [s.status for s in swapped] == ["wrong-setting", "supported"]
     assert "4 GPUs" in swapped[0].message and swapped[0].evidence in dev[SSM]
+
+
+def test_a_result_paired_with_another_baseline_is_not_supported(dev: dict[str, str]) -> None:
+    lagom = "2602.20656"  # "1.07-1.33x and 1.03-1.27x speedup over NCCL and AutoCCL"
+    assert _statuses("a 1.07-1.33x speedup over NCCL", dev[lagom]) == ["supported"]
+    assert _statuses("a 1.03-1.27x speedup over AutoCCL", dev[lagom]) == ["supported"]
+    swapped = ground_text("a 1.03-1.27x speedup over NCCL", dev[lagom])
+    assert [s.status for s in swapped] == ["wrong-setting"]
+    assert "AutoCCL" in swapped[0].message
+    # A baseline the abstract does not list is no contradiction.
+    assert _statuses("4.5x energy efficiency over an A5000 GPU", dev[FAST]) == ["supported"]

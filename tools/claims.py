@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +103,12 @@ class Quantity:
     end: int = 0
     alternatives: tuple[tuple[float, float], ...] = field(default=(), compare=False)
     """Other readings of the same text (128K as 131,072)."""
+    against: str = ""
+    """What the result is measured against, when the text says so ("… over NCCL")."""
+    against_list: tuple[str, ...] = ()
+    """When results and baselines are written as two lists of one length ("1.07-1.33x and
+    1.03-1.27x speedup over NCCL and AutoCCL"), every baseline of the list (this one's is
+    `against`)."""
 
     @property
     def value(self) -> float:
@@ -408,7 +414,40 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
                               noun=m.group(2) or "", role="setting" if unit == "count"
                               else "result", sentence=sentence, start=offset + m.start(),
                               end=offset + m.end()))
-    return found
+    return _baselines(found, sentence, offset)
+
+
+_AGAINST = r"\b(?:over|than|compared (?:to|with)|vs\.?|versus|against|relative to)\s+(?:the\s+)?"
+_BASE = r"[A-Z][\w.+-]*(?:[ -][A-Z0-9][\w.+-]*)?"
+
+
+def _baselines(found: list[Quantity], sentence: str, offset: int) -> list[Quantity]:
+    """Bind results to what they are measured against: a result followed by "over X", and a
+    list of results followed by a list of as many baselines, pairwise."""
+    results = sorted((q for q in found if q.role == "result" and not q.text[:1].isalpha()),
+                     key=lambda q: q.start)
+    out = {id(q): q for q in found}
+    i = 0
+    while i < len(results):
+        group = [results[i]]
+        while i + 1 < len(results) and results[i + 1].unit == group[0].unit and re.fullmatch(
+                r"\s*(?:,|and|, and|or)\s*", sentence[group[-1].end - offset:
+                                                 results[i + 1].start - offset]):
+            group.append(results[i + 1])
+            i += 1
+        tail = sentence[group[-1].end - offset:][:120]
+        m = re.match(r"[^.;()]{0,40}?" + _AGAINST + "(" + _BASE + r"(?:\s*,\s*" + _BASE +
+                     r")*(?:\s*,?\s*(?:and|or)\s+" + _BASE + r")?)", tail)
+        if m:
+            names = tuple(n.strip() for n in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+",
+                                                   m.group(1)) if n.strip())
+            if len(group) == 1:
+                out[id(group[0])] = replace(group[0], against=names[0])
+            elif len(names) == len(group):
+                for q, name in zip(group, names, strict=True):
+                    out[id(q)] = replace(q, against=name, against_list=names)
+        i += 1
+    return [out[id(q)] for q in found]
 
 
 def names_in(text: str) -> list[str]:
@@ -608,6 +647,12 @@ def ground(item: Quantity, abstract: str | list[Quantity], *,
     for s, how in value_hits:
         if not _metric_ok(item, s):
             continue
+        if s.against_list and item.against and item.against.lower() != s.against.lower() and \
+                item.against.lower() in {n.lower() for n in s.against_list}:
+            # The abstract pairs this value with another baseline of its list.
+            return Support(item, "wrong-setting", s.sentence, "", (
+                f"the abstract gives {s.text!r} over {s.against}, not over {item.against}"),
+                source=s)
         other = _settings_agree(settings or [], bound_settings(source, source.index(s)))
         if other is None:
             return Support(item, "supported", s.sentence, how, source=s)
