@@ -212,6 +212,9 @@ def test_every_part_is_checked(clean, papers, scores) -> None:
                      papers, scores) == [("number", None)]
     assert _blocking(_with(clean, lead, "Throughput rises up to 4.56x today."), papers,
                      scores) == []
+    # What the bulletin counts of itself is no claim about a paper.
+    assert _blocking(_with(clean, lead, "Today's 6 papers all fight memory."), papers,
+                     scores) == []
     # Inside link text.
     assert _blocking(_with(clean, "[TOM](", "[TOM at 7x](") , papers, scores) == [
         ("number", TOM)]
