@@ -135,3 +135,12 @@ def test_a_reader_opens_each_item_onto_its_abstract_sentences(settings, fake, tm
                           for i in data["items"]]
     assert m["right"] <= 360 and m["scrollWidth"] <= m["clientWidth"]
     assert m["minFont"] >= 16
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        # The README's picture of an opened item: the page with its first sources open.
+        page = (out / f"{DEMO.id}.html").read_text()
+        opened = out / "opened.html"
+        opened.write_text(page.replace('<details class="sources">', '<details class="sources" '
+                                       'open>', 1))
+        shot = tmp_path / "sources.png"
+        _chromium("--window-size=390,844", f"--screenshot={shot}", opened.as_uri())
+        shutil.copy(shot, REPO / "docs" / "phone-sources.png")
