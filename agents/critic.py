@@ -28,7 +28,7 @@ from flashnews import prompts
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
 
 log = logging.getLogger(__name__)
-THRESHOLD = 0.5
+THRESHOLD = 0.49
 """P(yes) below which a claim is reported (calibrated on the evals; see README)."""
 
 
