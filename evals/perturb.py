@@ -278,7 +278,8 @@ def _swap_name(md: str, item: Item, items: list[Item], papers: dict[str, Paper],
         span = re.sub(r"(?<![\w-])" + re.escape(old) + r"(?![\w-])", lambda _m, n=new: n, span)
     if span == md[item.start:item.end]:
         raise NotApplicable("the name is not written in the item")
-    return Perturbed(md[:item.start] + span + md[item.end:], item.paper_id, f"{mine} -> {name}")
+    return Perturbed(md[:item.start] + span + md[item.end:], item.paper_id,
+                     f"the name of {item.paper_id} -> the name of {other.paper_id}")
 
 
 def _swap_link(md: str, item: Item, items: list[Item], rng: random.Random) -> Perturbed:

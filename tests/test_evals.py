@@ -263,7 +263,7 @@ def test_record_then_replay_gives_the_same_metrics(tmp_path: Path) -> None:
     assert live.recorded and not (cassettes / "stub-model").exists()  # staged until kept
     runner.keep_recording(live)
     assert sorted(p.name for p in (cassettes / "stub-model").iterdir()) == [
-        "critic.yaml", "meta.json", "triage.yaml", "writer.yaml"]
+        "claims.yaml", "critic.yaml", "meta.json", "triage.yaml", "writer.yaml"]
     assert "authorization" not in (cassettes / "stub-model" / "writer.yaml").read_text().lower()
     replay = runner.run(Settings(model="stub-model"), mode="replay", subset="smoke",
                         cassettes=cassettes)
@@ -282,3 +282,17 @@ def test_a_non_default_scoring_method_is_its_own_setup(tmp_path) -> None:
     assert runner.model_key(endpoint) == "m"
     assert runner.model_key(endpoint.model_copy(update={"triage_scoring": "logprob"})) == \
         "m+logprob"
+
+
+def test_cassettes_quoting_the_house_bulletins_keep_only_digests() -> None:
+    # The critic model's claims are the house bulletins' sentences: their recordings keep a
+    # sha256 of each request, and replay still matches them.
+    import yaml
+
+    for folder in runner.CASSETTES.iterdir():
+        path = folder / "claims.yaml"
+        if not path.exists():
+            continue
+        for interaction in yaml.safe_load(path.read_text())["interactions"]:
+            assert str(interaction["request"]["body"]).startswith("sha256:"), path
+            assert "Sentence about this paper" not in json.dumps(interaction["response"])

@@ -14,6 +14,7 @@ check every number of an item against its paper. Model names, versions and hardw
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -296,6 +297,12 @@ def _in_name(text: str, start: int, end: int) -> bool:
 def quantities(text: str) -> list[Quantity]:
     """Every quantity written in `text`, in order. LaTeX is read as plain text first, so
     offsets are those of `detex(text)`."""
+    # The same abstract is read for every item and check: parse it once.
+    return list(_quantities(text))
+
+
+@functools.lru_cache(maxsize=2048)
+def _quantities(text: str) -> tuple[Quantity, ...]:
     text = detex(text)
     out: list[Quantity] = []
     offset = 0
@@ -303,7 +310,7 @@ def quantities(text: str) -> list[Quantity]:
         offset = text.find(sentence, offset)
         out.extend(_sentence_quantities(sentence, max(offset, 0)))
         offset += len(sentence)
-    return out
+    return tuple(out)
 
 
 # Numbers that are not quantities: dates (2026-02-25), list markers ("(1) … (2) …", "1."

@@ -48,6 +48,11 @@ _ARTICLE = re.compile(r"^(?:a|an|the|our|two|three|new)\s+", re.I)
 
 def tokens(text: str) -> list[str]:
     """Lower-case words of a name, hyphenated parts apart, plural -s cut ("SSMs" -> "ssm")."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[str, ...]:
     out = []
     for w in _WORD.findall(text.replace("-", " ")):
         w = w.lower()
@@ -57,7 +62,7 @@ def tokens(text: str) -> list[str]:
             w = w[:-1]
         if w not in _STOP:
             out.append(w)
-    return out
+    return tuple(out)
 
 
 def method_names(abstract: str) -> list[str]:
