@@ -4,9 +4,10 @@ The model review asks the critic model one yes/no question per claim sentence of
 the abstract support this sentence? — with the abstract sentences that bear on it, and reads the
 answer's token probability (`Models.yes_no`). A sentence whose P(yes) falls below the
 calibrated threshold (`FLASHNEWS_CRITIC_THRESHOLD`, set on the eval data, see README Evals) is
-a finding with the sentence, the abstract sentences and P(yes) as evidence. It catches what code
-cannot see (a paraphrased wrong claim, an overstatement) less than 80% of the time on the evals,
-so its findings are advisory (warnings); blocking findings come from code.
+a finding with the sentence, the abstract sentences and P(yes) as evidence. It sees what code
+cannot (a paraphrased wrong claim, an overstatement), but on the evals it also flags a third of
+the sentences the abstract does support, so its findings are advisory (warnings); blocking
+findings come from code.
 
 Cost: at most `per_item` questions per main item (two by default: a flash edition's five main
 items cost at most ten short calls), each a few abstract sentences long.
@@ -15,7 +16,7 @@ items cost at most ten short calls), each a few abstract sentences long.
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import weakref
 from dataclasses import dataclass
 
 from flashnews.tools import claims
@@ -27,7 +28,8 @@ from pydantic import BaseModel
 from flashnews import prompts
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
 
-log = logging.getLogger(__name__)
+_IN_WORDS: weakref.WeakSet[Models] = weakref.WeakSet()
+"""Endpoints that returned no token probabilities: the critic asks them in words."""
 THRESHOLD = 0.49
 """P(yes) below which a claim is reported (calibrated on the evals; see README)."""
 
@@ -90,9 +92,13 @@ def ask(models: Models, paper: Paper, claim: str, *, prompt: prompts.Prompt | No
     messages = [SystemMessage(prompt.render("system")),
                 HumanMessage(prompt.render("support", arxiv_id=paper.arxiv_id, title=paper.title,
                                            sentences=" ".join(sents), claim=claim))]
-    try:
-        p = models.yes_no("critic", messages, prompt_hash=prompt.hash)
-    except NoLogprobs:
+    p: float | None = None
+    if models not in _IN_WORDS:
+        try:
+            p = models.yes_no("critic", messages, prompt_hash=prompt.hash)
+        except NoLogprobs:
+            _IN_WORDS.add(models)  # ask this endpoint in words from now on
+    if p is None:
         # An endpoint without token probabilities answers in words: P(yes) is 1 or 0.
         p = 1.0 if models.structured("critic", Verdict, messages,
                                      prompt_hash=prompt.hash).supported else 0.0

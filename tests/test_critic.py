@@ -73,7 +73,8 @@ def test_an_endpoint_without_token_probabilities_answers_in_words(settings, tmp_
     models, fake, _ = _models(settings, tmp_path, responder=words_only)
     found = critic.model_review(models, _draft("overclaim-tom"), schema.papers())
     assert [f.item for f in found] == ["2602.20662"]
-    assert any(c.tool == "Verdict" for c in fake.calls)
+    # Token probabilities are asked for once; then every question is asked in words.
+    assert [c.tool for c in fake.calls] == [None] + ["Verdict"] * 5
 
 
 def test_the_threshold_is_calibrated_on_scores() -> None:

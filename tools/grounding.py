@@ -35,7 +35,6 @@ URL_RE = re.compile(r"(?:https?://|www\.)[^\s)<>\]\"']+")
 ARXIV_URL_RE = re.compile(
     r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|"
     r"\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?", re.IGNORECASE)
-BARE_LINK_RE = ARXIV_URL_RE
 # An arXiv id written as text: "arXiv:2602.20732", or a bare new-style id (YYMM.NNNNN).
 ID_TEXT_RE = re.compile(r"\barXiv\s*:\s*(\d{4}\.\d{4,5})(?:v\d+)?\b|(?<![\w./-])"
                         r"(\d{2}(?:0[1-9]|1[0-2])\.\d{5})(?:v\d+)?(?![\w.])", re.IGNORECASE)
