@@ -29,9 +29,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Literal
 
-from flashnews.agents import injection
+from flashnews.agents import calibration, hype, injection
 from flashnews.agents.injection import KEYWORD_LIST, without_keyword_lists
-from flashnews.agents import calibration, hype
 from flashnews.agents.ranking import Ranker, Signals, cleaned
 from flashnews.tools.embeddings import Embedder, load_embedder
 from flashnews.tools.llm import Models, NoLogprobs
@@ -534,8 +533,11 @@ def fit_to_budget(selection: Selection, fmt: str, budget: Budget, *, model_revie
 
     def calls() -> int:
         items = len(main) + len(also)
+        # The model review asks up to two questions per reviewed item (a flash edition's
+        # one-line also-notable items are not reviewed).
+        reviewed = len(main) if fmt == "flash" else items
         return (items + 1 + (fmt == "digest" and not skip["themes"])
-                + (0 if skip["model_review"] else -(-items // 8)))
+                + (0 if skip["model_review"] else 2 * reviewed))
 
     def fits() -> bool:
         n = calls()

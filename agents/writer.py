@@ -27,7 +27,8 @@ from flashnews.agents import injection
 from flashnews.agents.triage import Selection
 from flashnews.tools import facts
 from flashnews.tools.claims import ground_text
-from flashnews.tools.grounding import CHATTER, FOREIGN_RE, TITLE
+from flashnews.tools.grounding import FOREIGN_RE, TITLE
+from flashnews.tools.grounding import chatter as chatter_in
 from flashnews.tools.llm import Models
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, create_model
@@ -158,7 +159,7 @@ def what_problems(text: str, abstract: str, *, subject: str, max_words: int) -> 
         out.append(f"it has numbers the abstract does not state for that: {bad}")
     if subject != "The paper" and subject.lower() not in text.lower():
         out.append(f"it does not name {subject!r}")
-    if any(p.search(text) for p in CHATTER) or FOREIGN_RE.search(text):
+    if chatter_in(text) is not None or FOREIGN_RE.search(text):
         out.append("it is not plain English prose about the paper")
     return out
 
@@ -167,7 +168,7 @@ def headline_ok(headline: str, abstract: str) -> bool:
     words = headline.split()
     return (2 <= len(words) <= 9 and not facts.first_person(headline)
             and all(s.ok for s in ground_text(headline, abstract))
-            and not any(p.search(headline) for p in CHATTER)
+            and not chatter_in(headline) is not None
             and not FOREIGN_RE.search(headline))
 
 
@@ -184,7 +185,7 @@ def lead_problems(text: str) -> list[str]:
         out.append("it speaks in the first person")
     if re.search(r"\d", text):
         out.append("it has numbers")
-    if any(p.search(text) for p in CHATTER):
+    if chatter_in(text) is not None:
         out.append("it addresses the reader or talks about itself")
     return out
 

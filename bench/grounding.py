@@ -2,7 +2,8 @@
 
 `python -m bench.grounding 2026-02-25-flash [--home DIR]`: for every draft the writer produced
 (first draft, then each revision after the critic), the share of numbers in the items that
-appear in the abstract of the paper the item is about, the items with blocking findings, and
+an abstract sentence of the paper the item is about states (same value, unit and metric), the
+items with blocking findings, and
 the findings by check.
 """
 
@@ -15,10 +16,9 @@ from collections import Counter
 from pathlib import Path
 
 from flashnews.tools.grounding import (
-    abstract_numbers,
     blocks_of,
     check_bulletin,
-    numbers_in,
+    ground_numbers,
     prose_of,
     segments_of,
 )
@@ -59,10 +59,9 @@ def rounds(edition_id: str, settings: Settings) -> list[dict[str, object]]:
             for seg in segments_of(block):
                 if seg.paper_id not in papers:
                     continue
-                known = abstract_numbers(papers[seg.paper_id].abstract)
-                for _, value in numbers_in(prose_of(seg.text)):
+                for e in ground_numbers(prose_of(seg.text), papers[seg.paper_id]):
                     total += 1
-                    grounded += value in known
+                    grounded += e.ok
         findings = check_bulletin(draft.markdown, papers=papers, assessments=scores,
                                   fmt=draft.format, date=dt.date.fromisoformat(edition_id[:10]))
         blocking = [f for f in findings if f.severity == "blocking"]

@@ -6,7 +6,14 @@
 - injection: real abstracts with instructions planted in them;
 - drafts: clean drafts and drafts with one known defect each (the critic's cases);
 - writer: selections to write with fixed scores (one is exactly the editors' flash selection);
-- tldr: a fixed 100-paper subset of the SciTLDR dev split (its first 100 papers).
+- tldr: a fixed 100-paper subset of the SciTLDR dev split (its first 100 papers);
+- realday: every paper of the 2026-02-25 edition's real day (shared/data/realday);
+- bulletins: the house bulletins of ../shared/reference by name, with the real problems each has
+  (check, item, number: derived facts, no prose);
+- perturbations: recipes (bulletin, kind, item, seed) of code-built perturbations of those
+  bulletins (evals/perturb.py builds the text at run time);
+- claims: recipes of the sentences the critic model judges (real bulletin sentences, on their
+  own paper, on another paper, overstated), split into calibration and test by paper.
 A dataset's version is bumped here by hand when its cases change (see schema.py). The editor
 decisions dataset is not built here: `flashnews eval add-decisions` grows it.
 """
@@ -20,17 +27,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flashnews.agents.writer import ThemeText, render
+from flashnews.evals import perturb
 from flashnews.evals.schema import (
     DATASETS,
     EDITOR_HEADER,
+    BulletinCase,
+    ClaimRecipe,
     DraftCase,
     DraftItemCase,
     ExpectedFinding,
     Header,
     InjectionCase,
+    KnownFinding,
     PaperCase,
-    TldrCase,
+    PerturbationCase,
     RealdayCase,
+    TldrCase,
     TriageCase,
     WriterCase,
     write,
@@ -44,10 +56,34 @@ CHESS, KNAP, TOM, FAST, REVIVE, ISO = ("2602.20732", "2602.20217", "2602.20662",
 PATCH, MIPCANDY, SSM = "2602.21987", "2602.21033", "2602.21144"
 RQ = "2602.19938"
 VERSIONS = {"papers": 1, "triage": 1, "injection": 2, "drafts": 1, "writer": 2, "tldr": 1,
-            "realday": 1}
+            "realday": 1, "bulletins": 1, "perturbations": 1, "claims": 1}
 TLDR_CASES = 100
 REALDAY = ("2026-02-24.jsonl", "2026-02-25.jsonl")
 """The two listings of the 2026-02-25 edition's day (shared/data/realday)."""
+
+# The real problems of the house bulletins, judged by hand once: every other blocking finding
+# on them is a false alarm.
+KNOWN: dict[str, list[KnownFinding]] = {
+    # TOM's "~500 MB" and "~1.2 GB" are not in its abstract; the "Also notable" items carry no
+    # Score/Hype.
+    "flash": [KnownFinding(check="number", item=TOM, number="~500 MB"),
+              KnownFinding(check="number", item=TOM, number="~1.2 GB"),
+              KnownFinding(check="score", item=ISO), KnownFinding(check="score", item=RQ)],
+    # A theme names no paper of the edition.
+    "digest-a": [KnownFinding(check="theme")],
+    # No "## Highlights" (its own headings); "50–80%" is in no cited abstract; two themes do
+    # not name two papers.
+    "digest-b": [KnownFinding(check="section"), KnownFinding(check="number", number="50–80%"),
+                 KnownFinding(check="theme"), KnownFinding(check="theme")],
+}
+
+
+def calibration_paper(pid: str) -> bool:
+    """Half of the papers calibrate the critic model's threshold, the other half test it (a
+    paper's sentences all fall on one side: none of the test papers is seen in calibration)."""
+    import hashlib
+
+    return hashlib.sha256(pid.encode()).digest()[0] % 2 == 0
 
 # The clean flash draft of the critic's cases: every number is in its paper's abstract.
 BODIES = {CHESS: "It keeps 1% of the KV cache and reaches up to 4.56x throughput.",
@@ -344,6 +380,29 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
                "beat's categories (real records); featured = in the 2026-02-25 bulletins",
         description="every paper of the 2026-02-25 edition's real day (837), 16 featured: "
                     "the ranking stage's recall is measured on it"), day, root=root))  # type: ignore[arg-type]
+    houses = perturb.references(shared.parent)
+    paths.append(write("bulletins", Header(
+        dataset="bulletins", version=VERSIONS["bulletins"],
+        source="the house bulletins of ../shared/reference (read at run time, never copied)",
+        description="each bulletin's format and the blocking findings it really deserves"),
+        [BulletinCase(case_id=r.name, bulletin=r.name, fmt=r.fmt, known=KNOWN.get(r.name, []))
+         for r in houses], root=root))  # type: ignore[arg-type]
+    paths.append(write("perturbations", Header(
+        dataset="perturbations", version=VERSIONS["perturbations"],
+        source="recipes over ../shared/reference; evals/perturb.py builds each text at run time",
+        description="one code-built defect per case: " + ", ".join(perturb.KINDS)),
+        [PerturbationCase(case_id=f"{b}-{k}-{i}-{seed}", bulletin=b, kind=k, item=i, seed=seed)
+         for b, k, i, seed in perturb.recipes(houses, papers)], root=root))  # type: ignore[arg-type]
+    paths.append(write("claims", Header(
+        dataset="claims", version=VERSIONS["claims"],
+        source="recipes over ../shared/reference; evals/perturb.py claim_cases builds each "
+               "sentence at run time",
+        description="sentences the critic model judges: a house bulletin's own (supported), "
+                    "the same on another paper or overstated (not supported); calibration "
+                    "and test halves by paper"),
+        [ClaimRecipe(case_id=c.case_id, bulletin=c.bulletin, kind=c.kind,  # type: ignore[arg-type]
+                     split="calibration" if calibration_paper(c.source_id) else "test")
+         for c in perturb.claim_cases(houses, papers)], root=root))  # type: ignore[arg-type]
     if not (root / "editor.jsonl").exists():
         paths.append(write("editor", EDITOR_HEADER, [], root=root))
     return paths

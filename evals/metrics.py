@@ -7,12 +7,13 @@ never gated (a shared machine's timings vary by 10% and more).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from flashnews.tools.grounding import abstract_numbers, numbers_in
+from flashnews.tools.claims import ground_text
 
 # statistics ------------------------------------------------------------------------------------
 
@@ -63,6 +64,25 @@ def ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
+def calibrate(bad: Sequence[float], good: Sequence[float]) -> float | None:
+    """The P(yes) threshold that best separates unsupported (`bad`) from supported (`good`)
+    claims: a claim is flagged below it. It maximises catch rate minus false-alarm rate
+    (Youden's J), halfway between the two scores it falls between; None without both kinds."""
+    if not bad or not good:
+        return None
+    points = sorted(set(bad) | set(good))
+    cuts = [points[0] - 1e-6, *[(a + b) / 2 for a, b in itertools.pairwise(points)],
+            points[-1] + 1e-6]
+
+    def j(t: float) -> float:
+        return sum(p < t for p in bad) / len(bad) - sum(p < t for p in good) / len(good)
+
+    best = max(j(t) for t in cuts)
+    # Among the best cuts, the middle one (a margin on both sides).
+    winners = [t for t in cuts if abs(j(t) - best) < 1e-12]
+    return winners[len(winners) // 2]
+
+
 # grounding of written items --------------------------------------------------------------------
 
 _STOP_WORDS = """
@@ -90,15 +110,18 @@ CLAIM_OVERLAP = 0.6
 
 
 def grounding(text: str, source: str) -> dict[str, int]:
-    """Numbers and claims (sentences) of a written item, and how many of each the source backs."""
-    known = abstract_numbers(source)
-    nums = [v for _, v in numbers_in(text)]
+    """Numbers and claims (sentences) of a written item, and how many of each the source backs.
+
+    A number counts as backed when a sentence of the source states it for the same metric and
+    unit (tools/claims.py), not when its value merely occurs there."""
+    found = [s for s in ground_text(text, source)
+             if not (s.quantity.unit == "" and 1900 <= s.quantity.value <= 2100)]
     vocab = set(content_words(source))
     claims = [s for s in sentences(text) if content_words(s)]
     backed = sum(1 for s in claims
                  if sum(w in vocab for w in content_words(s)) >= CLAIM_OVERLAP * len(
                      content_words(s)))
-    return {"numbers": len(nums), "numbers_grounded": sum(v in known for v in nums),
+    return {"numbers": len(found), "numbers_grounded": sum(s.ok for s in found),
             "claims": len(claims), "claims_grounded": backed}
 
 
@@ -227,13 +250,42 @@ METRICS: list[Metric] = [
            doc="overclaiming drafts the critic model flags on the right item"),
     Metric("critic_model_false_alarm", "drafts", "lower", 0.25,
            doc="clean drafts the critic model flags at all"),
+    Metric("reference_unexpected", "bulletins", "lower", 0.0,
+           doc="blocking findings on the house bulletins as they are beyond their known real "
+               "problems (false alarms)"),
+    Metric("reference_known", "bulletins", "higher", 0.0,
+           doc="the house bulletins' known real problems reported as blocking"),
+    Metric("perturb_catch", "perturbations", "higher", 0.0,
+           doc="code-built perturbations of the house bulletins reported as blocking"),
+    Metric("critic_claim_auc", "claims", "higher", 0.1,
+           doc="ROC AUC of 1 - P(yes), unsupported vs supported sentences (test half)"),
+    Metric("critic_claim_catch", "claims", "higher", 0.15,
+           doc="unsupported sentences flagged at the threshold set on the calibration half "
+               "(test half)"),
+    Metric("critic_claim_false_alarm", "claims", "lower", 0.15,
+           doc="supported sentences flagged at that threshold (test half)"),
+    Metric("critic_claim_catch_other_paper", "claims", "higher", None,
+           doc="of those, sentences asked of another paper"),
+    Metric("critic_claim_catch_overstated", "claims", "higher", None,
+           doc="of those, sentences with a sweeping claim added"),
+    Metric("critic_claim_threshold", "claims", "higher", None,
+           doc="the threshold the calibration half gives (not gated)"),
+    Metric("critic_claim_catch_at_default", "claims", "higher", None,
+           doc="unsupported sentences flagged at the configured FLASHNEWS_CRITIC_THRESHOLD "
+               "(test half)"),
+    Metric("critic_claim_false_alarm_at_default", "claims", "lower", None,
+           doc="supported sentences flagged at the configured threshold (test half)"),
     Metric("editor_agreement", "editor", "higher", 0.05,
            doc="editor decisions (pin/drop) triage agrees with"),
     Metric("editor_score_spearman", "editor", "higher", 0.05, doc="Score vs rescored Score"),
 ]
-for _role in ("triage", "injection", "writer", "critic", "tldr"):
+_KINDS = ("number-swap", "unit-swap", "metric-swap", "name-swap", "link-swap", "chatter",
+          "reasoning", "lead-number", "fake-id")  # evals/perturb.py KINDS
+METRICS += [Metric(f"perturb_catch_{k.replace('-', '_')}", "perturbations", "higher", 0.0,
+                   doc=f"perturbations of kind {k} reported as blocking") for k in _KINDS]
+for _role in ("triage", "injection", "writer", "critic", "claims", "tldr"):
     _ds = {"injection": "injection", "writer": "writer", "critic": "drafts",
-           "tldr": "tldr"}.get(_role, "triage")
+           "claims": "claims", "tldr": "tldr"}.get(_role, "triage")
     METRICS += [
         Metric(f"{_role}_calls_per_case", _ds, "lower", 0.10, relative=True,
                doc=f"model calls per {_role} case"),

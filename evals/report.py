@@ -39,8 +39,8 @@ def save_baseline(path: Path, report: Report) -> None:
 
 
 TASK_DATASETS: dict[str, set[str]] = {
-    "triage": {"triage", "injection", "editor"}, "writer": {"writer"}, "critic": {"drafts"},
-    "tldr": {"tldr"}}
+    "triage": {"triage", "injection", "editor", "realday"}, "writer": {"writer"},
+    "critic": {"drafts", "bulletins", "perturbations", "claims"}, "tldr": {"tldr"}}
 
 
 def comparisons(report: Report, base: dict[str, Any] | None) -> list[Comparison]:

@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +28,11 @@ import numpy as np
 from flashnews.agents import critic
 from flashnews.agents.triage import Selection, Triage, injection_findings
 from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
-from flashnews.evals import calibrate, editorial, schema, tldr
+from flashnews.evals import calibrate, editorial, perturb, schema, tldr
 from flashnews.evals import metrics as m
 from flashnews.tools import facts
 from flashnews.tools.embeddings import Embedder, load_embedder
+from flashnews.tools.grounding import blocking as blocking_of
 from flashnews.tools.grounding import check_bulletin
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
@@ -44,6 +46,8 @@ EVALS = Path(__file__).parent
 CASSETTES = EVALS / "cassettes"
 REPORTS = EVALS / "reports"
 BASELINE = EVALS / "baseline.json"
+SHARED = EVALS.parent.parent / "shared"
+"""The house bulletins and data beside the repo (../shared), as in CI."""
 REPLAY_URL = "http://127.0.0.1:8765/v1"  # recorded against whatever port; matched without it
 VCR_CONFIG: dict[str, Any] = {"filter_headers": ["authorization", "x-api-key", "api-key"],
                               "match_on": ["method", "path", "body"],
@@ -51,6 +55,25 @@ VCR_CONFIG: dict[str, Any] = {"filter_headers": ["authorization", "x-api-key", "
 # The same request (cases whose planted text is removed ask exactly what the clean paper asks)
 # gets the answer recorded for it.
 REPEATS = {"allow_playback_repeats": True}
+DIGESTED = {"claims"}
+"""Cassettes whose requests are kept as a sha256 of their body only: they quote the house
+bulletins, which may not be copied into the project (the answers, one yes/no token each,
+quote nothing)."""
+
+
+def digest_body(request: Any) -> Any:
+    """A request with its body replaced by the body's sha256 (vcrpy applies this to recorded
+    and to replayed requests alike, so they still match on body)."""
+    import hashlib
+
+    body = request.body or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if not body.startswith(b"sha256:"):
+        request.body = b"sha256:" + hashlib.sha256(body).hexdigest().encode()
+    return request
+
+
 __all__ = ["EvalRegression", "ReplayMismatch", "Report", "Runner", "drop_recording",
            "keep_recording", "model_key", "run", "slug"]
 Mode = Literal["replay", "live"]
@@ -65,6 +88,9 @@ SMOKE: dict[str, set[str]] = {
                   "benign-system-prompt-cache"},
     "writer": {"flash-hardware-also"},
     "model_review": {"clean-flash-plain", "overclaim-tom"},
+    # The critic model's claims: one item of each bulletin, every kind, both splits.
+    "claims": {f"{b}-{i}-0-{k}" for b, i in (("flash", 0), ("digest-a", 1), ("digest-b", 4))
+               for k in ("original", "other-paper", "overstated")},
 }
 SMOKE_TLDR = 3
 """The smoke subset's SciTLDR cases: the first few of the bundled subset."""
@@ -184,6 +210,12 @@ class Datasets:
             headers["realday"] = h
             self.realday = {c.paper.arxiv_id: c.paper for c in day}
             self.realday_featured = [c.paper.arxiv_id for c in day if c.featured]
+        h, self.bulletins = schema.read("bulletins", schema.BulletinCase, root=root)
+        headers["bulletins"] = h
+        h, self.perturbations = schema.read("perturbations", schema.PerturbationCase, root=root)
+        headers["perturbations"] = h
+        h, self.claims = schema.read("claims", schema.ClaimRecipe, root=root)
+        headers["claims"] = h
         self.versions = {name: hd.version for name, hd in headers.items()}
         self.model_review = {c.case_id for c in self.drafts if c.model_review}
         if subset == "smoke":
@@ -193,6 +225,7 @@ class Datasets:
             self.writer = [c for c in self.writer if c.case_id in SMOKE["writer"]]
             self.model_review &= SMOKE["model_review"]
             self.tldr = self.tldr[:SMOKE_TLDR]
+            self.claims = [c for c in self.claims if c.case_id in SMOKE["claims"]]
         for c in [*self.triage, *self.injection]:
             if c.paper_id not in self.papers:
                 raise ConfigError(f"eval case {c.case_id}: paper {c.paper_id} not in papers.jsonl")
@@ -208,7 +241,8 @@ class Runner:
                  cassettes: Path = CASSETTES, datasets: Path = schema.DATASETS,
                  task: Task = "all", tldr_data: Path | None = None,
                  limit: int | None = None, embedder: Embedder | None = None,
-                 calibrate_maps: bool = False, add_to_recordings: bool = False) -> None:
+                 calibrate_maps: bool = False, add_to_recordings: bool = False,
+                 shared: Path = SHARED) -> None:
         if record and mode != "live":
             raise ConfigError("--record needs --live (recording is of a real model)")
         if tldr_data is not None and task != "tldr":
@@ -225,6 +259,7 @@ class Runner:
             self.data.tldr = self.data.tldr[:limit]
         if tldr_data is not None or limit is not None:
             self.data.versions["tldr"] = 0  # other cases: not comparable with the baseline
+        self.shared = shared
         self.key = model_key(settings)
         self.dir = cassettes / slug(self.key)
         if record:
@@ -294,8 +329,11 @@ class Runner:
                               "'flashnews[dev]'") from None
 
         path = self.dir / f"{name}.yaml"
+        config = dict(VCR_CONFIG)
+        if name in DIGESTED:
+            config["before_record_request"] = digest_body
         mode = ("new_episodes" if self.add_to_recordings else "all") if self.record else "none"
-        recorder = vcr.VCR(record_mode=mode, **VCR_CONFIG)
+        recorder = vcr.VCR(record_mode=mode, **config)
         try:
             with recorder.use_cassette(str(path), **REPEATS) as cassette:
                 _in_order(cassette)
@@ -352,8 +390,11 @@ class Runner:
                 with self._cassette("writer"):
                     self._writer(out, cases)
             if self.task in ("all", "critic"):
+                self._references(out, cases)
                 with self._cassette("critic"):
                     self._critic(out, cases)
+                with self._cassette("claims"):
+                    self._claims(out, cases)
             if self.task in ("all", "tldr"):
                 with self._cassette("tldr"):
                     self._tldr(out, cases)
@@ -649,7 +690,8 @@ class Runner:
                 reviewed += 1
                 draft = Draft(edition_id="eval", format=c.fmt, markdown=c.markdown,
                               items=[DraftItem(**i.model_dump()) for i in c.items])
-                flagged = critic.model_review(self.models, draft, papers)
+                flagged = critic.model_review(self.models, draft, papers,
+                                              threshold=self.settings.critic_threshold)
                 model_expect = [e for e in c.expect if e.source == "model"]
                 row |= {"model_kind": "defective" if model_expect else "clean",
                         "model_findings": [f"{f.check}:{f.item}: {f.evidence}" for f in flagged],
@@ -669,6 +711,143 @@ class Runner:
                 "critic_model_false_alarm": _r(m.ratio(
                     sum(bool(r["model_findings"]) for r in mgood), len(mgood)))}
         out |= self._cost("critic", reviewed)
+
+
+    # the house bulletins and their perturbations (code only) --------------------------------
+    def _refs(self) -> dict[str, perturb.Reference]:
+        return house_bulletins(self.shared)
+
+    def _references(self, out: dict[str, float | None],
+                    cases: dict[str, list[dict[str, Any]]]) -> None:
+        metrics, rows = bulletin_eval(self.data.bulletins, self.data.perturbations,
+                                      self.data.papers, self._refs())
+        out |= metrics
+        cases |= rows
+
+    # the critic model on single claims ------------------------------------------------------
+    def _claims(self, out: dict[str, float | None],
+                cases: dict[str, list[dict[str, Any]]]) -> None:
+        """The critic model's P(yes) on real bulletin sentences (supported) and on the same
+        sentences made wrong (another paper's, overstated); the threshold is set on the
+        calibration half and the catch and false-alarm rates are measured on the test half."""
+        self._section("claims")
+        built = {c.case_id: c for c in perturb.claim_cases(list(self._refs().values()),
+                                                           self.data.papers)}
+        rows = []
+        for r in self.data.claims:
+            c = built.get(r.case_id)
+            if c is None:
+                raise ConfigError(f"claim case {r.case_id} is no longer built from the bulletins: "
+                                  "rebuild the datasets (python -m flashnews.evals.build)")
+            check = critic.ask(self.models, self.data.papers[c.paper_id], c.claim)
+            rows.append({"case": r.case_id, "kind": r.kind, "split": r.split,
+                         "supported": c.supported, "p_yes": check.p_yes})
+        cases["claims"] = rows
+        cal = [r for r in rows if r["split"] == "calibration"]
+        test = [r for r in rows if r["split"] == "test"]
+        tau = m.calibrate([r["p_yes"] for r in cal if not r["supported"]],
+                          [r["p_yes"] for r in cal if r["supported"]])
+
+        def flagged(rs: list[dict[str, Any]]) -> float | None:
+            return _r(m.ratio(sum(r["p_yes"] < tau for r in rs), len(rs))) \
+                if tau is not None else None
+
+        bad = [r for r in test if not r["supported"]]
+        good = [r for r in test if r["supported"]]
+        out |= {"critic_claim_threshold": _r(tau),
+                "critic_claim_auc": _r(m.auc([1 - r["p_yes"] for r in bad],
+                                             [1 - r["p_yes"] for r in good])),
+                "critic_claim_catch": flagged(bad),
+                "critic_claim_false_alarm": flagged(good),
+                "critic_claim_catch_other_paper": flagged(
+                    [r for r in bad if r["kind"] == "other-paper"]),
+                "critic_claim_catch_overstated": flagged(
+                    [r for r in bad if r["kind"] == "overstated"]),
+                "critic_claim_catch_at_default": _r(m.ratio(sum(
+                    r["p_yes"] < self.settings.critic_threshold for r in bad), len(bad))),
+                "critic_claim_false_alarm_at_default": _r(m.ratio(sum(
+                    r["p_yes"] < self.settings.critic_threshold for r in good), len(good)))}
+        out |= self._cost("claims", len(rows))
+
+
+def house_bulletins(shared: Path) -> dict[str, perturb.Reference]:
+    """The house bulletins of `shared`/reference by name; a clear error when they are missing."""
+    if not (shared / "reference").is_dir():
+        raise ConfigError(f"the bulletin evals read the house bulletins from "
+                          f"{shared / 'reference'}, which is missing (CI and the worktrees have "
+                          "../shared beside the repo)")
+    return {r.name: r for r in perturb.references(shared)}
+
+
+def bulletin_eval(bulletins: list[schema.BulletinCase],
+                  perturbations: list[schema.PerturbationCase], papers: dict[str, Paper],
+                  refs: dict[str, perturb.Reference]
+                  ) -> tuple[dict[str, float | None], dict[str, list[dict[str, Any]]]]:
+    """The deterministic critic on the house bulletins as they are (only their known problems
+    may block) and on code-built perturbations of them (each must add a blocking finding of
+    its kind): the metrics and the rows of every case."""
+    base: dict[str, Counter[tuple[str, str, str]]] = {}
+    fmts: dict[str, Any] = {}
+    rows = []
+    known_total = known_found = unexpected = 0
+    for c in bulletins:
+        ref = refs.get(c.bulletin)
+        if ref is None:
+            raise ConfigError(f"eval case {c.case_id}: no house bulletin {c.bulletin!r}")
+        found = blocking_of(check_bulletin(ref.markdown, papers=papers, fmt=c.fmt))
+        base[c.bulletin], fmts[c.bulletin] = Counter(_key(f) for f in found), c.fmt
+        left = list(found)
+        for k in c.known:
+            hit = next((f for f in left if _known(k, f)), None)
+            if hit is not None:
+                left.remove(hit)
+        known_total += len(c.known)
+        known_found += len(found) - len(left)
+        unexpected += len(left)
+        rows.append({"case": c.case_id, "blocking": len(found), "known": len(c.known),
+                     "known_found": len(found) - len(left),
+                     "unexpected": [_brief(f) for f in left]})
+    prows = []
+    for c in perturbations:
+        try:
+            p = perturb.apply(c.kind, refs[c.bulletin].markdown, papers, item=c.item,
+                              seed=c.seed)
+        except (perturb.NotApplicable, KeyError) as exc:
+            raise ConfigError(f"perturbation {c.case_id} no longer applies ({exc}): rebuild "
+                              "the datasets (python -m flashnews.evals.build)") from None
+        after = blocking_of(check_bulletin(p.markdown, papers=papers, fmt=fmts[c.bulletin]))
+        new = Counter(_key(f) for f in after) - base[c.bulletin]
+        added = [f for f in after if _key(f) in new]
+        # Reports are committed: they name checks, items and numbers, never the bulletins'
+        # sentences (which may not be copied into the project).
+        prows.append({"case": c.case_id, "kind": c.kind, "item": p.item, "change": p.detail,
+                      "caught": any(k[0] in perturb.EXPECT[c.kind] for k in new),
+                      "new": sorted({_brief(f) for f in added})})
+    out: dict[str, float | None] = {
+        "perturb_catch": _r(m.ratio(sum(r["caught"] for r in prows), len(prows))),
+        "reference_known": _r(m.ratio(known_found, known_total)),
+        "reference_unexpected": float(unexpected)}
+    for kind in perturb.KINDS:
+        mine = [r for r in prows if r["kind"] == kind]
+        out[f"perturb_catch_{kind.replace('-', '_')}"] = _r(m.ratio(
+            sum(r["caught"] for r in mine), len(mine)))
+    return out, {"bulletins": rows, "perturbations": prows}
+
+
+def _brief(f: Finding) -> str:
+    """A finding without its prose: check, item, and the number it is about."""
+    number = re.match(r'"([^"]{1,30})"', f.evidence) if f.check == "number" else None
+    return f"{f.check}:{f.item or ''}" + (f" {number.group(1)}" if number else "")
+
+
+def _key(f: Finding) -> tuple[str, str, str]:
+    return f.check, f.item or "", f.message
+
+
+def _known(k: schema.KnownFinding, f: Finding) -> bool:
+    """Whether a blocking finding is a known real problem of its bulletin."""
+    return (f.check == k.check and (k.item is None or f.item == k.item)
+            and (k.number is None or f.evidence.startswith(f'"{k.number}"')))
 
 
 def _matches(expect: schema.ExpectedFinding, f: Finding) -> bool:
@@ -717,9 +896,10 @@ def run(settings: Settings, *, mode: Mode = "replay", subset: Subset = "full",
         record: bool = False, cassettes: Path = CASSETTES,
         datasets: Path = schema.DATASETS, task: Task = "all", tldr_data: Path | None = None,
         limit: int | None = None, embedder: Embedder | None = None,
-        calibrate_maps: bool = False, add_to_recordings: bool = False) -> Report:
+        calibrate_maps: bool = False, add_to_recordings: bool = False,
+        shared: Path = SHARED) -> Report:
     """Run every eval case once (or one task's); see Runner."""
     return Runner(settings, mode=mode, subset=subset, record=record, cassettes=cassettes,
                   datasets=datasets, task=task, tldr_data=tldr_data, limit=limit,
                   embedder=embedder, calibrate_maps=calibrate_maps,
-                  add_to_recordings=add_to_recordings).run()
+                  add_to_recordings=add_to_recordings, shared=shared).run()

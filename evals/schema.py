@@ -150,6 +150,44 @@ class TldrCase(_Case):
         return " ".join(s.strip() for s in self.source if s.strip())
 
 
+class KnownFinding(BaseModel):
+    """A real problem of a house bulletin, as (check, item, number): derived facts, no prose."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    check: str
+    item: str | None = None
+    number: str | None = Field(default=None, description="the number as written, for 'number'")
+
+
+class BulletinCase(_Case):
+    """A house bulletin of ../shared/reference (read at run time, never stored here) with the
+    blocking findings it really deserves."""
+
+    bulletin: str = Field(description="the file's name after its date: flash, digest-a …")
+    fmt: Format
+    known: list[KnownFinding] = Field(default_factory=list)
+
+
+class PerturbationCase(_Case):
+    """A recipe for one perturbation of a house bulletin (evals/perturb.py builds the text from
+    ../shared at run time): which bulletin, which operation, which item, which seed."""
+
+    bulletin: str
+    kind: str
+    item: int = Field(default=-1, description="the item changed (-1: the whole bulletin)")
+    seed: int = 0
+
+
+class ClaimRecipe(_Case):
+    """A recipe for one sentence the critic model judges (evals/perturb.py claim_cases builds it
+    from ../shared at run time), and the split it belongs to."""
+
+    bulletin: str
+    kind: Literal["original", "other-paper", "overstated"]
+    split: Literal["calibration", "test"]
+
+
 EDITOR_HEADER = Header(
     dataset="editor", version=1, source="flashnews eval add-decisions",
     description="triage cases from editor decisions: pinned (positive), dropped (negative), "

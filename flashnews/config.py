@@ -179,6 +179,10 @@ class Settings(BaseSettings):
     critic_use_model: bool = True
     """Run the model review after the deterministic checks."""
 
+    critic_threshold: float = Field(default=0.49, ge=0.0, le=1.0)
+    """The critic model reports a claim sentence whose P(yes) ("does the abstract support it?")
+    is below this; calibrated for the embedded model on the evals (README, Evals)."""
+
     @field_validator("channels", mode="before")
     @classmethod
     def _split_channels(cls, value: object) -> object:

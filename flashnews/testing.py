@@ -29,6 +29,9 @@ from pydantic import Field
 
 _PAPER = re.compile(r'<paper id="([^"]+)">\s*Title: (.*?)\n(?:Categories: .*?\n)?'
                     r"(?:Abstract|Sentence): (.*?)\n</paper>", re.S)
+# The critic's question about one sentence (prompts/critic.md).
+_CLAIM = re.compile(r"From the abstract: (.*?)\n</paper>.*?Sentence about this paper: (.*?)\n",
+                    re.S)
 _BEAT = re.compile(r"inference|serving|KV|cache|decod|quantiz|accelerat|GPU|FPGA|throughput|"
                    r"latency|expert|MoE|prefill|memory", re.I)
 
@@ -46,10 +49,10 @@ class Request:
     @property
     def kind(self) -> str:
         """triage | writer | critic, guessed from the function forced or the question asked."""
+        if self.tool in ("Review", "Verdict") or _CLAIM.search(self.text):
+            return "critic"
         if self.logprobs or self.tool == "TriageBatch":
             return "triage"
-        if self.tool == "Review":
-            return "critic"
         return "writer"
 
     @property
@@ -79,6 +82,15 @@ def first_sentence(text: str) -> str:
 def grounded_responder(request: Request) -> Reply:
     """Answers built only from the prompt's own text (so every number is in an abstract)."""
     papers = request.papers()
+    claim = _CLAIM.search(request.text)
+    if claim:
+        # A careful reader: supported when the sentence's words are the abstract's.
+        source = set(re.findall(r"[a-z]{4,}", claim.group(1).lower()))
+        words = set(re.findall(r"[a-z]{4,}", claim.group(2).lower()))
+        share = len(words & source) / len(words) if words else 1.0
+        if request.tool == "Verdict":
+            return {"supported": share >= 0.5}
+        return round(min(0.97, max(0.03, share)), 3)
     if request.logprobs:
         title, abstract = (papers[0][1], papers[0][2]) if papers else ("", request.text)
         hits = len(_BEAT.findall(f"{title} {abstract}"))

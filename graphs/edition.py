@@ -167,7 +167,8 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         found = critic.deterministic(draft, date=_date(state), papers=papers,
                                      assessments=_assessments(state), selected=selected)
         if not state.get("skip", {}).get("model_review", not rt.settings.critic_use_model):
-            found += critic.model_review(rt.models, draft, papers)
+            found += critic.model_review(rt.models, draft, papers,
+                                         threshold=rt.settings.critic_threshold)
         return {"findings": [f.model_dump() for f in found]}
 
     def review_node(state: EditionState) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def test_units_metrics_and_qualifiers_of_real_abstracts(dev: dict[str, str]) -> 
     (SSM, "up to 4x the throughput", "range"),
     (PYRAMID, "93% accuracy at 61% lower cost", "exact"),
     (SELECTIVE, "13–45% less inference time and 8–47% fewer tokens", "exact"),
-    (FAST, "2.5x TTFT speedup and 4.5x energy efficiency", "exact"),
+    (FAST, "TTFT 2.5x faster, energy efficiency up 4.5x", "exact"),
 ])
 def test_faithful_renderings_are_supported(dev: dict[str, str], pid: str, text: str,
                                            how: str) -> None:
@@ -126,3 +126,44 @@ def test_result_claims_are_the_sentences_with_results(dev: dict[str, str]) -> No
     assert len(claims) == 1 and "2.5×" in claims[0].sentence
     assert [q.text for q in claims[0].results] == ["2.5×", "4.5×"]
     assert result_claims("We propose a new scheduler for LLM serving.") == []
+
+
+def test_list_markers_dates_and_ids_are_not_quantities() -> None:
+    text = ("Three findings: (1) imbalance worsens with batch size, (2) frequency is no proxy. "
+            "Published 2026-02-25 as 2602.20732v1.")
+    assert [q.text for q in quantities(text)] == ["Three findings"]
+
+
+def test_a_number_without_a_metric_of_its_own_takes_no_metric_from_its_neighbours(
+        dev: dict[str, str]) -> None:
+    # "efficiency" says nothing about what was measured: 12.48x fewer requests per token
+    # is a fair "12.48x efficiency improvement".
+    optileak = "2602.20595"
+    assert _statuses("prompt reconstruction with 12.48x efficiency improvement",
+                     dev[optileak]) == ["supported"]
+    # The item names no metric next to 95% (the abstract's clause does not either).
+    ada = "2602.19519"
+    assert _statuses("80% fewer output tokens and a 95% lower thinking rate",
+                     dev[ada]) == ["supported", "supported"]
+    # A metric named next to the number is still held to the abstract's.
+    assert "wrong-metric" in _statuses("12.48x higher accuracy", dev[optileak])
+
+
+def test_a_result_moved_to_another_setting_is_not_supported(dev: dict[str, str]) -> None:
+    assert _statuses("1.6-2.1x higher throughput on 2 GPUs and 2.6-4.0x on 4 GPUs",
+                     dev[SSM]) == ["supported"] * 4
+    swapped = ground_text("2.6-4.0x higher throughput on 2 GPUs", dev[SSM])
+    assert [s.status for s in swapped] == ["wrong-setting", "supported"]
+    assert "4 GPUs" in swapped[0].message and swapped[0].evidence in dev[SSM]
+
+
+def test_a_result_paired_with_another_baseline_is_not_supported(dev: dict[str, str]) -> None:
+    lagom = "2602.20656"  # "1.07-1.33x and 1.03-1.27x speedup over NCCL and AutoCCL"
+    assert _statuses("a 1.07-1.33x speedup over NCCL", dev[lagom]) == ["supported"]
+    assert _statuses("a 1.03-1.27x speedup over AutoCCL", dev[lagom]) == ["supported"]
+    swapped = ground_text("a 1.03-1.27x speedup over NCCL", dev[lagom])
+    assert [s.status for s in swapped] == ["wrong-setting"]
+    assert "AutoCCL" in swapped[0].message
+    # A baseline the abstract does not list is no contradiction.
+    assert _statuses("energy efficiency 4.5x better than an A5000 GPU", dev[FAST]) == [
+        "supported"]

@@ -40,7 +40,7 @@ def _copy_datasets(tmp_path: Path) -> Path:
 def test_every_dataset_has_a_versioned_header_and_valid_cases() -> None:
     data = runner.Datasets("full")
     assert set(data.versions) == {"triage", "editor", "injection", "writer", "drafts", "tldr",
-                                  "realday"}
+                                  "realday", "bulletins", "perturbations", "claims"}
     assert len(data.tldr) == 100 and all(c.target and c.source for c in data.tldr)
     assert "editors-2026-02-25-flash" in {c.case_id for c in data.writer}
     assert all(v >= 1 for v in data.versions.values())
@@ -59,7 +59,7 @@ def test_bundled_datasets_are_what_the_builder_makes_from_shared_data(tmp_path: 
     # The editor dataset grows with add-decisions: only its empty start is built.
     for path in [p for p in built if p.name != "editor.jsonl"]:
         assert path.read_text() == (schema.DATASETS / path.name).read_text(), path.name
-    assert len(built) == 7
+    assert len(built) == 11
 
 
 def test_a_bad_case_names_its_file_and_line(tmp_path: Path) -> None:
@@ -267,7 +267,7 @@ def test_record_then_replay_gives_the_same_metrics(tmp_path: Path) -> None:
     runner.keep_recording(live)
     # SciTLDR makes no model call in this setup (code writes the sentence): no tldr cassette.
     assert sorted(p.name for p in (cassettes / "stub-model").iterdir()) == [
-        "critic.yaml", "meta.json", "triage.yaml", "writer.yaml"]
+        "claims.yaml", "critic.yaml", "meta.json", "triage.yaml", "writer.yaml"]
     assert "authorization" not in (cassettes / "stub-model" / "writer.yaml").read_text().lower()
     replay = runner.run(Settings(model="stub-model"), mode="replay", subset="smoke",
                         cassettes=cassettes)
@@ -342,3 +342,17 @@ def test_a_task_run_compares_only_its_metrics_and_cannot_make_a_baseline(tmp_pat
     res = _eval_cli("--task", "tldr", "--write-baseline", str(tmp_path / "b.json"),
                     tmp_path=tmp_path)
     assert res.returncode == 2 and "--write-baseline needs every task" in res.stderr
+
+
+def test_cassettes_quoting_the_house_bulletins_keep_only_digests() -> None:
+    # The critic model's claims are the house bulletins' sentences: their recordings keep a
+    # sha256 of each request, and replay still matches them.
+    import yaml
+
+    for folder in runner.CASSETTES.iterdir():
+        path = folder / "claims.yaml"
+        if not path.exists():
+            continue
+        for interaction in yaml.safe_load(path.read_text())["interactions"]:
+            assert str(interaction["request"]["body"]).startswith("sha256:"), path
+            assert "Sentence about this paper" not in json.dumps(interaction["response"])

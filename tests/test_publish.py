@@ -5,6 +5,8 @@ The outbox and correction tests run on SQLite and on a real PostgreSQL server (`
 
 from __future__ import annotations
 
+import html
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import pytest
 from flashnews.tools.publish import (
     Publication,
     PublishedItem,
+    build_publication,
     render_feed,
     render_html,
     webhook_text,
@@ -268,3 +271,55 @@ def test_webhook_channel_needs_its_url(tmp_path) -> None:
     with pytest.raises(ValueError, match="FLASHNEWS_WEBHOOK_URL"):
         Settings(home=tmp_path, channels=["markdown", "webhook"])
     assert Settings(home=tmp_path, channels="markdown, html").channels == ["markdown", "html"]
+
+
+def _published_draft() -> Publication:
+    from flashnews.evals import schema
+
+    from flashnews.models import Draft, DraftItem
+
+    _, drafts = schema.read("drafts", schema.DraftCase)
+    case = next(c for c in drafts if c.case_id == "clean-flash")
+    draft = Draft(edition_id="2026-02-25-flash", format="flash", markdown=case.markdown,
+                  items=[DraftItem(**i.model_dump()) for i in case.items])
+    return build_publication(edition_id=draft.edition_id, date="2026-02-25", fmt="flash",
+                             revision=0, draft=draft, papers=schema.papers(), assessments={},
+                             corrections=[], published_at=None)
+
+
+def test_json_carries_the_abstract_sentence_behind_every_number_and_claim() -> None:
+    from flashnews.evals import schema
+    from flashnews.tools.claims import quantities, sentences
+
+    papers = schema.papers()
+    pub = _published_draft()
+    data = json.loads(pub.model_dump_json())
+    assert data["schema_version"] == 2
+    for item in data["items"]:
+        abstract = papers[item["arxiv_id"]].abstract
+        claims = item["evidence"]
+        # Every sentence of the body is a claim with its best abstract sentence.
+        assert {s for s in sentences(item["body"])} <= {c["claim"].split(": ", 1)[-1]
+                                                       for c in claims}, item["arxiv_id"]
+        for c in claims:
+            assert c["support"] and (c["support"] in abstract or c["support"] ==
+                                     papers[item["arxiv_id"]].title)
+        # Every number of the body, with the abstract sentence that states it.
+        numbers = [n for c in claims for n in c["numbers"]]
+        assert [n["text"] for n in numbers] == [q.text for q in quantities(item["body"])]
+        assert all(n["status"] == "supported" and n["sentence"] in abstract for n in numbers)
+
+
+def test_html_opens_each_item_onto_its_abstract_sentences() -> None:
+    pub = _published_draft()
+    page = render_html(pub)
+    assert "<script" not in page
+    assert page.count('<details class="sources">') == len(pub.items)
+    for item in pub.items:
+        for c in item.evidence:
+            assert html.escape(c.support) in page
+    # Each item's sources follow the item itself, before the next item.
+    body = page[page.index("<main>"):]
+    links = [body.index(f'href="{i.link}"') for i in pub.items]
+    for a, b in itertools.pairwise([*links, len(body)]):
+        assert body[a:b].count('<details class="sources">') == 1

@@ -54,7 +54,7 @@ def test_shipped_prompts_load_with_their_sections() -> None:
     assert {"description"} <= prompts.load("beat").sections.keys()
     assert {"system", "item", "lead"} <= prompts.load("writer_flash").sections.keys()
     assert {"system", "item", "lead", "themes"} <= prompts.load("writer_digest").sections.keys()
-    assert {"system", "review"} <= prompts.load("critic").sections.keys()
+    assert {"system", "support"} <= prompts.load("critic").sections.keys()
 
 
 def test_settings_choose_embedded_model_only_without_endpoint_or_key(monkeypatch) -> None:

@@ -89,16 +89,18 @@ def test_writer_output_renders_a_bulletin(models) -> None:
 
 
 @pytest.mark.vcr("writer.yaml", "critic.yaml")
-def test_critic_review_parses_and_keeps_only_quoted_findings(models) -> None:
+def test_critic_asks_about_each_claim_sentence_and_quotes_it(models) -> None:
     m, store = models
     draft = wire.writer_draft(m)
     findings = wire.critic_review(m, draft)
     # The quote is of an item's own words (its headline and body; the rendered name is a link).
     text = " ".join(f"{i.headline} {i.body}" for i in draft.items).lower()
     for f in findings:
-        assert f.source == "model" and f.severity == "warning"
+        assert f.source == "model" and f.severity == "warning" and f.check == "unsupported"
         assert " ".join(f.evidence.lower().split()).strip(" .\"'") in " ".join(text.split())
-    assert store.usage("wire")["critic"].calls == 1
+        assert "P(yes)" in f.message
+    main = [i for i in draft.items if i.section == "main"]
+    assert 1 <= store.usage("wire")["critic"].calls <= 2 * len(main)
 
 
 def test_cassettes_hold_no_credentials() -> None:

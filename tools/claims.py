@@ -14,10 +14,11 @@ check every number of an item against its paper. Model names, versions and hardw
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +93,9 @@ class Quantity:
     """Whether the text says the metric rises (faster, higher) or falls (cuts, lower, less)."""
     metrics: tuple[str, ...] = ()
     """Metric families named near the number, nearest first (see METRICS)."""
+    metric_source: Literal["clause", "unit", "sentence", ""] = ""
+    """Where `metrics` came from: the number's own clause or unit (what the text says it
+    measures), or only elsewhere in its sentence (a weaker reading)."""
     noun: str = ""
     """The word right after the number (what a count counts: "GPUs", "tasks")."""
     role: Role = "result"
@@ -100,6 +104,12 @@ class Quantity:
     end: int = 0
     alternatives: tuple[tuple[float, float], ...] = field(default=(), compare=False)
     """Other readings of the same text (128K as 131,072)."""
+    against: str = ""
+    """What the result is measured against, when the text says so ("… over NCCL")."""
+    against_list: tuple[str, ...] = ()
+    """When results and baselines are written as two lists of one length ("1.07-1.33x and
+    1.03-1.27x speedup over NCCL and AutoCCL"), every baseline of the list (this one's is
+    `against`)."""
 
     @property
     def value(self) -> float:
@@ -178,15 +188,14 @@ METRICS: dict[str, str] = {
               r"RAM|capacity",
     "energy": r"energy|power|watts?|joules?|perf(?:ormance)?[- /]per[- ]watt|battery",
     "accuracy": r"accuracy|accurate|quality|F1|BLEU|ROUGE|perplexity|PPL|pass@\d+|exact match|"
-                r"success rate|win rate|score|error|EM\b|recall|precision|AUC|mAP|correct\w*|"
-                r"performance",
+                r"success rate|win rate|score|error|EM\b|recall|precision|AUC|mAP|correct\w*",
     "cost": r"cost|price|dollars?|\$|expense|GPU[- ]hours|budget",
     "tokens": r"tokens?|token usage|output length|sequence length|reasoning length",
     "communication": r"communication|bandwidth|traffic|all-?reduce|synchroni[sz]ation|"
                      r"transfer|data movement",
     "size": r"model size|parameters|params|compression|sparsity|pruning|bits?|weights",
     "area": r"area|mm2|mm²|silicon",
-    "utilization": r"utili[sz]ation|occupancy|hit rate|acceptance (?:rate|length)|efficiency",
+    "utilization": r"utili[sz]ation|occupancy|hit rate|acceptance (?:rate|length)",
     "balance": r"imbalance|load balanc\w*|skew",
     "requests": r"requests|queries|calls",
 }
@@ -288,6 +297,12 @@ def _in_name(text: str, start: int, end: int) -> bool:
 def quantities(text: str) -> list[Quantity]:
     """Every quantity written in `text`, in order. LaTeX is read as plain text first, so
     offsets are those of `detex(text)`."""
+    # The same abstract is read for every item and check: parse it once.
+    return list(_quantities(text))
+
+
+@functools.lru_cache(maxsize=2048)
+def _quantities(text: str) -> tuple[Quantity, ...]:
     text = detex(text)
     out: list[Quantity] = []
     offset = 0
@@ -295,14 +310,23 @@ def quantities(text: str) -> list[Quantity]:
         offset = text.find(sentence, offset)
         out.extend(_sentence_quantities(sentence, max(offset, 0)))
         offset += len(sentence)
-    return out
+    return tuple(out)
+
+
+# Numbers that are not quantities: dates (2026-02-25), list markers ("(1) … (2) …", "1."
+# opening a line), and arXiv ids (2602.20732).
+_NOT_QUANTITY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|(?<![\w)])\(\d{1,2}\)(?=\s)|^\s*\d{1,2}[.)]\s|"
+                           r"\b\d{4}\.\d{4,5}(?:v\d+)?\b")
 
 
 def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
     found: list[Quantity] = []
     clauses = _clauses(sentence)
+    skip = [(m.start(), m.end()) for m in _NOT_QUANTITY.finditer(sentence)]
     for m in _QTY.finditer(sentence):
         start = m.start("a")
+        if any(a <= start < b for a, b in skip):
+            continue
         # Numbers glued to letters are parts of names or identifiers (Qwen3, H100, x86).
         before = sentence[start - 1] if start else " "
         if before.isalnum() or before in "_@" or (before in "-." and start >= 2
@@ -345,14 +369,17 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
         ca, cb = next(((a, b) for a, b in clauses if a <= start < b), (0, len(sentence)))
         clause = sentence[ca:cb]
         metrics = _metric_families(clause, start - ca, unit_end - ca, before_words=5)
+        source: Literal["clause", "unit", "sentence", ""] = "clause" if metrics else ""
         if not metrics:
             # A clause without a metric shares the nearest one of its sentence: "… throughput
             # by 1.6-2.1x on 2 GPUs and 2.6-4.0x on 4 GPUs", "1.07-1.33x and 1.03-1.27x speedup".
             metrics = _metric_families(sentence, start, unit_end,
                                        parenthetical=sentence[ca:ca + 1] == "(")
+            source = "sentence" if metrics else ""
         implied = _UNIT_METRIC.get(unit)
         if implied:
             metrics = (implied, *[x for x in metrics if x != implied])
+            source = "unit"
         lo_w = max(ca, m.start() - 60)
         window = sentence[lo_w:min(cb, unit_end + 40)]
         direction: Literal["up", "down", ""] = ""
@@ -378,7 +405,8 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
         found.append(Quantity(
             text=sentence[m.start():unit_end].strip(), low=low * factor, high=high * factor,
             unit=unit, decimals=max(_decimals(a_text), _decimals(b_text or "")),
-            qualifier=qualifier, direction=direction, metrics=metrics, noun=noun, role=role,
+            qualifier=qualifier, direction=direction, metrics=metrics, metric_source=source,
+            noun=noun, role=role,
             sentence=sentence, start=offset + m.start(), end=offset + unit_end,
             alternatives=alts))
     # Number words ("two GPUs", "twice as fast") count as settings and multiples.
@@ -393,7 +421,40 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
                               noun=m.group(2) or "", role="setting" if unit == "count"
                               else "result", sentence=sentence, start=offset + m.start(),
                               end=offset + m.end()))
-    return found
+    return _baselines(found, sentence, offset)
+
+
+_AGAINST = r"\b(?:over|than|compared (?:to|with)|vs\.?|versus|against|relative to)\s+(?:the\s+)?"
+_BASE = r"[A-Z][\w.+-]*(?:[ -][A-Z0-9][\w.+-]*)?"
+
+
+def _baselines(found: list[Quantity], sentence: str, offset: int) -> list[Quantity]:
+    """Bind results to what they are measured against: a result followed by "over X", and a
+    list of results followed by a list of as many baselines, pairwise."""
+    results = sorted((q for q in found if q.role == "result" and not q.text[:1].isalpha()),
+                     key=lambda q: q.start)
+    out = {id(q): q for q in found}
+    i = 0
+    while i < len(results):
+        group = [results[i]]
+        while i + 1 < len(results) and results[i + 1].unit == group[0].unit and re.fullmatch(
+                r"\s*(?:,|and|, and|or)\s*", sentence[group[-1].end - offset:
+                                                 results[i + 1].start - offset]):
+            group.append(results[i + 1])
+            i += 1
+        tail = sentence[group[-1].end - offset:][:120]
+        m = re.match(r"[^.;()]{0,40}?" + _AGAINST + "(" + _BASE + r"(?:\s*,\s*" + _BASE +
+                     r")*(?:\s*,?\s*(?:and|or)\s+" + _BASE + r")?)", tail)
+        if m:
+            names = tuple(n.strip() for n in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+",
+                                                   m.group(1)) if n.strip())
+            if len(group) == 1:
+                out[id(group[0])] = replace(group[0], against=names[0])
+            elif len(names) == len(group):
+                for q, name in zip(group, names, strict=True):
+                    out[id(q)] = replace(q, against=name, against_list=names)
+        i += 1
+    return [out[id(q)] for q in found]
 
 
 def names_in(text: str) -> list[str]:
@@ -411,7 +472,8 @@ def names_in(text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # matching
 
-Status = Literal["supported", "wrong-metric", "wrong-unit", "wrong-value", "absent"]
+Status = Literal["supported", "wrong-metric", "wrong-unit", "wrong-value", "wrong-setting",
+                 "absent"]
 
 
 @dataclass
@@ -425,6 +487,8 @@ class Support:
     via: str = ""
     """How it matched: "exact", "rounded", "range", "converted", "setting" …"""
     message: str = ""
+    source: Quantity | None = None
+    """The abstract's quantity it was matched to."""
 
     @property
     def ok(self) -> bool:
@@ -500,7 +564,10 @@ def _converted(item: Quantity, source: Quantity) -> str:
                             1.0 - mult.value):
                     if _close(pct.value, pct.decimals, 100.0 * alt, pct.qualifier):
                         return "converted"
-            elif _close(mult.value, mult.decimals, c, mult.qualifier):
+            elif mult.value != 1.0 and _close(mult.value - 1.0, mult.decimals, c - 1.0,
+                                              mult.qualifier):
+                # The change must survive the conversion: 1.5x renders "47% faster", 1x does
+                # not render "1% more".
                 return "converted"
     if {item.unit, source.unit} == {"x", ""} or {item.unit, source.unit} == {"%", "pp"}:
         for _, hi in _values(source):
@@ -522,11 +589,51 @@ def _metric_ok(item: Quantity, source: Quantity) -> bool:
     if not item.metrics or not source.metrics:
         return True
     # What each side says the number measures is the metric named nearest to it.
-    return compatible(item.metrics[0], source.metrics[0])
+    if compatible(item.metrics[0], source.metrics[0]):
+        return True
+    if item.metric_source == "sentence":
+        # The item names no metric next to the number ("12.48x efficiency improvement"): it
+        # cannot have moved the value onto another metric.
+        return True
+    if source.metric_source == "sentence":
+        # The abstract's clause names none ("… 2.6-4.0x on 4 GPUs"): the nearest metric of
+        # its sentence is what the value is about.
+        return False
+    return False
 
 
-def ground(item: Quantity, abstract: str | list[Quantity]) -> Support:
-    """Check one quantity written in a bulletin against its paper's abstract."""
+def bound_settings(found: list[Quantity], i: int) -> list[Quantity]:
+    """The settings written after result `i` in its sentence, up to the next result ("1.6-2.1x
+    on 2 GPUs and 2.6-4.0x on 4 GPUs": 2 GPUs is the first range's)."""
+    out = []
+    for q in found[i + 1:]:
+        if q.sentence != found[i].sentence or q.role == "result":
+            break
+        out.append(q)
+    return out
+
+
+def _setting_kind(q: Quantity) -> tuple[str, str]:
+    noun = q.noun.lower().rstrip("s") if q.unit == "count" else ""
+    return q.unit, noun
+
+
+def _settings_agree(written: list[Quantity], stated: list[Quantity]) -> Quantity | None:
+    """A setting written next to a result that the abstract states, next to that result, with
+    another value (None when they agree or the abstract binds no such setting)."""
+    for w in written:
+        same = [x for x in stated if _setting_kind(x) == _setting_kind(w)]
+        if same and not any(_value_match(w, x, []) for x in same):
+            return same[0]
+    return None
+
+
+def ground(item: Quantity, abstract: str | list[Quantity], *,
+           settings: list[Quantity] | None = None) -> Support:
+    """Check one quantity written in a bulletin against its paper's abstract.
+
+    `settings` are the settings the bulletin writes next to this result (bound_settings): when
+    the abstract states the value with a setting of the same kind, they must agree."""
     source = quantities(abstract) if isinstance(abstract, str) else abstract
     value_hits: list[tuple[Quantity, str]] = []
     for s in source:
@@ -542,36 +649,58 @@ def ground(item: Quantity, abstract: str | list[Quantity]) -> Support:
                        item.unit in ("count", "tokens", "params", "bits", "")):
         s, how = value_hits[0]
         return Support(item, "supported", s.sentence,
-                       "setting" if item.role == "setting" else how)
+                       "setting" if item.role == "setting" else how, source=s)
+    conflict: tuple[Quantity, Quantity] | None = None
     for s, how in value_hits:
-        if _metric_ok(item, s):
-            return Support(item, "supported", s.sentence, how)
+        if not _metric_ok(item, s):
+            continue
+        if s.against_list and item.against and item.against.lower() != s.against.lower() and \
+                item.against.lower() in {n.lower() for n in s.against_list}:
+            # The abstract pairs this value with another baseline of its list.
+            return Support(item, "wrong-setting", s.sentence, "", (
+                f"the abstract gives {s.text!r} over {s.against}, not over {item.against}"),
+                source=s)
+        other = _settings_agree(settings or [], bound_settings(source, source.index(s)))
+        if other is None:
+            return Support(item, "supported", s.sentence, how, source=s)
+        conflict = conflict or (s, other)
+    if conflict:
+        s, other = conflict
+        written = next(w for w in settings or [] if _setting_kind(w) == _setting_kind(other))
+        def said(q: Quantity) -> str:
+            return f"{q.text} {q.noun}" if q.unit == "count" and q.noun else q.text
+
+        return Support(item, "wrong-setting", s.sentence, "", (
+            f"the abstract gives {s.text!r} for {said(other)!r}, not for {said(written)!r}"),
+            source=s)
     if value_hits:
         s, _ = value_hits[0]
         return Support(item, "wrong-metric", s.sentence, "", (
             f"{item.text!r} is said of {item.metrics[0]}, but the abstract gives that value for "
-            f"{s.metrics[0] if s.metrics else 'something else'}"))
+            f"{s.metrics[0] if s.metrics else 'something else'}"), source=s)
     # The same value under another unit kind (4.56% where the abstract says 4.56x).
     for s in source:
         if any(_close(item.value, item.decimals, v, item.qualifier) for v in (s.low, s.high)) \
                 and not _same_unit(item.unit, s.unit) and item.unit and s.unit:
             return Support(item, "wrong-unit", s.sentence, "", (
                 f"{item.text!r} is in {item.unit}, but the abstract's {s.text!r} is in "
-                f"{s.unit}"))
+                f"{s.unit}"), source=s)
     # The same metric with another value: the closest such sentence is the evidence.
     same_metric = [s for s in source if _same_unit(item.unit, s.unit) and item.metrics
                    and s.metrics and compatible(item.metrics[0], s.metrics[0])]
     if same_metric:
         return Support(item, "wrong-value", same_metric[0].sentence, "", (
             f"{item.text!r} is not the value the abstract gives for {item.metrics[0]} "
-            f"({same_metric[0].text!r})"))
+            f"({same_metric[0].text!r})"), source=same_metric[0])
     return Support(item, "absent", "", "", f"{item.text!r} is not in the abstract")
 
 
 def ground_text(text: str, abstract: str) -> list[Support]:
     """Check every quantity written in `text` (an item) against the abstract."""
     source = quantities(abstract)
-    return [ground(q, source) for q in quantities(text)]
+    written = quantities(text)
+    return [ground(q, source, settings=bound_settings(written, i) if q.role == "result" else None)
+            for i, q in enumerate(written)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,6 +34,28 @@ from flashnews.errors import PublishError
 FEED_NAME = "feed.xml"
 
 
+class NumberSupport(BaseModel):
+    """A number of an item and the abstract sentence that states it."""
+
+    text: str
+    status: str
+    """"supported", or how it is wrong ("wrong-metric", "absent" …)."""
+    via: str = ""
+    """How it matched: "exact", "rounded", "range", "converted", "setting", "name"."""
+    sentence: str = ""
+
+
+class ClaimSupport(BaseModel):
+    """One sentence of an item with the abstract sentence that supports it."""
+
+    claim: str
+    support: str
+    """The abstract sentence (or the title) sharing most of the claim's words."""
+    overlap: float
+    """The share of the claim's content words in that sentence."""
+    numbers: list[NumberSupport] = Field(default_factory=list)
+
+
 class PublishedItem(BaseModel):
     """One featured paper as published."""
 
@@ -45,12 +67,16 @@ class PublishedItem(BaseModel):
     hype: int | None = None
     headline: str = ""
     body: str = ""
+    evidence: list[ClaimSupport] = Field(default_factory=list)
+    """For every sentence and number of the item as published, the abstract sentence behind
+    it (tools/grounding.py item_evidence)."""
 
 
 class Publication(BaseModel):
     """What one revision of an edition publishes, in every channel (also the JSON channel)."""
 
-    schema_version: int = 1
+    schema_version: int = 2
+    """2: items carry `evidence`."""
     edition_id: str
     date: str
     format: str
@@ -130,9 +156,16 @@ _PAGE = """<!doctype html>
                background: #fdf3f2; }}
   img, table, pre {{ max-width: 100%; overflow-x: auto; }}
   footer {{ margin-top: 2.5rem; font-size: .85rem; color: #5f6368; }}
+  details.sources {{ margin: -.4rem 0 1.2rem; color: #3c4043; }}
+  details.sources summary {{ cursor: pointer; color: #0b57d0; }}
+  details.sources ul {{ padding-left: 1.1rem; }}
+  details.sources blockquote {{ margin: .3rem 0 .6rem; border-left-color: #9aa0a6;
+                                background: #f1f3f4; }}
   @media (prefers-color-scheme: dark) {{
     body {{ color: #e8eaed; background: #121316; }} a {{ color: #8ab4f8; }}
     blockquote {{ background: #2a1d1c; }} footer {{ color: #9aa0a6; }}
+    details.sources {{ color: #c4c7c5; }} details.sources summary {{ color: #8ab4f8; }}
+    details.sources blockquote {{ background: #1f2124; }}
   }}
 </style>
 </head>
@@ -146,22 +179,78 @@ _PAGE = """<!doctype html>
 """
 
 
-def markdown_html(markdown: str) -> str:
-    """The bulletin's HTML body (CommonMark + tables; raw HTML in the text is escaped)."""
+def markdown_html(markdown: str, evidence: dict[str, list[ClaimSupport]] | None = None) -> str:
+    """The bulletin's HTML body (CommonMark + tables; raw HTML in the text is escaped).
+
+    With `evidence` (paper id -> its item's claims), each item is followed by a `<details>`
+    block a reader opens to see the abstract sentences behind it: HTML only, no script."""
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-    return md.render(markdown)
+    if not evidence:
+        return md.render(markdown)
+    from flashnews.tools.grounding import blocks_of, segments_of
+    from markdown_it.token import Token
+
+    tokens = md.parse(markdown)
+    inserts: dict[int, str] = {}
+    for block in blocks_of(markdown):
+        if block.kind != "item":
+            continue
+        ids = [s.paper_id for s in segments_of(block) if evidence.get(s.paper_id)]
+        if not ids:
+            continue
+        # After the last paragraph of the item (inside its list item, when it is one).
+        last = None
+        for i, t in enumerate(tokens):
+            if t.type == "paragraph_open" and t.map and \
+                    block.line - 1 <= t.map[0] < max(block.end, block.line):
+                last = i
+        if last is None:
+            continue
+        close = next(i for i in range(last, len(tokens)) if tokens[i].type == "paragraph_close")
+        inserts[close] = inserts.get(close, "") + _sources_html(ids, evidence)
+    for i in sorted(inserts, reverse=True):
+        block_token = Token("html_block", "", 0)
+        block_token.content = inserts[i]
+        tokens.insert(i + 1, block_token)
+    return str(md.renderer.render(tokens, md.options, {}))
+
+
+def _sources_html(ids: list[str], evidence: dict[str, list[ClaimSupport]]) -> str:
+    """One `<details>` per item: each claim sentence, then the abstract sentence behind it."""
+    rows = []
+    for pid in ids:
+        for c in evidence[pid]:
+            nums = "".join(
+                f'<li class="num"><q>{html.escape(n.text)}</q>: '
+                + (f"{html.escape(n.via or 'stated')}"
+                   + ("" if n.sentence == c.support else f" — <q>{html.escape(n.sentence)}</q>")
+                   if n.status == "supported" else
+                   f"<strong>not supported ({html.escape(n.status)})</strong>"
+                   + (f" — <q>{html.escape(n.sentence)}</q>" if n.sentence else ""))
+                + "</li>" for n in c.numbers)
+            support = (f'<blockquote cite="https://arxiv.org/abs/{pid}">'
+                       f"{html.escape(c.support)}</blockquote>" if c.support else
+                       "<p><em>no abstract sentence shares its words</em></p>")
+            rows.append(f"<li><q>{html.escape(c.claim)}</q>{support}"
+                        + (f"<ul>{nums}</ul>" if nums else "") + "</li>")
+    label = "Sources: the abstract" + ("s" if len(ids) > 1 else "") + \
+        f" ({', '.join(html.escape(i) for i in ids)})"
+    return (f'<details class="sources"><summary>{label}</summary><ul>{"".join(rows)}</ul>'
+            "</details>\n")
 
 
 def render_html(pub: Publication) -> str:
-    """A standalone page: inline CSS, no scripts, readable from a 360 px phone upwards."""
+    """A standalone page: inline CSS, no scripts, readable from a 360 px phone upwards. Each
+    item opens (a `<details>`) onto the abstract sentences that support it."""
     if pub.revision:
         footer = f"{pub.edition_id} · revision {pub.revision} · updated {pub.updated_at}"
     else:
         footer = f"{pub.edition_id} · published {pub.published_at}"
+    evidence = {i.arxiv_id: i.evidence for i in pub.items if i.evidence}
     return _PAGE.format(title=html.escape(f"{pub.title} — {pub.date}"),
-                        body=markdown_html(pub.markdown).strip(),
+                        body=markdown_html(pub.markdown, evidence).strip(),
                         footer=html.escape(footer))
 
 
@@ -483,6 +572,15 @@ def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, dr
     """The publication of a draft: what every channel renders."""
     now = utc_now()
     notes = [c for c in corrections if c.revision <= revision]
+    from flashnews.tools.grounding import bulletin_evidence
+
+    # The evidence is read from the bulletin as published (an editor's hand edit included).
+    found: dict[str, list[ClaimSupport]] = {}
+    for _, seg, claims in bulletin_evidence(draft.markdown, papers):
+        found.setdefault(seg.paper_id, [ClaimSupport(
+            claim=c.claim, support=c.support, overlap=c.overlap,
+            numbers=[NumberSupport(text=n.text, status=n.status, via=n.via, sentence=n.sentence)
+                     for n in c.numbers]) for c in claims])
     items = []
     for item in draft.items:
         paper, a = papers.get(item.paper_id), assessments.get(item.paper_id)
@@ -490,7 +588,7 @@ def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, dr
             arxiv_id=item.paper_id, title=paper.title if paper else item.headline,
             link=f"https://arxiv.org/abs/{item.paper_id}", section=item.section,
             score=a.score if a else None, hype=a.hype if a else None,
-            headline=item.headline, body=item.body))
+            headline=item.headline, body=item.body, evidence=found.get(item.paper_id, [])))
     ranked = sorted(assessments.values(), key=lambda a: (-a.score, a.paper_id))
     first_line = draft.markdown.splitlines()[0] if draft.markdown else ""
     title = first_line.lstrip("# ").strip() or "Inference Ecosystem — Flash News"
