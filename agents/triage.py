@@ -29,9 +29,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Literal
 
-from flashnews.agents import injection
+from flashnews.agents import calibration, hype, injection
 from flashnews.agents.injection import KEYWORD_LIST, without_keyword_lists
-from flashnews.agents import calibration, hype
 from flashnews.agents.ranking import Ranker, Signals, cleaned
 from flashnews.tools.embeddings import Embedder, load_embedder
 from flashnews.tools.llm import Models, NoLogprobs

@@ -59,7 +59,7 @@ def test_bundled_datasets_are_what_the_builder_makes_from_shared_data(tmp_path: 
     # The editor dataset grows with add-decisions: only its empty start is built.
     for path in [p for p in built if p.name != "editor.jsonl"]:
         assert path.read_text() == (schema.DATASETS / path.name).read_text(), path.name
-    assert len(built) == 7
+    assert len(built) == 8
 
 
 def test_a_bad_case_names_its_file_and_line(tmp_path: Path) -> None:

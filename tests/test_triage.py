@@ -160,8 +160,8 @@ def test_a_tag_break_out_is_removed_without_the_sentence_after_it() -> None:
 
 
 def test_a_stuffed_keyword_list_moves_neither_the_ranking_nor_the_model(settings, papers) -> None:
-    from flashnews.agents.ranking import paper_text, vocabulary
     from flashnews.agents.injection import without_injections
+    from flashnews.agents.ranking import paper_text, vocabulary
 
     off = next(p for p in papers.values() if p.label == "negative")
     stuffing = ("Keywords: LLM inference serving, KV cache, speculative decoding, throughput, "
