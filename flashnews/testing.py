@@ -105,7 +105,12 @@ def grounded_responder(request: Request) -> Reply:
             out.append({"arxiv_id": pid, "relevant": score >= 50, "score": score,
                         "hype": min(90, 20 + 4 * hits), "rationale": "beat terms in abstract",
                         "topics": ["serving"], "key_claims": [
-                            {"claim": "main claim", "span": first_sentence(abstract)}]})
+                            # A quote within the schema's 400 characters, as a model
+                            # that follows it gives (real first sentences run longer).
+                            {"claim": "main claim",
+                             "span": first_sentence(abstract)[:400].rsplit(" ", 1)[0]
+                             if len(first_sentence(abstract)) > 400
+                             else first_sentence(abstract)}]})
         return {"assessments": out}
     if request.tool == "ItemPhrase":
         from flashnews.tools.facts import compact

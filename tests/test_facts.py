@@ -113,3 +113,31 @@ def test_latex_numbers_are_read_and_quoted_as_plain_text() -> None:
     text = facts.result_sentence("It", results)
     assert "3.81×" in text and "\\" not in text and "$" not in text
     assert all(s.ok for s in ground_text(text, abstract))
+
+
+def test_loosen_edits_a_long_copied_run_below_the_limit_and_keeps_the_sentence() -> None:
+    abstract = ("We propose SlimKV, a novel cache which significantly reduces memory by utilizing "
+                "block eviction in order to serve long contexts on a single GPU.")
+    copied = ("SlimKV is a novel cache which significantly reduces memory by utilizing block "
+              "eviction in order to serve long contexts on a single GPU.")
+    assert facts.longest_copy(copied, abstract)[0] > facts.MAX_COPY
+    out = facts.loosen(copied, abstract)
+    assert facts.longest_copy(out, abstract)[0] <= facts.MAX_COPY, out
+    assert out.startswith("SlimKV is a") and out.endswith("GPU.") and out.count(".") == 1
+    # Only the cheapest edits were needed: no article dropped, the numbers and names kept.
+    assert "single GPU" in out and " a " in out
+
+
+def test_loosen_leaves_a_sentence_within_the_copy_limit_alone() -> None:
+    text = "SlimKV evicts cold cache blocks on the fly."
+    assert facts.loosen(text, "We propose SlimKV, which evicts cold blocks.") == text
+
+
+def test_compact_keeps_more_of_the_sentence_when_edits_break_the_copy() -> None:
+    abstract = ("We present TurboServe, a serving system which is able to schedule requests across "
+                "multiple GPUs in order to cut tail latency under bursty load.")
+    what = ("TurboServe is a serving system which is able to schedule requests across multiple "
+            "GPUs in order to cut tail latency under bursty load.")
+    out = facts.compact(what, 30, abstract)
+    assert facts.longest_copy(out, abstract)[0] <= facts.MAX_COPY
+    assert "tail latency" in out and not facts.sentence_problem(out), out

@@ -14,6 +14,7 @@ The model only rephrases those facts (agents/writer.py), and code checks the res
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flashnews.tools.claims import (
@@ -65,7 +66,7 @@ def first_person(text: str) -> str | None:
 
 DANGLING = {"a", "an", "the", "of", "to", "and", "or", "with", "for", "in", "on", "by", "at",
              "from", "as", "that", "which", "its", "their", "is", "are", "while", "via", "into",
-             "than", "such", "but", "this", "these", "using", "between", "over"}
+             "than", "such", "but", "this", "these", "using", "between", "over", "even"}
 
 
 def sentences_of(text: str) -> list[str]:
@@ -330,6 +331,11 @@ def compact(what: str, max_words: int, source: str, max_copy: int = MAX_COPY) ->
     knapsack problem to …" becomes "KnapSpec, a training-free framework, reformulates draft model
     selection as a knapsack problem." (the relative pronoun dropped breaks the copied run).
     """
+    # Edit the copied runs away first (code's sentence then keeps more of what the paper does);
+    # what the edits cannot break is cut.
+    loose = loosen(what, source, max_copy)
+    if len(loose.split()) >= 5 and not first_person(loose):
+        what = loose
     m = _IS_DESC_THAT.match(what.rstrip("."))
     if m:
         variant = f"{m.group('name')}, {m.group('desc')}, {m.group('rest')}"
@@ -373,6 +379,121 @@ def shorten(sentence: str, max_words: int, source: str = "", max_copy: int = MAX
         toks.pop()
     head = " ".join(toks).rstrip(" ,;:")
     return head + "." if head else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# loosening copied runs
+
+def _pick(table: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda m: table[(m.group(1) or "").lower()]
+
+
+# Generic English rewrites that keep a sentence's meaning, as (cost, pattern, replacement): 0
+# loses nothing ("in order to" -> "to"), 1 is a plain synonym or a relative clause turned round,
+# 2 drops a word or splits a clause off, 3 is a last resort (articles are never dropped:
+# "X is system that" reads worse than a cut). None names a paper's wording: they
+# are an editor's usual cuts, so they carry over to abstracts never seen here.
+_LOOSEN: list[tuple[int, str, str | Callable[[re.Match[str]], str]]] = [
+    (0, r"\bin order to\b", "to"), (0, r"\b(?:is|are) able to\b", "can"),
+    (0, r"\butiliz(e|es|ing|ed|ation)\b",
+     _pick({"e": "use", "es": "uses", "ing": "using", "ed": "used", "ation": "use"})),
+    (0, r"\bby (using|leveraging|exploiting|employing|utilizing)\b", r"\1"),
+    (0, r"\b(?:a|an) novel\b", "a new"), (0, r"\bnovel\b", "new"),
+    (0, r"\ba (?:wide )?(?:variety|range|number|set|series) of\b", "many"),
+    (0, r"\bin addition to\b", "besides"), (0, r"\bwith respect to\b", "for"),
+    (0, r"\bin terms of\b", "in"),
+    *[(0, rf"\b{w}\b", "") for w in ("significantly", "substantially", "considerably",
+                                     "dramatically", "remarkably", "very", "indeed", "thus",
+                                     "thereby", "simply", "namely", "in particular")],
+    (1, r"\bleverag(e|es|ing|ed)\b",
+     _pick({"e": "use", "es": "uses", "ing": "using", "ed": "used"})),
+    (1, r"\bemploy(s|ing|ed)?\b", _pick({"": "use", "s": "uses", "ing": "using", "ed": "used"})),
+    (1, r"\bdemonstrat(e|es|ed|ing)\b",
+     _pick({"e": "show", "es": "shows", "ed": "showed", "ing": "showing"})),
+    (1, r"\bsuch as\b", "like"), (1, r"\bas well as\b", "and"), (1, r"\bbased on\b", "built on"),
+    (1, r"\bmultiple\b", "several"), (1, r"\bnumerous\b", "many"), (1, r"\bvarious\b", "several"),
+    (1, r"\bexisting\b", "prior"), (1, r"\bthrough\b", "via"), (1, r"\bvia\b", "through"),
+    (1, r"\bapproach(es)?\b", _pick({"": "method", "es": "methods"})),
+    (1, r"\bmethod(s)?\b", _pick({"": "approach", "s": "approaches"})),
+    (1, r"\bachiev(e|es|ed|ing)\b",
+     _pick({"e": "reach", "es": "reaches", "ed": "reached", "ing": "reaching"})),
+    (1, r"\bobtain(s|ed|ing)?\b", _pick({"": "get", "s": "gets", "ed": "got", "ing": "getting"})),
+    (1, r"\bimprov(e|es|ed|ing)\b",
+     _pick({"e": "boost", "es": "boosts", "ed": "boosted", "ing": "boosting"})),
+    (1, r"\bdifferent\b", "distinct"), (1, r"\bwithout\b(?! [a-z]+ing\b)", "with no"),
+    (1, r"\bin which\b", "where"), (1, r"\bwhich (?:is|are)\b", ""), (1, r"\bthat (?:is|are)\b", ""),
+    (1, r"\bwhich\b(?= [a-z]+s? )", "that"), (1, r"(?<=[a-z] )that\b(?= [a-z]+s )", "which"),
+    *[(2, rf"\b{w}\b", "") for w in ("also", "both", "further", "effectively", "highly", "quite",
+                                     "then")],
+    (2, r"\bthat\b(?= [a-z]+s\b)", ""),
+    (2, r",? (?:which|that) (?=[a-z]+s )", ". It "),
+    (2, r"\bby (?=[a-z]+ing\b)", "through "),
+    (3, r"\bin\b", "within"), (3, r"\busing\b", "with"), (3, r"\bacross\b", "over"),
+]
+_LOOSEN_RE = [(cost, re.compile(p, re.IGNORECASE), rep) for cost, p, rep in _LOOSEN]
+
+
+def _retidy(text: str) -> str:
+    """Spaces and articles right again after an edit."""
+    text = " ".join(text.split())
+    text = re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", lambda m: m.group(1) + "n ", text)
+    text = re.sub(r"\b([Aa])n (?=[^aeiouAEIOU\W])", lambda m: m.group(1) + " ", text)
+    text = re.sub(r"\s+([,.;:)])", r"\1", text)
+    return re.sub(r"\(\s+", "(", text)
+
+
+def _copied_span(text: str, source: str) -> tuple[int, int, int]:
+    """(start, end, words) of the longest run of `text` copied from `source`, in characters."""
+    toks = list(_WORD.finditer(text))
+    a, b = [t.group(0).lower() for t in toks], words(source)
+    best, end = 0, 0
+    prev = [0] * (len(b) + 1)
+    for i, ai in enumerate(a):
+        cur = [0] * (len(b) + 1)
+        for j in range(1, len(b) + 1):
+            if ai == b[j - 1]:
+                cur[j] = prev[j - 1] + 1
+                if cur[j] > best:
+                    best, end = cur[j], i
+        prev = cur
+    if not best:
+        return 0, 0, 0
+    return toks[end - best + 1].start(), toks[end].end(), best
+
+
+def loosen(text: str, source: str, max_copy: int = MAX_COPY, rounds: int = 30) -> str:
+    """The sentence with the fewest and cheapest edits (`_LOOSEN`) that break its runs of more
+    than `max_copy` words copied from `source`, as far as the edits go.
+
+    Each round edits inside the longest copied run, preferring the cheapest edit nearest its
+    middle that shortens it; cutting the sentence (`shorten`) is what is left when no edit does.
+    """
+    text = detex(text)
+    for _ in range(rounds):
+        start, end, n = _copied_span(text, source)
+        if n <= max_copy:
+            break
+        mid = (start + end) / 2
+        best: tuple[tuple[float, float], str] | None = None
+        for cost, rx, rep in _LOOSEN_RE:
+            for m in rx.finditer(text):
+                if m.start() < start or m.end() > end:
+                    continue
+                new = rep(m) if callable(rep) else m.expand(rep)
+                if m.group(0)[:1].isupper() and new:
+                    new = new[:1].upper() + new[1:]
+                cand = _retidy(text[:m.start()] + new + text[m.end():])
+                n2 = _copied_span(cand, source)[2]
+                if n2 >= n:
+                    continue
+                key = (cost + (0.5 if n2 > max_copy else 0),
+                       abs((m.start() + m.end()) / 2 - mid) / max(end - start, 1))
+                if best is None or key < best[0]:
+                    best = (key, cand)
+        if best is None:
+            break
+        text = best[1]
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
