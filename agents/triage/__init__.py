@@ -42,6 +42,7 @@ from flashnews.agents.triage.rules import (
 )
 from flashnews.agents.triage.scoring import (
     COMBINE_MODEL,
+    Cache,
     GeneratedAssessment,
     GeneratedClaim,
     Triage,
@@ -56,6 +57,7 @@ __all__ = [
     "MIN_BEAT_HITS",
     "RULES_HASH",
     "_LLM",
+    "Cache",
     "GeneratedAssessment",
     "GeneratedClaim",
     "Selection",

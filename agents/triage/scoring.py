@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from flashnews.agents import calibration, hype
 from flashnews.agents.ranking import Ranker, Signals, cleaned
@@ -25,6 +25,16 @@ from flashnews.config import Settings
 from flashnews.models import Assessment, KeyClaim, Paper
 
 log = logging.getLogger(__name__)
+
+
+class Cache(Protocol):
+    """Where the model's verdicts are kept, so no paper is scored twice (the store implements
+    it; the ranking stage also uses its embeddings cache when it has one)."""
+
+    def cached_assessment(self, paper: Paper, prompt_hash: str, model: str
+                          ) -> Assessment | None: ...
+
+    def cache_assessment(self, a: Assessment) -> None: ...
 
 COMBINE_MODEL = 0.5
 """Weight of the model's verdict against the calibrated ranking score, for papers it saw."""
@@ -78,7 +88,7 @@ class Triage:
     featured in earlier editions (the ranking stage's memory of their taste).
     """
 
-    def __init__(self, models: Models, cache: object, settings: Settings, *,
+    def __init__(self, models: Models, cache: Cache, settings: Settings, *,
                  embedder: Embedder | None = None, history: Sequence[Paper] = (),
                  calibration_path: Path | None = None, ask_all: bool = False) -> None:
         self.models = models
@@ -116,10 +126,9 @@ class Triage:
 
     def _cached(self, paper: Paper) -> Assessment | None:
         for method in ("logprob", "generated"):
-            hit = self.cache.cached_assessment(  # type: ignore[attr-defined]
-                paper, self._tag(method), self.model_name)
+            hit = self.cache.cached_assessment(paper, self._tag(method), self.model_name)
             if hit and (self.settings.triage_scoring in ("auto", method)):
-                return hit  # type: ignore[no-any-return]
+                return hit
         return None
 
     def could_matter(self, signal: float) -> bool:
@@ -223,7 +232,7 @@ class Triage:
                     probed = True
                     queue.extendleft(reversed(again))
                     for a in batch:
-                        self.cache.cache_assessment(a)  # type: ignore[attr-defined]
+                        self.cache.cache_assessment(a)
                         out[a.paper_id] = a
                     done += len(batch)
                     if progress:
