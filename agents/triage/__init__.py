@@ -14,7 +14,7 @@
    the model saw, of the ranking and the model combined; Hype is the calibrated map of evidence
    found by code (agents/hype.py). Every signal is kept in the assessment.
 The model's verdict is cached in the store as soon as it exists (paper id + version + prompt
-hash + model), and embeddings likewise, so no paper is scored or embedded twi
+hash + model), and embeddings likewise, so no paper is scored or embedded twice.
 
 The package, by job: `rules` (the beat's vocabulary and the editor's keyword rules),
 `injection` (what the model is shown of an untrusted abstract), `claims` (key claims taken or

@@ -12,8 +12,8 @@ def injection_findings(paper: Paper) -> list[Finding]:
     return injection.findings(paper)
 
 
-
 def _paper_vars(paper: Paper) -> dict[str, str]:
+    """The triage prompt's variables for one paper: its title and abstract neutralised."""
     # Abstracts are untrusted: every role reads them neutralised (agents/injection.py).
     return {"arxiv_id": paper.arxiv_id, "title": injection.neutralise_title(paper.title),
             "categories": ", ".join(paper.categories) or "unknown",
