@@ -16,10 +16,12 @@ from typing import Any, Literal, get_args
 from flashnews.agents import critic
 from flashnews.agents.triage import Selection
 from flashnews.agents.writer import ITEM_WORDS, ThemeText, complete_sentences, render
+from flashnews.tools import grounding
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
 
-from flashnews.models import Assessment, Decision, Draft, DraftItem, Finding, Paper
+from flashnews.models import Assessment, Decision, Draft, DraftItem, Finding, Paper, rank_key
+from flashnews.text import first_sentence
 
 Verb = Literal["approve", "hold", "drop", "pin", "move", "rescore", "edit", "rewrite",
                "show", "diff", "help", "quit"]
@@ -147,7 +149,7 @@ def rows(desk: Desk, papers: dict[str, Paper], notes: list[Finding] | None = Non
     """The bulletin's items in bulletin order, then the best-scored other papers."""
     notes = notes or []
     items = {i.paper_id: i for i in desk.draft.items}
-    ranked = sorted(desk.assessments.values(), key=lambda a: (-a.score, -a.hype, a.paper_id))
+    ranked = sorted(desk.assessments.values(), key=rank_key)
     inside = desk.selection.ids
     # Papers triage judged off the beat are listed too: pinning a paper the model missed is
     # exactly what an editor is there for.
@@ -266,7 +268,7 @@ def quoted_prose(paper: Paper, assessment: Assessment | None, fmt: str, section:
     """Prose for a pinned item before the writer has written it: the abstract's own words (a
     key-claim span, else its opening sentence), so every number in it is grounded."""
     spans = [c.span for c in assessment.key_claims] if assessment else []
-    text = spans[0] if spans else re.split(r"(?<=[.!?])\s+", paper.abstract, maxsplit=1)[0]
+    text = spans[0] if spans else first_sentence(paper.abstract)
     limit = ITEM_WORDS[(fmt, section)] * 9  # the writer's own cap (see writer.item_schema)
     if len(text) > limit:
         text = complete_sentences(text[:limit])
@@ -337,7 +339,7 @@ def decide(cmd: EditorCommand, desk: Desk, findings: list[Finding], *, papers: d
     if cmd.command in ("pin", "rescore") and pid not in desk.assessments:
         raise ValueError(f"{pid} was never assessed, so it has no Score and Hype to show")
     if cmd.command == "approve":
-        blocking = [f for f in findings if f.severity == "blocking"]
+        blocking = grounding.blocking(findings)
         if blocking:
             why = "; ".join(f"{f.item or 'bulletin'}: {f.message}" for f in blocking[:3])
             return Outcome(desk=desk, findings=findings, route="review",
@@ -415,7 +417,7 @@ def decide(cmd: EditorCommand, desk: Desk, findings: list[Finding], *, papers: d
             "markdown": cmd.markdown if cmd.markdown.endswith("\n") else cmd.markdown + "\n",
             "edited": True})})
         found = recheck(new, findings, papers, date)
-        n = sum(f.severity == "blocking" for f in found)
+        n = len(grounding.blocking(found))
         note = "edit saved; the deterministic critic " + (
             f"found {n} blocking problem(s): approve is refused until they are fixed" if n
             else "found nothing blocking")
@@ -435,7 +437,7 @@ def decide(cmd: EditorCommand, desk: Desk, findings: list[Finding], *, papers: d
 def payload(edition_id: str, desk: Desk, findings: list[Finding], notes: list[Finding],
             papers: dict[str, Paper], *, previous: str = "", notice: str = "") -> dict[str, Any]:
     """What the editor sees at review (JSON-able): the ranked table, the draft, the findings."""
-    blocking = [f for f in findings if f.severity == "blocking"]
+    blocking = grounding.blocking(findings)
     return {"edition_id": edition_id, "markdown": desk.draft.markdown,
             "previous_markdown": previous, "round": desk.draft.round,
             "edited": desk.draft.edited,
@@ -452,7 +454,7 @@ def review(policy: str, pause: dict[str, Any], findings: list[Finding]) -> Edito
     A headless run that reaches it stops with the outcome `needs-review`. The answer
     `{"decision": "approve"|"hold"}` (LangGraph Server clients, older callers) is a command too.
     """
-    if policy == "auto" and not any(f.severity == "blocking" for f in findings):
+    if policy == "auto" and not grounding.blocking(findings):
         return EditorCommand(command="approve", by="auto-policy")
     return command(interrupt(pause), pause.get("rows", []))
 

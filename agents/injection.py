@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flashnews.models import Finding, Paper
+from flashnews.text import split_sentences
 
 # -- normalisation ------------------------------------------------------------------------------
 
@@ -111,8 +112,7 @@ def obfuscation(text: str) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """Sentences of an abstract (a split after . ! ? ; or a closing tag before a capital)."""
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'<\[])|(?<=>)\s+", text)
-            if s.strip()]
+    return split_sentences(text, starts="A-Z(\"'<\\[", after_tag=True)
 
 
 # -- features -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Signals per paper (each kept in the assessment, so the evals can weigh them):
 - history: mean of the `HISTORY_TOP` largest cosine similarities to the papers the editors
   featured in earlier editions (from the store; a paper is never compared with itself, so in
   the evals, whose history is the labelled dev papers, this is leave-one-out);
-- vocabulary: the beat's regex vocabulary (agents/triage.py BEAT_TERMS) as one soft feature,
+- vocabulary: the beat's regex vocabulary (agents/triage/rules.py BEAT_TERMS) as one soft feature,
   never a gate: log-scaled term count, halved when the paper names no language model;
 - editor: a match of the editor's include keywords or watched authors (a bonus, and the paper
   always reaches the model).
@@ -87,23 +87,23 @@ def text_hash(text: str) -> str:
 
 def vocabulary(paper: Paper) -> float:
     """The regex vocabulary as a feature in [0, 1]."""
-    from flashnews.agents import triage
+    from flashnews.agents.triage import rules
 
     paper = cleaned(paper)
-    hits = sum(triage._hits(paper).values())
+    hits = sum(rules._hits(paper).values())
     text = f"{paper.title} {paper.abstract}"
-    about_models = bool(triage._LLM.search(text))
+    about_models = bool(rules._LLM.search(text))
     return min(1.0, math.log1p(hits) / math.log1p(VOCAB_FULL)) * (1.0 if about_models else 0.5)
 
 
 def editor_match(paper: Paper, settings: Settings) -> str | None:
     """The editor's include keyword or watched author this paper matches, if any."""
-    from flashnews.agents import triage
+    from flashnews.agents.triage import rules
 
-    word = triage._matches(settings.include_keywords, f"{paper.title} {paper.abstract}")
+    word = rules._matches(settings.include_keywords, f"{paper.title} {paper.abstract}")
     if word:
         return f"keyword {word!r}"
-    name = triage.watched_author(paper, settings)
+    name = rules.watched_author(paper, settings)
     return f"watched author {name}" if name else None
 
 

@@ -24,7 +24,7 @@ from functools import cache
 from typing import Literal
 
 from flashnews.agents import injection
-from flashnews.agents.triage import Selection
+from flashnews.agents.selection import Selection
 from flashnews.tools import facts
 from flashnews.tools.claims import ground_text
 from flashnews.tools.grounding import FOREIGN_RE, TITLE

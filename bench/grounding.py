@@ -15,6 +15,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from flashnews.tools import grounding
 from flashnews.tools.grounding import (
     blocks_of,
     check_bulletin,
@@ -64,7 +65,7 @@ def rounds(edition_id: str, settings: Settings) -> list[dict[str, object]]:
                     grounded += e.ok
         findings = check_bulletin(draft.markdown, papers=papers, assessments=scores,
                                   fmt=draft.format, date=dt.date.fromisoformat(edition_id[:10]))
-        blocking = [f for f in findings if f.severity == "blocking"]
+        blocking = grounding.blocking(findings)
         out.append({"round": rnd, "numbers": total, "grounded": grounded,
                     "rate": round(grounded / total, 3) if total else None,
                     "items": len(draft.items),

@@ -121,7 +121,7 @@ def _hype_signal(c: DevCase, score: int, drop: str | None) -> float:
 
 def would_ask(signal: float, rank: int, rmap: cal.MonotoneMap, cmap: cal.MonotoneMap, *,
               k: int, threshold: int) -> bool:
-    """An edition's choice (agents/triage.py Triage.candidates) with these maps."""
+    """An edition's choice (agents/triage/scoring.py Triage.candidates) with these maps."""
     best = COMBINE_MODEL + (1 - COMBINE_MODEL) * rmap(signal) / 100
     return rank <= k and cmap(best) >= threshold
 

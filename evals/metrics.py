@@ -15,6 +15,8 @@ from typing import Literal
 
 from flashnews.tools.claims import ground_text
 
+from flashnews.text import split_sentences
+
 # statistics ------------------------------------------------------------------------------------
 
 
@@ -102,7 +104,7 @@ def content_words(text: str) -> list[str]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(0-9])", text) if s.strip()]
+    return split_sentences(text, starts="A-Z(0-9")
 
 
 CLAIM_OVERLAP = 0.6

@@ -584,7 +584,7 @@ class Runner:
                 papers=papers, assessments=scores)
             findings = check_bulletin(draft.markdown, papers=papers, assessments=scores,
                                       fmt=fmt, date=date, selected=set(selection.ids))  # type: ignore[arg-type]
-            general = [f for f in findings if f.item is None and f.severity == "blocking"]
+            general = [f for f in blocking_of(findings) if f.item is None]
             ed = editorial.edition_metrics(draft, papers, refs)
             per_item = {r["item"]: r for r in ed.pop("rows")}
             editions[case_id] = ed | {"lead": draft.lead}
@@ -679,7 +679,7 @@ class Runner:
             papers = self.data.papers
             found = check_bulletin(c.markdown, papers=papers, assessments=_scores(c.scores),
                                    fmt=c.fmt, date=c.date, selected=set(c.selected))
-            blocking = [f for f in found if f.severity == "blocking"]
+            blocking = blocking_of(found)
             code_expect = [e for e in c.expect if e.source == "code"]
             row: dict[str, Any] = {
                 "case": c.case_id, "kind": "defective" if code_expect else "clean",

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from flashnews.config import Settings
 from flashnews.errors import ConfigError, FlashnewsError
-from flashnews.models import Assessment, Edition
+from flashnews.models import Assessment, Edition, rank_key
 
 
 class Interrupted(BaseException):
@@ -427,6 +427,7 @@ def check(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Lint any bulletin against its sources; exit 3 when a finding is blocking."""
+    from flashnews.tools import grounding
     from flashnews.tools.arxiv import read_snapshot
     from flashnews.tools.grounding import check_bulletin
 
@@ -443,7 +444,7 @@ def check(
     fmt = format or ("digest" if re.search(r"^## ", text, re.M) else "flash")
     found = check_bulletin(text, papers=known, assessments=assessments, fmt=fmt,
                            date=_day(date) if date else None)
-    blocking = [f for f in found if f.severity == "blocking"]
+    blocking = grounding.blocking(found)
     if as_json:
         out.print_json(json.dumps([f.model_dump() for f in found]))
     else:
@@ -726,7 +727,7 @@ def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
     values = snap.values or {}
     papers = service.store.papers(edition_id)
     scores = sorted((Assessment.model_validate(a) for a in values.get("assessments", {}).values()),
-                    key=lambda a: (-a.score, -a.hype, a.paper_id))
+                    key=rank_key)
     if not values:
         state = "not started"
     elif snap.interrupts:

@@ -102,6 +102,11 @@ class Assessment(BaseModel):
     """What the score was computed from (similarities, P(yes), hype evidence), for the record."""
 
 
+def rank_key(a: Assessment) -> tuple[int, int, str]:
+    """The house order of assessments: Score, then Hype (both highest first), then arXiv id."""
+    return (-a.score, -a.hype, a.paper_id)
+
+
 class DraftItem(BaseModel):
     """One item of a draft: the prose is the model's, links, names and scores are code's."""
 

@@ -116,11 +116,11 @@ class EditionService:
                              message=f"{eid} was already published ({row.path}); nothing to do")
         config: Any = {"configurable": {"thread_id": eid}}
         with open_checkpointer(self.settings) as saver, \
-                Models(self.settings, self.store, eid, factory=self.model_factory) as models:
+                Models(self.settings, self.store, eid, factory=self.model_factory,
+                       budget=budget if budget.limited else None) as models:
             rt = Runtime(self.settings, self.store, models, out, policy=policy,
                          progress=self.progress, budget=budget, unknown_outcome=unknown,
                          embedder=self.embedder)
-            models.budget = budget if budget.limited else None
             graph = build_graph(rt, saver)
             snap = graph.get_state(config)
             if not snap.values:

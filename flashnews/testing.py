@@ -27,6 +27,8 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
+from flashnews.text import first_sentence
+
 _PAPER = re.compile(r'<paper id="([^"]+)">\s*Title: (.*?)\n(?:Categories: .*?\n)?'
                     r"(?:Abstract|Sentence): (.*?)\n</paper>", re.S)
 # The critic's question about one sentence (prompts/critic.md).
@@ -73,10 +75,6 @@ class Request:
 
 Reply = dict[str, Any] | float | Exception
 Responder = Callable[[Request], Reply]
-
-
-def first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
 
 
 def grounded_responder(request: Request) -> Reply:

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from flashnews.text import split_sentences
+
 # ---------------------------------------------------------------------------------------------
 # text
 
@@ -50,7 +52,8 @@ def detex(text: str) -> str:
 
 
 _ABBREV = r"(?:e\.g|i\.e|et al|vs|cf|Fig|Eq|Sec|approx|resp|No|al)\."
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“\[0-9])")
+_STARTS = "A-Z(\"“\\[0-9"
+"""What a sentence of prose may begin with (a digit too: "2x faster ...")."""
 
 
 def sentences(text: str) -> list[str]:
@@ -60,8 +63,7 @@ def sentences(text: str) -> list[str]:
         return []
     # Protect abbreviations so the splitter does not cut after them.
     protected = re.sub(_ABBREV, lambda m: m.group(0).replace(".", "\x00"), text)
-    parts = _SPLIT.split(protected)
-    return [p.replace("\x00", ".").strip() for p in parts if p.strip()]
+    return [p.replace("\x00", ".") for p in split_sentences(protected, starts=_STARTS)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flashnews.tools import claims
@@ -312,7 +313,8 @@ def linked_papers(markdown: str) -> list[str]:
     return sorted(dict.fromkeys(out), key=lambda p: order[p])
 
 
-def blocking(findings: list[Finding]) -> list[Finding]:
+def blocking(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that hold a bulletin back (the one filter every caller uses)."""
     return [f for f in findings if f.severity == "blocking"]
 
 

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -22,6 +22,9 @@ from pydantic import BaseModel, ValidationError
 from flashnews.config import OPENAI_BASE_URL, Role, Settings
 from flashnews.errors import ModelError
 from flashnews.models import ModelCall
+
+if TYPE_CHECKING:  # runtime.py imports this module
+    from flashnews.runtime import Budget
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -89,15 +92,18 @@ class Models:
     """Chat models per role for one edition; the embedded server starts on first use.
 
     `factory` builds a chat model for a role given a base URL; tests inject a scripted fake.
+    `budget` is the run's limits (flashnews/runtime.py), charged and checked on every call;
+    None: no limits.
     """
 
     def __init__(self, settings: Settings, ledger: Ledger, edition_id: str, *,
-                 factory: Callable[[Role, str], BaseChatModel] | None = None) -> None:
+                 factory: Callable[[Role, str], BaseChatModel] | None = None,
+                 budget: Budget | None = None) -> None:
         self.settings = settings
         self.ledger = ledger
         self.edition_id = edition_id
         self._injected = factory
-        self.budget: Any = None  # a runtime Budget, when the run has limits
+        self.budget = budget
         self._factory = factory or (lambda role, url: make_chat_model(settings, role, url))
         self._models: dict[Role, BaseChatModel] = {}
         self._server: Any = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flashnews.models import Paper
+from flashnews.text import split_sentences
 
 # Words that never identify a paper on their own.
 _STOP_WORDS = """
@@ -69,7 +70,7 @@ def method_names(abstract: str) -> list[str]:
     """Names the abstract gives what it proposes, in order ("CHESS", "Ada-RS", "Pyramid MoA")."""
     out: list[str] = []
     text = " ".join(abstract.split())
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in split_sentences(text):
         for m in _PROPOSE.finditer(sentence):
             rest = _ARTICLE.sub("", sentence[m.end():])
             n = _NAME_AFTER.match(rest)

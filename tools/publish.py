@@ -30,6 +30,7 @@ from tenacity import (
 
 from flashnews.config import Channel, Settings
 from flashnews.errors import PublishError
+from flashnews.models import rank_key
 
 FEED_NAME = "feed.xml"
 
@@ -259,12 +260,13 @@ def render_html(pub: Publication) -> str:
 def render_feed(pubs: list[Publication], out_dir: Path, settings: Settings) -> str:
     """An Atom feed of the publications, newest first; one entry per edition, ever."""
     from feedgen.feed import FeedGenerator
+    from flashnews.tools.grounding import TITLE
 
     base = settings.public_url.rstrip("/") + "/" if settings.public_url else ""
     html_on = "html" in settings.active_channels()
     fg = FeedGenerator()
     fg.id(f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, base or str(out_dir.resolve()))}")
-    fg.title("Inference Ecosystem — Flash News")
+    fg.title(TITLE)
     fg.subtitle("New arXiv papers for people who build and run LLM inference systems")
     fg.author({"name": "flashnews"})
     fg.language("en")
@@ -572,7 +574,7 @@ def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, dr
     """The publication of a draft: what every channel renders."""
     now = utc_now()
     notes = [c for c in corrections if c.revision <= revision]
-    from flashnews.tools.grounding import bulletin_evidence
+    from flashnews.tools.grounding import TITLE, bulletin_evidence
 
     # The evidence is read from the bulletin as published (an editor's hand edit included).
     found: dict[str, list[ClaimSupport]] = {}
@@ -589,9 +591,9 @@ def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, dr
             link=f"https://arxiv.org/abs/{item.paper_id}", section=item.section,
             score=a.score if a else None, hype=a.hype if a else None,
             headline=item.headline, body=item.body, evidence=found.get(item.paper_id, [])))
-    ranked = sorted(assessments.values(), key=lambda a: (-a.score, a.paper_id))
+    ranked = sorted(assessments.values(), key=rank_key)
     first_line = draft.markdown.splitlines()[0] if draft.markdown else ""
-    title = first_line.lstrip("# ").strip() or "Inference Ecosystem — Flash News"
+    title = first_line.lstrip("# ").strip() or TITLE
     return Publication(edition_id=edition_id, date=date, format=fmt, revision=revision,
                        title=title, markdown=with_corrections(draft.markdown, notes),
                        items=items,

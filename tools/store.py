@@ -2,7 +2,7 @@
 
 SQLite by default, in the same file as the LangGraph checkpoints; PostgreSQL when
 `FLASHNEWS_DATABASE_URL=postgresql://…`. One schema, written in the SQL both understand, with
-numbered migrations; the few differences (placeholders, auto-increment ids) are translated here.
+named migrations; the few differences (placeholders, auto-increment ids) are translated here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,25 @@ from pydantic import BaseModel
 from flashnews.errors import ConfigError, StorageError
 from flashnews.models import Assessment, Decision, ModelCall, Paper
 
-MIGRATIONS: list[str] = [
-    # 1: the first schema
-    """
+Migration = Callable[[], str]
+"""A migration: a function named `mNNN_what` that returns its SQL (portable: both backends)."""
+
+REGISTERED: dict[str, Migration] = {}
+"""Every migration by name, in the order they apply; a database records the names it applied."""
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a migration under its function's name (applied once per database, in order)."""
+    if fn.__name__ in REGISTERED:
+        raise ValueError(f"migration {fn.__name__} is registered twice")
+    REGISTERED[fn.__name__] = fn
+    return fn
+
+
+@migration
+def m001_initial() -> str:
+    """The first schema."""
+    return """
     CREATE TABLE editions (
         id TEXT PRIMARY KEY,
         date TEXT NOT NULL,
@@ -79,10 +95,15 @@ MIGRATIONS: list[str] = [
         delivered_at TEXT,
         PRIMARY KEY (edition_id, channel)
     );
-    """,
-    # 2: outbox per revision (corrections re-deliver every channel once), delivery attempts,
-    # corrections, and explicit order columns (PostgreSQL has no rowid)
     """
+
+
+@migration
+def m002_revisions() -> str:
+    """Outbox per revision (corrections re-deliver every channel once), delivery attempts,
+    corrections, and explicit order columns (PostgreSQL has no rowid).
+    """
+    return """
     ALTER TABLE papers ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE published_items ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE editions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
@@ -117,9 +138,13 @@ MIGRATIONS: list[str] = [
         published_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
     );
-    """,
-    # 3: the editor's decisions at review (plain types and a composite key: portable SQL)
     """
+
+
+@migration
+def m003_decisions() -> str:
+    """The editor's decisions at review (plain types and a composite key: portable SQL)."""
+    return """
     CREATE TABLE decisions (
         edition_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -133,10 +158,15 @@ MIGRATIONS: list[str] = [
         context TEXT NOT NULL,
         PRIMARY KEY (edition_id, seq)
     );
-    """,
-    # 4: sentence embeddings of papers for the ranking stage (a vector as base64 float32 text:
-    # portable SQL), keyed by the embedding model and the text embedded
     """
+
+
+@migration
+def m004_embeddings() -> str:
+    """Sentence embeddings of papers for the ranking stage (a vector as base64 float32 text:
+    portable SQL), keyed by the embedding model and the text embedded.
+    """
+    return """
     CREATE TABLE embeddings (
         paper_id TEXT NOT NULL,
         version INTEGER NOT NULL,
@@ -146,8 +176,11 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL,
         PRIMARY KEY (paper_id, version, model, text_hash)
     );
-    """,
-]
+    """
+
+
+MIGRATIONS: list[str] = [fn() for fn in REGISTERED.values()]
+"""The migrations' SQL in order (the first is the schema of the oldest databases)."""
 
 
 def utc_now() -> str:
@@ -278,29 +311,48 @@ class Store:
                     yield _Translating(self._conn, self._sql)
 
     def _migrate(self) -> None:
+        """Apply every registered migration this database has not recorded, by name, in order.
+
+        `schema_migrations` holds one row per migration applied: its name, and `version`, the
+        order it was applied in. Databases from before names were recorded hold versions only
+        (1 for the first migration in the list, ...): their names are filled in once, here.
+        """
         with self._tx() as c:
             if self.url:
                 # Two processes starting at once must not both migrate.
                 c.execute("SELECT pg_advisory_xact_lock(4242)")
-            c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-        done = {r["version"] for r in self._rows("SELECT version FROM schema_migrations")}
-        for number, sql in enumerate(MIGRATIONS, start=1):
-            if number in done:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                      " name TEXT)")
+            columns = [d[0] for d in c.execute("SELECT * FROM schema_migrations LIMIT 0"
+                                               ).description]
+            if "name" not in columns:
+                c.execute("ALTER TABLE schema_migrations ADD COLUMN name TEXT")
+                for number, name in enumerate(REGISTERED, start=1):
+                    c.execute("UPDATE schema_migrations SET name=? WHERE version=?",
+                              (name, number))
+            c.execute("CREATE UNIQUE INDEX IF NOT EXISTS schema_migrations_name"
+                      " ON schema_migrations (name)")
+        done = {r["name"] for r in self._rows("SELECT name FROM schema_migrations")}
+        record = ("INSERT INTO schema_migrations (version, name) SELECT COALESCE(MAX(version), 0)"
+                  " + 1, '{}' FROM schema_migrations")
+        for name, fn in REGISTERED.items():
+            if name in done:
                 continue
+            sql = fn()
             if self.url:
                 with self._lock, self._conn.transaction():
                     self._conn.execute("SELECT pg_advisory_xact_lock(4242)")
-                    if self._conn.execute("SELECT 1 FROM schema_migrations WHERE version=%s",
-                                          (number,)).fetchone():
+                    if self._conn.execute("SELECT 1 FROM schema_migrations WHERE name=%s",
+                                          (name,)).fetchone():
                         continue
                     pg = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
                     self._conn.execute(pg)  # several statements: allowed without parameters
-                    self._conn.execute("INSERT INTO schema_migrations VALUES (%s)", (number,))
+                    self._conn.execute(record.format(name))
             else:
                 with self._lock:
-                    self._conn.executescript(
-                        "BEGIN;" + sql + f"; INSERT INTO schema_migrations VALUES ({number});"
-                        "COMMIT;")
+                    # The name is a Python identifier (a registered function's): safe in SQL.
+                    self._conn.executescript("BEGIN;" + sql + ";" + record.format(name) +
+                                             "; COMMIT;")
 
     # editions -------------------------------------------------------------------------------
     def edition(self, edition_id: str) -> EditionRow | None:

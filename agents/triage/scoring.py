@@ -1,37 +1,20 @@
-"""Triage: a ranking stage for every paper (no model call), then the model for the top K.
-
-1. The editor's exclude keywords drop a paper (Score 0): the one hard rule left.
-2. The ranking stage (agents/ranking.py) scores every other paper from sentence embeddings:
-   similarity to the beat paragraph and to what the editors featured before, the beat's regex
-   vocabulary as one soft feature, and the editor's include keywords and watched authors.
-3. The K best-ranked papers (`FLASHNEWS_TRIAGE_MODEL_PAPERS`) and every paper the editor's
-   include rules name go to the model, in one of two ways:
-   - logprob: one yes/no question per paper, read by P(yes). Small local models cannot write
-     calibrated integers but rank well by P(yes) (see DESIGN.md).
-   - generated: the model writes Score, rationale and key claims for a batch of papers via
-     function calling; every claim's span is verified against the abstract by code.
-4. Score is the calibrated map (agents/calibration.py) of the ranking signal, or, for a paper
-   the model saw, of the ranking and the model combined; Hype is the calibrated map of evidence
-   found by code (agents/hype.py). Every signal is kept in the assessment.
-The model's verdict is cached in the store as soon as it exists (paper id + version + prompt
-hash + model), and embeddings likewise, so no paper is scored or embedded twice.
-"""
+"""The Triage stage: rank every paper, ask the model about the top K, calibrate the result."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
-from flashnews.agents import calibration, hype, injection
-from flashnews.agents.injection import KEYWORD_LIST, without_keyword_lists
+from flashnews.agents import calibration, hype
 from flashnews.agents.ranking import Ranker, Signals, cleaned
+from flashnews.agents.triage.claims import _sentences, claims_from_abstract, span_supported
+from flashnews.agents.triage.injection import _paper_vars
+from flashnews.agents.triage.rules import config_verdict, topics_of
 from flashnews.tools.embeddings import Embedder, load_embedder
 from flashnews.tools.llm import Models, NoLogprobs
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -39,55 +22,22 @@ from pydantic import BaseModel, Field
 
 from flashnews import prompts
 from flashnews.config import Settings
-from flashnews.models import Assessment, Finding, KeyClaim, Paper
-from flashnews.runtime import Budget
+from flashnews.models import Assessment, KeyClaim, Paper
 
 log = logging.getLogger(__name__)
 
+
+class Cache(Protocol):
+    """Where the model's verdicts are kept, so no paper is scored twice (the store implements
+    it; the ranking stage also uses its embeddings cache when it has one)."""
+
+    def cached_assessment(self, paper: Paper, prompt_hash: str, model: str
+                          ) -> Assessment | None: ...
+
+    def cache_assessment(self, a: Assessment) -> None: ...
+
 COMBINE_MODEL = 0.5
 """Weight of the model's verdict against the calibrated ranking score, for papers it saw."""
-
-# The beat's vocabulary: one feature of the ranking stage (agents/ranking.py), never a gate.
-BEAT_TERMS: dict[str, list[str]] = {
-    "serving": [r"serv(?:e|ing)\b", r"inference", r"throughput", r"latenc", r"deploy", r"SLO",
-                r"time[- ]to[- ]first[- ]token", r"TTFT", r"request", r"batch"],
-    "kv-cache": [r"KV[- ]?cache", r"key[- ]value cache", r"prefix cach", r"context (?:length|window)",
-                 r"long[- ]context", r"prefill"],
-    "decoding": [r"speculative", r"decod", r"draft model", r"token(?:s)? per second", r"sampl"],
-    "quantization": [r"quantiz", r"low[- ]bit", r"\bINT[48]\b", r"\bFP[48]\b", r"ternary",
-                     r"pruning", r"sparsit", r"compress"],
-    "moe": [r"mixture[- ]of[- ]experts", r"\bMoE\b", r"expert"],
-    "hardware": [r"\bGPU", r"FPGA", r"accelerat", r"ASIC", r"kernel", r"memory (?:bandwidth|wall)",
-                 r"hardware", r"\bCXL\b", r"edge device", r"on-device", r"energy"],
-    "distributed": [r"parallelism", r"distributed", r"collective", r"communication", r"cluster",
-                    r"schedul", r"disaggregat"],
-    "efficiency": [r"efficien", r"cost", r"speed-?up", r"faster", r"memory footprint",
-                   r"reasoning (?:length|budget)", r"token"],
-}
-_LLM = re.compile(r"\b(?:LLMs?|large language models?|language models?|transformers?|Mamba|"
-                  r"state[- ]space models?|SSMs?|VLMs?|VLA|diffusion (?:language )?models?)\b",
-                  re.IGNORECASE)
-_TERMS = {topic: re.compile("|".join(pats), re.IGNORECASE) for topic, pats in BEAT_TERMS.items()}
-MIN_BEAT_HITS = 4
-"""Beat-term occurrences of the old rules gate (`rules_verdict`, kept for the evals' record;
-triage no longer drops a paper on the rules' word)."""
-# A labelled keyword list ("Keywords: …", "Index Terms— …") states no result of the paper, and
-# it is the cheapest way to stuff an abstract with the beat's vocabulary: the evals measured one
-# lifting an off-topic paper from 0 (dropped by the rules) to 67. Neither the rules nor the model
-# see it; the editor is shown it (agents/injection.py).
-RULES_HASH = hashlib.sha256(repr((sorted(BEAT_TERMS.items()), MIN_BEAT_HITS,
-                                  KEYWORD_LIST.pattern)).encode()).hexdigest()[:12]
-
-
-def _hits(paper: Paper) -> dict[str, int]:
-    text = f"{paper.title} {without_keyword_lists(paper.abstract)}"
-    return {t: len(rx.findall(text)) for t, rx in _TERMS.items()}
-
-
-def topics_of(paper: Paper) -> list[str]:
-    """Beat topics whose terms occur in the title or abstract, most hits first."""
-    hits = _hits(paper)
-    return [t for t, n in sorted(hits.items(), key=lambda kv: -kv[1]) if n][:3]
 
 
 def model_probability(a: Assessment) -> float:
@@ -96,84 +46,6 @@ def model_probability(a: Assessment) -> float:
         return float(a.signals["p_yes"])
     return a.score / 100
 
-
-def rules_verdict(paper: Paper) -> Assessment | None:
-    """The old rules gate's verdict (off-topic, or None): no longer applied by Triage.
-
-    A paper survives when it is about language models (or is systems work in a systems category)
-    and uses the beat's vocabulary often enough to be about it, not just mention it.
-    """
-    hits = _hits(paper)
-    total = sum(hits.values())
-    about_models = bool(_LLM.search(f"{paper.title} {without_keyword_lists(paper.abstract)}"))
-    systems = hits["hardware"] + hits["distributed"] >= 3 and any(
-        c in ("cs.DC", "cs.AR", "cs.PF", "cs.OS") for c in paper.categories)
-    if (about_models or systems) and total >= MIN_BEAT_HITS:
-        return None
-    why = "not about language models" if not (about_models or systems) else \
-        f"{total} inference-systems term(s), {MIN_BEAT_HITS} needed"
-    return Assessment(paper_id=paper.arxiv_id, version=paper.version, relevant=False, score=0,
-                      hype=0, rationale=f"rules: {why}", topics=topics_of(paper), method="rules",
-                      prompt_hash=RULES_HASH, model="rules")
-
-
-def _matches(words: list[str], text: str) -> str | None:
-    low = text.lower()
-    return next((w for w in words if w.strip() and w.lower() in low), None)
-
-
-def watched_author(paper: Paper, settings: Settings) -> str | None:
-    names = {a.lower() for a in paper.authors}
-    return next((w for w in settings.watch_authors if w.lower() in names), None)
-
-
-def config_verdict(paper: Paper, settings: Settings) -> Assessment | Literal["score"] | None:
-    """The editor's own rules: exclude (a verdict, Score 0), include or watch ("score": the
-    paper goes to the model whatever its rank), or None."""
-    text = f"{paper.title} {paper.abstract}"
-    word = _matches(settings.exclude_keywords, text)
-    if word:
-        return Assessment(paper_id=paper.arxiv_id, version=paper.version, relevant=False,
-                          score=0, hype=0, rationale=f"rules: excluded by keyword {word!r}",
-                          topics=topics_of(paper), method="rules", prompt_hash=RULES_HASH,
-                          model="rules")
-    if _matches(settings.include_keywords, text) or watched_author(paper, settings):
-        return "score"
-    return None
-
-
-def watch_findings(paper: Paper, settings: Settings) -> list[Finding]:
-    name = watched_author(paper, settings)
-    if not name:
-        return []
-    return [Finding(check="watched-author", severity="info", item=paper.arxiv_id, source="triage",
-                    evidence=name, message=f"{paper.arxiv_id} is by {name}, on the watch list")]
-
-
-def injection_findings(paper: Paper) -> list[Finding]:
-    """Text in an abstract that tries to instruct the model: shown to the editor, never obeyed."""
-    return injection.findings(paper)
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text) if s.strip()]
-
-
-def claims_from_abstract(paper: Paper, limit: int = 3) -> list[KeyClaim]:
-    """Key claims taken by code: the abstract's sentences that state a measured result."""
-    out = []
-    for s in _sentences(paper.abstract):
-        if re.search(r"\d", s) and re.search(r"%|\d\s*[x×]|faster|speed|reduc|improv|throughput|"
-                                             r"latenc|accuracy|memory|energy", s, re.IGNORECASE):
-            out.append(KeyClaim(claim=s, span=s))
-        if len(out) == limit:
-            break
-    return out
-
-
-def span_supported(span: str, abstract: str) -> bool:
-    norm = lambda s: " ".join(s.lower().split()).strip(" .")  # noqa: E731
-    return bool(norm(span)) and norm(span) in norm(abstract)
 
 
 class GeneratedClaim(BaseModel):
@@ -208,12 +80,6 @@ def opening(text: str, chars: int) -> str:
     return out
 
 
-def _paper_vars(paper: Paper) -> dict[str, str]:
-    # Abstracts are untrusted: every role reads them neutralised (agents/injection.py).
-    return {"arxiv_id": paper.arxiv_id, "title": injection.neutralise_title(paper.title),
-            "categories": ", ".join(paper.categories) or "unknown",
-            "abstract": injection.neutralise(paper.abstract)}
-
 
 class Triage:
     """Scores one edition's papers: the ranking stage for all, the model for the top K.
@@ -222,7 +88,7 @@ class Triage:
     featured in earlier editions (the ranking stage's memory of their taste).
     """
 
-    def __init__(self, models: Models, cache: object, settings: Settings, *,
+    def __init__(self, models: Models, cache: Cache, settings: Settings, *,
                  embedder: Embedder | None = None, history: Sequence[Paper] = (),
                  calibration_path: Path | None = None, ask_all: bool = False) -> None:
         self.models = models
@@ -260,10 +126,9 @@ class Triage:
 
     def _cached(self, paper: Paper) -> Assessment | None:
         for method in ("logprob", "generated"):
-            hit = self.cache.cached_assessment(  # type: ignore[attr-defined]
-                paper, self._tag(method), self.model_name)
+            hit = self.cache.cached_assessment(paper, self._tag(method), self.model_name)
             if hit and (self.settings.triage_scoring in ("auto", method)):
-                return hit  # type: ignore[no-any-return]
+                return hit
         return None
 
     def could_matter(self, signal: float) -> bool:
@@ -367,7 +232,7 @@ class Triage:
                     probed = True
                     queue.extendleft(reversed(again))
                     for a in batch:
-                        self.cache.cache_assessment(a)  # type: ignore[attr-defined]
+                        self.cache.cache_assessment(a)
                         out[a.paper_id] = a
                     done += len(batch)
                     if progress:
@@ -479,91 +344,3 @@ class Triage:
                 score=g.score, hype=g.hype, rationale=g.rationale, topics=g.topics[:3],
                 key_claims=claims, method="generated", prompt_hash=tag, model=self.model_name))
         return out
-
-
-class Selection(BaseModel):
-    """Which papers an edition features, in order."""
-
-    main: list[str] = Field(default_factory=list)
-    also: list[str] = Field(default_factory=list)
-
-    @property
-    def ids(self) -> list[str]:
-        return [*self.main, *self.also]
-
-
-def select(assessments: dict[str, Assessment], *, main: int, also: int,
-           exclude: Iterable[str] = ()) -> Selection:
-    """Top items by Score (ties by Hype), at most two per leading topic while others remain."""
-    excluded = set(exclude)
-    ranked = sorted((a for a in assessments.values() if a.relevant and a.paper_id not in excluded),
-                    key=lambda a: (-a.score, -a.hype, a.paper_id))
-    chosen: list[Assessment] = []
-    per_topic: dict[str, int] = {}
-    rest: list[Assessment] = []
-    for a in ranked:
-        topic = a.topics[0] if a.topics else ""
-        if len(chosen) < main and per_topic.get(topic, 0) < 2:
-            chosen.append(a)
-            per_topic[topic] = per_topic.get(topic, 0) + 1
-        else:
-            rest.append(a)
-    # Diversity only reorders: if it left slots empty, fill them by rank.
-    while len(chosen) < main and rest:
-        chosen.append(rest.pop(0))
-    chosen.sort(key=lambda a: (-a.score, -a.hype, a.paper_id))
-    return Selection(main=[a.paper_id for a in chosen], also=[a.paper_id for a in rest[:also]])
-
-
-def fit_to_budget(selection: Selection, fmt: str, budget: Budget, *, model_review: bool
-                  ) -> tuple[Selection, dict[str, bool], list[str]]:
-    """Shrink the writing plan until its estimated cost fits what is left of the budget.
-
-    In order: drop also-notable items, skip the digest's themes, skip the model review, drop
-    main items down to one. Returns the plan, what to skip, and a note for each step taken.
-    Raises BudgetExhausted when not even one item can be written.
-    """
-    # Per call, what this run has spent so far (conservatively: writer calls read a whole
-    # abstract and write prose, so at least 1000 tokens and 5 seconds).
-    per_tokens = max(budget.tokens // budget.calls if budget.calls else 0, 1000)
-    per_seconds = max(budget.elapsed() / budget.calls if budget.calls else 0.0, 5.0)
-    main, also = list(selection.main), list(selection.also)
-    skip = {"themes": False, "model_review": not model_review}
-    notes: list[str] = []
-
-    def calls() -> int:
-        items = len(main) + len(also)
-        # The model review asks up to two questions per reviewed item (a flash edition's
-        # one-line also-notable items are not reviewed).
-        reviewed = len(main) if fmt == "flash" else items
-        return (items + 1 + (fmt == "digest" and not skip["themes"])
-                + (0 if skip["model_review"] else 2 * reviewed))
-
-    def fits() -> bool:
-        n = calls()
-        return budget.allows(n, n * per_tokens, n * per_seconds)
-
-    dropped = 0
-    while not fits() and also:
-        also.pop()
-        dropped += 1
-    if dropped:
-        notes.append(f"budget: {dropped} also-noteworthy item(s) left out")
-    if not fits() and fmt == "digest":
-        skip["themes"] = True
-        notes.append("budget: no cross-cutting themes")
-    if not fits() and not skip["model_review"]:
-        skip["model_review"] = True
-        notes.append("budget: no model review (deterministic checks only)")
-    before = len(main)
-    while not fits() and len(main) > 1:
-        main.pop()
-    if len(main) < before:
-        notes.append(f"budget: {len(main)} main item(s) instead of {before}")
-    if not fits():
-        from flashnews.errors import BudgetExhausted
-
-        raise BudgetExhausted(f"budget too small to write even one item (~{calls()} calls of "
-                              f"~{per_tokens} tokens and ~{per_seconds:.0f} s each)",
-                              step="select")
-    return Selection(main=main, also=also), skip, notes
