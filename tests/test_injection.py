@@ -147,11 +147,13 @@ def test_the_critic_reads_the_abstract_neutralised(settings, papers, tmp_path) -
     bad = papers[CHESS].model_copy(update={
         "abstract": f"{papers[CHESS].abstract} {attack} It keeps 1% of the cache.\u200b"})
     draft = Draft(edition_id="e", format="flash", markdown="x",
-                  items=[DraftItem(paper_id=CHESS, headline="H", body="It keeps 1%.")])
+                  items=[DraftItem(paper_id=CHESS, headline="H",
+                                   body="CHESS keeps 1% of the cache for this paper's reviewers.")])
     critic.model_review(_models(tmp_path, fake, settings), draft, {CHESS: bad})
+    # One yes/no question per claim sentence: the abstract's sentences that bear on it.
     sent = fake.calls[0].messages[-1]["content"]
     assert attack not in sent and "\u200b" not in sent
-    assert re.search(rf'<paper id="{CHESS}">\nTitle: .*\nKey sentences of the abstract: ', sent)
+    assert re.search(rf'<paper id="{CHESS}">\nTitle: .*\nFrom the abstract: ', sent)
     assert "It keeps 1% of the cache." in sent
 
 
