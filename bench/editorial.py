@@ -19,29 +19,20 @@ from flashnews.evals import editorial
 from flashnews.config import Settings
 from flashnews.models import Draft
 from flashnews.service import EditionService
+from flashnews.state import view
 
 
 def last_draft(edition_id: str, settings: Settings) -> tuple[Draft, dict[str, Any], Any]:
-    from flashnews.graphs.checkpoint import open_checkpointer
-    from flashnews.graphs.edition import build_graph
-    from flashnews.tools.llm import Models
-
-    from flashnews.runtime import Runtime
-
     service = EditionService(settings)
     try:
-        papers = service.store.papers(edition_id)
+        papers = service.papers(edition_id)
         usage = service.store.usage(edition_id)
-        with open_checkpointer(settings) as saver:
-            rt = Runtime(settings, service.store, Models(settings, service.store, edition_id),
-                         settings.editions_dir)
-            state = build_graph(rt, saver).get_state(
-                {"configurable": {"thread_id": edition_id}}).values
+        draft = view(service.state(edition_id).values).draft
     finally:
         service.close()
-    if not state.get("draft"):
+    if draft is None:
         raise SystemExit(f"{edition_id} has no draft")
-    return Draft.model_validate(state["draft"]), papers, usage
+    return draft, papers, usage
 
 
 def main() -> None:

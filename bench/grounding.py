@@ -25,8 +25,8 @@ from flashnews.tools.grounding import (
 )
 
 from flashnews.config import Settings
-from flashnews.models import Assessment, Draft
 from flashnews.service import EditionService
+from flashnews.state import view
 
 
 def rounds(edition_id: str, settings: Settings) -> list[dict[str, object]]:
@@ -53,8 +53,9 @@ def rounds(edition_id: str, settings: Settings) -> list[dict[str, object]]:
             drafts[d["round"]] = snap.values
     out = []
     for rnd, values in sorted(drafts.items()):
-        draft = Draft.model_validate(values["draft"])
-        scores = {k: Assessment.model_validate(v) for k, v in values["assessments"].items()}
+        state = view(values)
+        draft, scores = state.draft, state.assessments
+        assert draft is not None
         total = grounded = 0
         for block in blocks_of(draft.markdown):
             for seg in segments_of(block):

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from flashnews.config import Settings
 from flashnews.errors import ConfigError, FlashnewsError
-from flashnews.models import Assessment, Edition, rank_key
+from flashnews.models import Assessment, Edition
 
 
 class Interrupted(BaseException):
@@ -177,17 +177,13 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return exc.exit_code
 
-    def tokens() -> int:
-        u = service.store.usage(edition.id)["total"]
-        return u.input_tokens + u.output_tokens
-
-    bar, update = _progress_printer(tokens)
+    bar, update = _progress_printer(lambda: service.tokens(edition.id))
     service.progress = update
     reviewer = None
     if interactive:
         from flashnews.review import ReviewScreen
 
-        screen = ReviewScreen(out, lambda: service.store.papers(edition.id))
+        screen = ReviewScreen(out, lambda: service.papers(edition.id))
 
         def reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:
             # The progress display is live on stderr: it ends when the editor's screen starts
@@ -300,15 +296,14 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
     request. The first day that does not end cleanly stops the catch-up, so bulletins are never
     published out of order.
     """
-    from flashnews.tools.store import Store
+    from flashnews.service import EditionService
 
-    store = Store.open(_settings())
+    service = EditionService(_settings())
     try:
-        published = [r.date for r in store.editions() if r.format == fmt and r.status ==
-                     "published" and r.date <= until.isoformat()]
+        last = service.last_published(fmt, until)
     finally:
-        store.close()
-    start = dt.date.fromisoformat(max(published)) + dt.timedelta(days=1) if published else until
+        service.close()
+    start = last + dt.timedelta(days=1) if last else until
     days = [start + dt.timedelta(days=n) for n in range((until - start).days + 1)]
     if not days:
         out.print(f"outcome: already-published — nothing missed up to {until.isoformat()}")
@@ -476,13 +471,13 @@ def _read_scores(path: Path) -> dict[str, Assessment]:
 @app.command()
 def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Published editions and the papers each featured (never featured again)."""
-    from flashnews.tools.store import Store
+    from flashnews.service import EditionService
 
-    store = Store.open(_settings())
+    service = EditionService(_settings())
     try:
-        rows = store.history()
+        rows = service.history()
     finally:
-        store.close()
+        service.close()
     if as_json:
         out.print_json(json.dumps(rows))
         return
@@ -578,7 +573,7 @@ def review(
     service = EditionService(_settings())
     try:
         snap = service.state(ed.id)
-        row = service.store.edition(ed.id)
+        row = service.edition(ed.id)
     finally:
         service.close()
     if not snap.values:
@@ -606,19 +601,20 @@ def decisions(
 ) -> None:
     """The editor's decisions on an edition (what, when, why), in the order they were made."""
     from flashnews.agents.editor import EVAL_OF
-    from flashnews.tools.store import Store
+    from flashnews.service import EditionService
 
     try:
         Edition.parse(edition)
     except ValueError as exc:
         _fail(ConfigError(str(exc)))
-    store = Store.open(_settings())
+    service = EditionService(_settings())
     try:
-        if store.edition(edition) is None:
-            _fail(FlashnewsError(f"edition {edition} has never run"))
-        rows = store.decisions(edition)
+        rows = service.decisions(edition)
+    except FlashnewsError as exc:
+        _fail(exc)
+        raise
     finally:
-        store.close()
+        service.close()
     if format == "jsonl":
         for d in rows:
             sys.stdout.write(json.dumps({"eval": EVAL_OF.get(d.command, "review"),
@@ -652,7 +648,7 @@ def status(
     service = EditionService(_settings())
     try:
         if edition is None:
-            rows = [r.model_dump() for r in service.store.editions()]
+            rows = [r.model_dump() for r in service.editions()]
             if as_json:
                 out.print_json(json.dumps(rows))
                 return
@@ -668,7 +664,7 @@ def status(
             Edition.parse(edition)
         except ValueError as exc:
             _fail(ConfigError(str(exc)))
-        report = _status_report(service, edition)
+        report = service.status_report(edition)
     finally:
         service.close()
     if as_json:
@@ -707,57 +703,6 @@ def status(
         usage.add_row(role, str(u["calls"]), str(u["input_tokens"]), str(u["output_tokens"]),
                       f"{u['seconds']:.1f}", str(u["failed"]))
     out.print(usage)
-
-
-def _being_run(settings: Settings, edition_id: str) -> bool:
-    """Whether a process holds the edition's lock right now."""
-    from flashnews.errors import EditionLocked
-    from flashnews.tools.lock import edition_lock
-
-    try:
-        with edition_lock(settings, edition_id):
-            return False
-    except EditionLocked:
-        return True
-
-
-def _status_report(service: Any, edition_id: str) -> dict[str, Any]:
-    snap = service.state(edition_id)
-    row = service.store.edition(edition_id)
-    values = snap.values or {}
-    papers = service.store.papers(edition_id)
-    scores = sorted((Assessment.model_validate(a) for a in values.get("assessments", {}).values()),
-                    key=rank_key)
-    if not values:
-        state = "not started"
-    elif snap.interrupts:
-        state = "waiting for review"
-    elif snap.next:
-        state = row.status if row else "in progress"
-        if state == "running" and not _being_run(service.settings, edition_id):
-            # A run that died without recording its end (SIGKILL, a full disk).
-            state = (f"stopped at step {snap.next[0]} (no process is running it); resume "
-                     f"with: flashnews resume {edition_id}")
-    else:
-        state = values.get("outcome", "done")
-    return {
-        "edition": edition_id,
-        "status": state,
-        "step": snap.next[0] if snap.next else None,
-        "message": (row.message if row else None) or values.get("message"),
-        "fetch": values.get("fetch"),
-        "selection": values.get("selection"),
-        "findings": len(values.get("findings", [])),
-        "published": values.get("published", {}),
-        "revision": row.revision if row else 0,
-        "corrections": [c.model_dump() for c in service.store.corrections(edition_id)],
-        "deliveries": [d.model_dump() for d in service.store.deliveries(edition_id)],
-        "scores": [{"paper_id": a.paper_id, "score": a.score, "hype": a.hype,
-                    "relevant": a.relevant, "method": a.method,
-                    "title": papers[a.paper_id].title if a.paper_id in papers else ""}
-                   for a in scores],
-        "usage": {k: v.model_dump() for k, v in service.store.usage(edition_id).items()},
-    }
 
 
 @app.command()
@@ -902,14 +847,13 @@ def add_decisions(
         snapshot = {p.arxiv_id: p for p in read_snapshot(papers)} if papers else None
         lookup: dict[str, Any] = {}
         if settings.database_url or settings.db_path.exists():
-            from flashnews.tools.store import Store
+            from flashnews.service import EditionService
 
-            store = Store.open(settings)  # the configured store: PostgreSQL when it is set
+            service = EditionService(settings)  # the configured store: PostgreSQL when set
             try:
-                for eid in {d.edition_id for d in read_decisions(file)}:
-                    lookup[eid] = store.papers(eid)
+                lookup = service.papers_by_edition({d.edition_id for d in read_decisions(file)})
             finally:
-                store.close()
+                service.close()
         changed, skipped, version = add(file, lookup, papers=snapshot,
                                         threshold=settings.relevance_threshold,
                                         **({"root": datasets} if datasets else {}))

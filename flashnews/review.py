@@ -1,5 +1,6 @@
 """The editor's terminal at review: the ranked table, the draft beside the critic's findings, and
-a prompt for commands (the commands themselves are agents/editor.py's)."""
+a prompt for commands (reading them is agents/editor_commands.py's, applying them
+agents/editor.py's)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from flashnews.agents import editor
-from flashnews.agents.editor import Row
+from flashnews.agents.editor_commands import HELP, parse
+from flashnews.agents.editor_screen import Row, rows_of
 from flashnews.models import Paper
 from flashnews.tools.grounding import linked_papers
 
@@ -49,9 +50,8 @@ class ReviewScreen:
         self.who = who or os.environ.get("USER") or "editor"
 
     # --- showing -------------------------------------------------------------------------------
-    def show(self, payload: dict[str, Any]) -> None:
+    def show(self, payload: dict[str, Any], rows: list[Row]) -> None:
         c = self.console
-        rows = [Row(**r) for r in payload["rows"]]
         edited = ", edited by hand" if payload.get("edited") else ""
         c.print(Rule(f"review {payload['edition_id']} — draft round {payload.get('round', 1)}"
                      f"{edited}"))
@@ -131,7 +131,7 @@ class ReviewScreen:
         table = Table(title="commands (N is a row of the ranked table)", title_justify="left")
         table.add_column("command")
         table.add_column("what it does")
-        for cmd, what in editor.HELP:
+        for cmd, what in HELP:
             table.add_row(cmd, what)
         self.console.print(table)
 
@@ -159,8 +159,8 @@ class ReviewScreen:
 
     # --- the loop ------------------------------------------------------------------------------
     def __call__(self, payload: dict[str, Any]) -> dict[str, Any] | None:
-        self.show(payload)
-        rows = [Row(**r) for r in payload["rows"]]
+        rows = rows_of(payload)
+        self.show(payload, rows)
         eid = payload["edition_id"]
         while True:
             try:
@@ -168,7 +168,7 @@ class ReviewScreen:
             except EOFError:
                 text = "quit"
             try:
-                cmd = editor.parse(text, rows)
+                cmd = parse(text, rows)
             except ValueError as exc:
                 self.console.print(Text(str(exc), style="red"))
                 continue

@@ -12,17 +12,24 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.types import Command
 from pydantic import BaseModel
 
-from flashnews.agents.triage import Selection
 from flashnews.config import Role, Settings
-from flashnews.errors import FlashnewsError
+from flashnews.errors import EditionLocked, FlashnewsError
 from flashnews.graphs.checkpoint import open_checkpointer
 from flashnews.graphs.edition import build_graph
-from flashnews.models import Assessment, Draft, Edition
+from flashnews.models import Decision, Edition, Paper
 from flashnews.runtime import Budget, Progress, Runtime, _no_progress
+from flashnews.state import encode, view
 from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.embeddings import Embedder, load_embedder
 from flashnews.tools.lock import edition_lock
-from flashnews.tools.store import Store, Usage, is_database_error, redact, storage_error
+from flashnews.tools.store import (
+    EditionRow,
+    Store,
+    Usage,
+    is_database_error,
+    redact,
+    storage_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -203,20 +210,17 @@ class EditionService:
             with open_checkpointer(self.settings) as saver:
                 graph = self._graph(eid, saver)
                 config: Any = {"configurable": {"thread_id": eid}}
-                values = graph.get_state(config).values
-                if not values.get("draft"):
+                values = view(graph.get_state(config).values)
+                draft = values.draft
+                if draft is None:
                     raise FlashnewsError(f"edition {eid} has no saved draft to correct")
-                draft = Draft.model_validate(values["draft"])
                 update: dict[str, Any] = {"review": {}, "outcome": "", "message": ""}
                 if markdown is not None:
                     draft = draft.model_copy(update={"markdown": markdown.strip() + "\n"})
                     found = critic.deterministic(
                         draft, date=edition.date, papers=self.store.papers(eid),
-                        assessments={k: Assessment.model_validate(v)
-                                     for k, v in values.get("assessments", {}).items()},
-                        selected=set(Selection.model_validate(values["selection"]).ids))
-                    update |= {"draft": draft.model_dump(mode="json"), "edited": True,
-                               "findings": [f.model_dump() for f in found]}
+                        assessments=values.assessments, selected=set(values.selection.ids))
+                    update |= encode(draft=draft, edited=True, findings=found)
                 revision = self.store.open_correction(eid, note)
                 update["revision"] = revision
                 # As if the critic had just run: the next step is the editor's review.
@@ -227,6 +231,90 @@ class EditionService:
         """The output dir an edition was published to (corrections go to the same place)."""
         where = self.store.publication_dir(edition_id)
         return Path(where) if where else None
+
+    # --- what the CLI reads ----------------------------------------------------------------------
+
+    def edition(self, edition_id: str) -> EditionRow | None:
+        """The edition's row (status, step, path), or None if it never ran."""
+        return self.store.edition(edition_id)
+
+    def editions(self) -> list[EditionRow]:
+        """Every edition's row."""
+        return self.store.editions()
+
+    def papers(self, edition_id: str) -> dict[str, Paper]:
+        """The papers fetched for an edition, by id."""
+        return self.store.papers(edition_id)
+
+    def papers_by_edition(self, edition_ids: set[str]) -> dict[str, dict[str, Paper]]:
+        """The papers of each of these editions."""
+        return {eid: self.store.papers(eid) for eid in edition_ids}
+
+    def tokens(self, edition_id: str) -> int:
+        """Tokens the edition's model calls have used so far (input and output)."""
+        u = self.store.usage(edition_id)["total"]
+        return u.input_tokens + u.output_tokens
+
+    def history(self) -> list[dict[str, object]]:
+        """Published editions and the papers each featured."""
+        return self.store.history()
+
+    def decisions(self, edition_id: str) -> list[Decision]:
+        """The editor's decisions on an edition, in order; FlashnewsError if it never ran."""
+        if self.store.edition(edition_id) is None:
+            raise FlashnewsError(f"edition {edition_id} has never run")
+        return self.store.decisions(edition_id)
+
+    def last_published(self, fmt: str, until: dt.date) -> dt.date | None:
+        """The date of the latest published edition of `fmt` on or before `until`."""
+        dates = [r.date for r in self.store.editions() if r.format == fmt
+                 and r.status == "published" and r.date <= until.isoformat()]
+        return dt.date.fromisoformat(max(dates)) if dates else None
+
+    def being_run(self, edition_id: str) -> bool:
+        """Whether a process holds the edition's lock right now."""
+        try:
+            with edition_lock(self.settings, edition_id):
+                return False
+        except EditionLocked:
+            return True
+
+    def status_report(self, edition_id: str) -> dict[str, Any]:
+        """Where an edition is (JSON-able): its state, step, scores, outbox and model usage."""
+        snap = self.state(edition_id)
+        row = self.store.edition(edition_id)
+        values = view(snap.values)
+        papers = self.store.papers(edition_id)
+        if not snap.values:
+            state = "not started"
+        elif snap.interrupts:
+            state = "waiting for review"
+        elif snap.next:
+            state = row.status if row else "in progress"
+            if state == "running" and not self.being_run(edition_id):
+                # A run that died without recording its end (SIGKILL, a full disk).
+                state = (f"stopped at step {snap.next[0]} (no process is running it); resume "
+                         f"with: flashnews resume {edition_id}")
+        else:
+            state = values.get("outcome", "done")
+        return {
+            "edition": edition_id,
+            "status": state,
+            "step": snap.next[0] if snap.next else None,
+            "message": (row.message if row else None) or values.get("message"),
+            "fetch": values.get("fetch"),
+            "selection": values.get("selection"),
+            "findings": len(values.get("findings", [])),
+            "published": values.get("published", {}),
+            "revision": row.revision if row else 0,
+            "corrections": [c.model_dump() for c in self.store.corrections(edition_id)],
+            "deliveries": [d.model_dump() for d in self.store.deliveries(edition_id)],
+            "scores": [{"paper_id": a.paper_id, "score": a.score, "hype": a.hype,
+                        "relevant": a.relevant, "method": a.method,
+                        "title": papers[a.paper_id].title if a.paper_id in papers else ""}
+                       for a in values.ranked()],
+            "usage": {k: v.model_dump() for k, v in self.store.usage(edition_id).items()},
+        }
 
     def _default_source(self, date: dt.date) -> str:
         from flashnews.tools.arxiv import DEMO_DATE, demo_snapshot

@@ -118,6 +118,17 @@ def publish_markdown(edition_id: str, markdown: str, out_dir: Path) -> Path:
     return atomic_write(out_dir / f"{edition_id}.md", markdown)
 
 
+def featured_papers(selected: list[str], draft: Any, *, edited: bool) -> list[str]:
+    """The papers an edition features once published: its selection, less any item the editor
+    deleted by hand from an edited draft (that paper was not featured, and may be later)."""
+    if not (edited or draft.edited):
+        return list(selected)
+    from flashnews.tools.grounding import linked_papers
+
+    linked = set(linked_papers(draft.markdown))
+    return [pid for pid in selected if pid in linked]
+
+
 # correction notes -------------------------------------------------------------------------------
 
 def with_corrections(markdown: str, corrections: list[Correction]) -> str:
