@@ -176,9 +176,14 @@ def test_real_local_model_writes_an_edition_end_to_end(real_model, tmp_path) -> 
     assert result.outcome in ("published", "needs-review"), result.message
     md = result.markdown or ""
     usage = service.store.usage(edition.id)
-    assert usage["triage"].calls == 8 and usage["writer"].calls >= 4
-    assert usage["critic"].calls >= 1 and usage["total"].output_tokens > 50
     state = service.state(edition.id).values
+    # One yes/no question per paper the ranking stage sends the model (at least the three on
+    # the beat); a paper it settles alone is scored "ranking" with no call.
+    asked = [a for a in state["assessments"].values() if a["method"] == "logprob"]
+    assert usage["triage"].calls == len(asked) >= 3
+    assert {a["paper_id"] for a in asked} >= keep - {"2602.21987"}
+    assert usage["writer"].calls >= 4
+    assert usage["critic"].calls >= 1 and usage["writer"].output_tokens > 10  # headlines, lead
     selected = state["selection"]["main"]
     assert selected and set(selected) <= keep
     scores = {pid: a["score"] for pid, a in state["assessments"].items()}
