@@ -189,33 +189,29 @@ class Datasets:
 
     def __init__(self, subset: Subset, root: Path = schema.DATASETS) -> None:
         self.papers = schema.papers(root=root)
-        headers = {}
-        h, self.triage = schema.read("triage", schema.TriageCase, root=root)
-        headers["triage"] = h
-        h, self.editor = schema.read("editor", schema.TriageCase, root=root)
-        headers["editor"] = h
-        h, self.injection = schema.read("injection", schema.InjectionCase, root=root)
-        headers["injection"] = h
-        h, self.writer = schema.read("writer", schema.WriterCase, root=root)
-        headers["writer"] = h
-        h, self.drafts = schema.read("drafts", schema.DraftCase, root=root)
-        headers["drafts"] = h
-        h, self.tldr = schema.read("tldr", schema.TldrCase, root=root)
-        headers["tldr"] = h
+        headers: dict[str, schema.Header] = {}
+
+        def read(name: str, case: Any) -> list[Any]:
+            h, cases = schema.read(name, case, root=root)
+            headers[name] = h
+            return cases
+
+        self.triage = read("triage", schema.TriageCase)
+        self.editor = read("editor", schema.TriageCase)
+        self.injection = read("injection", schema.InjectionCase)
+        self.writer = read("writer", schema.WriterCase)
+        self.drafts = read("drafts", schema.DraftCase)
+        self.tldr = read("tldr", schema.TldrCase)
         # The real day is optional (a custom datasets folder may lack it): ranking recall only.
         self.realday: dict[str, Paper] = {}
         self.realday_featured: list[str] = []
         if (root / "realday.jsonl").exists():
-            h, day = schema.read("realday", schema.RealdayCase, root=root)
-            headers["realday"] = h
+            day = read("realday", schema.RealdayCase)
             self.realday = {c.paper.arxiv_id: c.paper for c in day}
             self.realday_featured = [c.paper.arxiv_id for c in day if c.featured]
-        h, self.bulletins = schema.read("bulletins", schema.BulletinCase, root=root)
-        headers["bulletins"] = h
-        h, self.perturbations = schema.read("perturbations", schema.PerturbationCase, root=root)
-        headers["perturbations"] = h
-        h, self.claims = schema.read("claims", schema.ClaimRecipe, root=root)
-        headers["claims"] = h
+        self.bulletins = read("bulletins", schema.BulletinCase)
+        self.perturbations = read("perturbations", schema.PerturbationCase)
+        self.claims = read("claims", schema.ClaimRecipe)
         self.versions = {name: hd.version for name, hd in headers.items()}
         self.model_review = {c.case_id for c in self.drafts if c.model_review}
         if subset == "smoke":

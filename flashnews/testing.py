@@ -77,6 +77,13 @@ Reply = dict[str, Any] | float | Exception
 Responder = Callable[[Request], Reply]
 
 
+def _quote(text: str, limit: int = 400) -> str:
+    """The first sentence, in whole words within the schema's `limit` characters, as a model
+    that follows the schema quotes it (real first sentences run longer)."""
+    s = first_sentence(text)
+    return s if len(s) <= limit else s[:limit].rsplit(" ", 1)[0]
+
+
 def grounded_responder(request: Request) -> Reply:
     """Answers built only from the prompt's own text (so every number is in an abstract)."""
     papers = request.papers()
@@ -103,12 +110,7 @@ def grounded_responder(request: Request) -> Reply:
             out.append({"arxiv_id": pid, "relevant": score >= 50, "score": score,
                         "hype": min(90, 20 + 4 * hits), "rationale": "beat terms in abstract",
                         "topics": ["serving"], "key_claims": [
-                            # A quote within the schema's 400 characters, as a model
-                            # that follows it gives (real first sentences run longer).
-                            {"claim": "main claim",
-                             "span": first_sentence(abstract)[:400].rsplit(" ", 1)[0]
-                             if len(first_sentence(abstract)) > 400
-                             else first_sentence(abstract)}]})
+                            {"claim": "main claim", "span": _quote(abstract)}]})
         return {"assessments": out}
     if request.tool == "ItemPhrase":
         from flashnews.tools.facts import compact

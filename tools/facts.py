@@ -41,9 +41,8 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(detex(text))]
 
 
-def longest_copy(text: str, source: str) -> tuple[int, str]:
-    """The longest run of consecutive words of `text` found verbatim in `source`."""
-    a, b = words(text), words(source)
+def _longest_run(a: list[str], b: list[str]) -> tuple[int, int]:
+    """(length, end) of the longest run of `a` (ending before index `end`) found in `b`."""
     best, end = 0, 0
     prev = [0] * (len(b) + 1)
     for i in range(1, len(a) + 1):
@@ -55,6 +54,13 @@ def longest_copy(text: str, source: str) -> tuple[int, str]:
                 if cur[j] > best:
                     best, end = cur[j], i
         prev = cur
+    return best, end
+
+
+def longest_copy(text: str, source: str) -> tuple[int, str]:
+    """The longest run of consecutive words of `text` found verbatim in `source`."""
+    a = words(text)
+    best, end = _longest_run(a, words(source))
     return best, " ".join(a[end - best:end])
 
 
@@ -445,20 +451,10 @@ def _retidy(text: str) -> str:
 def _copied_span(text: str, source: str) -> tuple[int, int, int]:
     """(start, end, words) of the longest run of `text` copied from `source`, in characters."""
     toks = list(_WORD.finditer(text))
-    a, b = [t.group(0).lower() for t in toks], words(source)
-    best, end = 0, 0
-    prev = [0] * (len(b) + 1)
-    for i, ai in enumerate(a):
-        cur = [0] * (len(b) + 1)
-        for j in range(1, len(b) + 1):
-            if ai == b[j - 1]:
-                cur[j] = prev[j - 1] + 1
-                if cur[j] > best:
-                    best, end = cur[j], i
-        prev = cur
+    best, end = _longest_run([t.group(0).lower() for t in toks], words(source))
     if not best:
         return 0, 0, 0
-    return toks[end - best + 1].start(), toks[end].end(), best
+    return toks[end - best].start(), toks[end - 1].end(), best
 
 
 def loosen(text: str, source: str, max_copy: int = MAX_COPY, rounds: int = 30) -> str:
