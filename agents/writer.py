@@ -39,11 +39,13 @@ from flashnews.models import Assessment, Draft, DraftItem, Finding, Format, Pape
 
 log = logging.getLogger(__name__)
 # Word budgets per item: short items keep the house style and a small local model's output fast.
-ITEM_WORDS = {("flash", "main"): 35, ("flash", "also"): 20, ("digest", "main"): 90,
+# An also-notable item is one sentence on what the paper does and one with up to two results
+# (the house bulletins' also-notable entries run 25-30 words and quote their numbers).
+ITEM_WORDS = {("flash", "main"): 35, ("flash", "also"): 28, ("digest", "main"): 90,
               ("digest", "also"): 35}
-# Headline results quoted per item.
-RESULTS = {("flash", "main"): 2, ("flash", "also"): 1, ("digest", "main"): 3,
-           ("digest", "also"): 1}
+# Headline results quoted per item (fewer when they do not fit the budget).
+RESULTS = {("flash", "main"): 2, ("flash", "also"): 2, ("digest", "main"): 3,
+           ("digest", "also"): 2}
 # Words of the "what it does" sentence (the rest of the budget is the results').
 WHAT_WORDS = {("flash", "main"): 22, ("flash", "also"): 16, ("digest", "main"): 30,
               ("digest", "also"): 20}

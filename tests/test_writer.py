@@ -88,6 +88,23 @@ def test_items_quote_the_abstracts_headline_numbers(papers: dict[str, Paper]) ->
     assert "**CHESS.**" not in draft.markdown  # a headline that repeats the title is dropped
 
 
+def test_an_also_notable_item_quotes_two_results_within_its_budget(
+        papers: dict[str, Paper]) -> None:
+    # The editors' lead story can land among the also-notable items: its one-liner still
+    # carries both headline figures (the house bulletins' also-notable entries quote theirs).
+    models, fake = _models()
+    draft, _ = _write(models, papers, [KNAP], [CHESS])
+    item = next(i for i in draft.items if i.section == "also")
+    assert "4.56×" in item.body and "1%" in item.body, item.body
+    assert len(item.body.split()) <= 28
+    assert facts.longest_copy(item.body, papers[CHESS].abstract)[0] <= facts.MAX_COPY
+    refs = editorial.reference_numbers(papers)
+    if refs.get(CHESS):  # ../shared/reference beside the checkout
+        row = editorial.item_metrics(item, papers[CHESS], "flash", refs)
+        assert row["ref_hits"] == row["ref_numbers"] == 2 and row["within_budget"]
+    assert [c.tool for c in fake.calls] == ["Headline", "LeadLine"]  # no call for also items
+
+
 def test_an_abstract_without_a_number_gives_an_item_without_numbers(
         papers: dict[str, Paper]) -> None:
     models, _ = _models()
