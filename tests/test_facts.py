@@ -151,8 +151,8 @@ def test_compact_keeps_more_of_the_sentence_when_edits_break_the_copy() -> None:
     "We characterise the critical points of the square loss functions (for any depth) of "
     "deep linear neural networks trained by gradient descent.",
     # praise before the noun ("a simple ... method")
-    "We propose a training scheme that gives the generator a simple entropy penalty on its "
-    "samples in every batch.",
+    "We present a checker for proofs of a lightweight type system for functional languages "
+    "of the ML family.",
     # "the problem of <verb>ing"
     "We consider the problem of learning sparse causal graphs from noisy multivariate time "
     "series.",
