@@ -141,3 +141,51 @@ def test_compact_keeps_more_of_the_sentence_when_edits_break_the_copy() -> None:
     out = facts.compact(what, 30, abstract)
     assert facts.longest_copy(out, abstract)[0] <= facts.MAX_COPY
     assert "tail latency" in out and not facts.sentence_problem(out), out
+
+
+@pytest.mark.parametrize("abstract", [
+    # a manner adverb inside the run
+    "We propose a framework that dynamically reduces the overhead of fetching and transporting "
+    "training data for every epoch of training.",
+    # a parenthetical aside inside the run
+    "We characterise the critical points of the square loss functions (for any depth) of "
+    "deep linear neural networks trained by gradient descent.",
+    # praise before the noun ("a simple ... method")
+    "We present a checker for proofs of a lightweight type system for functional languages "
+    "of the ML family.",
+    # "the problem of <verb>ing"
+    "We consider the problem of learning sparse causal graphs from noisy multivariate time "
+    "series.",
+])
+def test_compact_breaks_a_long_copy_inside_the_sentence_instead_of_cutting_its_end(
+        abstract: str) -> None:
+    """Found on SciTLDR's train split: most copied runs were cut off at a clause boundary,
+    losing what the paper does; a word an editor would drop breaks them instead."""
+    what = facts.contribution("A Title", abstract).what
+    assert facts.longest_copy(what, abstract)[0] > facts.MAX_COPY
+    out = facts.compact(what, 22, abstract)
+    assert facts.longest_copy(out, abstract)[0] <= facts.MAX_COPY, out
+    assert not facts.sentence_problem(out) and not facts.first_person(out), out
+    # Nothing of the sentence's end was cut: its last content word is still there.
+    last = facts.words(what)[-1]
+    assert facts.words(out)[-1] == last, out
+    assert len(facts.words(out)) >= len(facts.words(what)) - 3, out
+
+
+def test_loosen_keeps_adverbs_inside_compounds_and_those_that_carry_meaning() -> None:
+    abstract = ("We show that recently-proposed models only converge jointly when trained with "
+                "the same data on every worker of the cluster.")
+    text = ("The paper shows that recently-proposed models only converge jointly when trained "
+            "with the same data on every worker of the cluster.")
+    out = facts.loosen(text, abstract)
+    assert "recently-proposed" in out and "only" in out and "jointly" in out, out
+
+
+def test_a_second_verb_of_the_authors_agrees_with_the_paper() -> None:
+    _, what = facts.third_person("We propose and analyze three methods that destroy spatial "
+                                 "information, and show that they help.")
+    assert what.startswith("The paper proposes and analyzes three methods"), what
+    assert "and shows that" in what, what
+    # A noun after "and" is left alone.
+    _, what = facts.third_person("We present a benchmark of kernels and design choices.")
+    assert "and design choices" in what, what

@@ -289,8 +289,21 @@ def third_person(sentence: str, title: str = "") -> tuple[str, str]:
                 return name, _tidy(_neutral(f"{full} {tail}"))
     name = title_name(title)
     subject = "The paper"
-    obj = rest
+    obj = _agree(rest)
     return name, _tidy(_neutral(f"{subject} {_present(verb)} {obj}"))
+
+
+# Verbs that, after "and", still have "we" as subject ("we propose X and analyze Y"); words that
+# are as often nouns ("and design", "and study") are left out.
+_AND_VERB = re.compile(r"\b(and|then) (" + "|".join(
+    v for v in _PRESENT if " " not in v and v not in (
+        "study", "report", "design", "release", "focus", "offer", "address", "leverage",
+        "build")) + r")\b(?! (?:of|for|and|or)\b)")
+
+
+def _agree(text: str) -> str:
+    """ "X and analyze Y" -> "X and analyzes Y" once the subject is "The paper"."""
+    return _AND_VERB.sub(lambda m: f"{m.group(1)} {_PRESENT[m.group(2)]}", text)
 
 
 def _closest_to_title(cands: list[str], title: str) -> str:
@@ -394,6 +407,20 @@ def _pick(table: dict[str, str]) -> Callable[[re.Match[str]], str]:
     return lambda m: table[(m.group(1) or "").lower()]
 
 
+# Words ending in -ly that are no manner adverbs (a dropped "only" changes the meaning).
+_NOT_ADVERBS = ("only", "early", "family", "families", "likely", "unlikely", "apply", "rely",
+                "supply", "reply", "multiply", "anomaly", "assembly", "monopoly", "poly",
+                "daily", "weekly", "monthly", "yearly", "hourly", "friendly", "costly", "timely",
+                "orderly", "elderly", "italy", "july", "ally", "rally", "tally", "holly",
+                "bully", "jelly", "belly", "silly", "ugly", "deadly", "lonely", "lovely",
+                "hardly", "barely", "nearly", "merely", "mostly", "partly", "solely", "jointly",
+                "simultaneously", "respectively", "fully", "poorly", "exactly", "strictly",
+                "provably", "approximately", "roughly")
+# Praise an editor cuts ("a simple, efficient method" says no more than "a method").
+_PRAISE = ("new", "simple", "general", "efficient", "effective", "powerful", "systematic",
+           "principled", "unified", "generic", "flexible", "scalable", "lightweight",
+           "practical", "straightforward", "elegant", "promising")
+
 # Generic English rewrites that keep a sentence's meaning, as (cost, pattern, replacement): 0
 # loses nothing ("in order to" -> "to"), 1 is a plain synonym or a relative clause turned round,
 # 2 drops a word or splits a clause off, 3 is a last resort (articles are never dropped:
@@ -432,9 +459,15 @@ _LOOSEN: list[tuple[int, str, str | Callable[[re.Match[str]], str]]] = [
     *[(2, rf"\b{w}\b", "") for w in ("also", "both", "further", "effectively", "highly", "quite",
                                      "then")],
     (2, r"\bthat\b(?= [a-z]+s\b)", ""),
+    # An aside in parentheses, a manner adverb, a praising adjective: a reader loses little.
+    (2, r"\s*\([^()]{1,60}\)", ""),
+    (2, r"(?<![\w-])(?!(?:" + "|".join(_NOT_ADVERBS) + r")\b)[a-z]{4,}ly(?![\w-])", ""),
+    (2, r"\b(a|an|the) (?:" + "|".join(_PRAISE) + r")\s+(?=[a-z])", r"\1 "),
+    (1, r"\bthe (?:task|problem|notion|idea|concept|question) of (?=[a-z]+ing\b)", ""),
     (2, r",? (?:which|that) (?=[a-z]+s )", ". It "),
     (2, r"\bby (?=[a-z]+ing\b)", "through "),
     (3, r"\bin\b", "within"), (3, r"\busing\b", "with"), (3, r"\bacross\b", "over"),
+    (3, r"\bwith\b(?! [a-z]+ing\b)", "using"), (3, r"(?<![,;]) and\b", " as well as"),
 ]
 _LOOSEN_RE = [(cost, re.compile(p, re.IGNORECASE), rep) for cost, p, rep in _LOOSEN]
 
