@@ -421,6 +421,16 @@ _PRAISE = ("new", "simple", "general", "efficient", "effective", "powerful", "sy
            "principled", "unified", "generic", "flexible", "scalable", "lightweight",
            "practical", "straightforward", "elegant", "promising")
 
+# "and" that closes "between X and Y", "both X and Y"…: "as well as" would break the pair.
+_PAIRED = re.compile(r"\b(?:between|both|either|neither|whether)\s+(?:[\w-]+\s+){0,5}$",
+                     re.IGNORECASE)
+
+
+def _as_well_as(m: re.Match[str]) -> str:
+    """ "X and Y" -> "X as well as Y", except where the "and" completes a pair."""
+    return m.group(0) if _PAIRED.search(m.string[:m.start()] + " ") else " as well as"
+
+
 # Generic English rewrites that keep a sentence's meaning, as (cost, pattern, replacement): 0
 # loses nothing ("in order to" -> "to"), 1 is a plain synonym or a relative clause turned round,
 # 2 drops a word or splits a clause off, 3 is a last resort (articles are never dropped:
@@ -467,7 +477,7 @@ _LOOSEN: list[tuple[int, str, str | Callable[[re.Match[str]], str]]] = [
     (2, r",? (?:which|that) (?=[a-z]+s )", ". It "),
     (2, r"\bby (?=[a-z]+ing\b)", "through "),
     (3, r"\bin\b", "within"), (3, r"\busing\b", "with"), (3, r"\bacross\b", "over"),
-    (3, r"\bwith\b(?! [a-z]+ing\b)", "using"), (3, r"(?<![,;]) and\b", " as well as"),
+    (3, r"\bwith\b(?! [a-z]+ing\b)", "using"), (3, r"(?<![,;]) and\b", _as_well_as),
 ]
 _LOOSEN_RE = [(cost, re.compile(p, re.IGNORECASE), rep) for cost, p, rep in _LOOSEN]
 
