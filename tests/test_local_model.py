@@ -208,3 +208,51 @@ def test_real_local_model_writes_an_edition_end_to_end(real_model, tmp_path) -> 
                          capture_output=True, text=True)
     assert out.stdout.strip() == ""
     service.close()
+
+
+def test_echo_with_logprobs_is_refused_by_the_last_token_server() -> None:
+    from flashnews.tools._llama_serve import refuse_echo_logprobs
+
+    def create(self: object, prompt: str, max_tokens: int = 16, logprobs: int | None = None,
+               echo: bool = False) -> str:
+        return "ok"
+
+    wrapped = refuse_echo_logprobs(create)
+    assert wrapped(None, "p", logprobs=5) == "ok"
+    assert wrapped(None, "p", echo=True) == "ok"
+    with pytest.raises(ValueError, match="echo with logprobs"):
+        wrapped(None, "p", 16, 5, True)
+
+
+@pytest.mark.model
+def test_last_token_logits_give_the_stock_probabilities(real_model) -> None:
+    """The server's patched eval: the same token probabilities, and no prompt row computed."""
+    import types
+
+    from flashnews.tools._llama_serve import eval_last_token
+    from llama_cpp import Llama
+
+    llm = Llama(str(real_model), n_ctx=512, n_threads=os.cpu_count() or 2, logits_all=True,
+                verbose=False)
+    msgs = [{"role": "system", "content": "You screen arXiv papers."},
+            {"role": "user", "content": "Title: KV cache quantization for long-context "
+             "serving.\nIs this paper about LLM inference? Answer yes or no."}]
+
+    def probs() -> list[dict[str, float]]:
+        llm.reset()  # no prefix reuse: every prompt token is evaluated again
+        r = llm.create_chat_completion(msgs, logprobs=True, top_logprobs=5, max_tokens=3,
+                                       temperature=0)
+        return [{e["token"]: e["logprob"] for e in pos["top_logprobs"]}
+                for pos in r["choices"][0]["logprobs"]["content"]]
+
+    stock = probs()
+    llm.scores[:] = 0.0
+    llm.eval = types.MethodType(eval_last_token, llm)  # type: ignore[method-assign]
+    patched = probs()
+    assert len(patched) == len(stock) >= 2
+    for s, p in zip(stock, patched, strict=True):
+        assert s.keys() == p.keys()
+        assert all(abs(s[k] - p[k]) < 0.02 for k in s), (s, p)
+    # Only the prompt's last row (and the generated tokens' rows) were filled.
+    assert not llm.scores[0].any()
+    llm.close()
