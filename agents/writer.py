@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal
 
@@ -433,7 +433,13 @@ class Writer:
         subject = _RESULT_SUBJECTS[position % len(_RESULT_SUBJECTS)]
         result = facts.result_sentence(subject, found.results, paper.abstract)
         while found.results and len(result.split()) > budget - 10:
-            found.results = found.results[:-1]
+            # Short of words, a result loses its setting and baseline before a figure is lost.
+            contextual = [i for i, r in enumerate(found.results) if r.bare]
+            if contextual:
+                r = found.results[contextual[-1]]
+                found.results[contextual[-1]] = replace(r, phrase=r.bare, bare="")
+            else:
+                found.results = found.results[:-1]
             result = facts.result_sentence(subject, found.results, paper.abstract)
         max_words = min(WHAT_WORDS[key], budget - len(result.split()))  # type: ignore[index]
         written = self.phrase(prompt, system, arxiv_id=paper.arxiv_id, title=paper.title,

@@ -204,3 +204,43 @@ def test_loosen_keeps_the_and_of_between_x_and_y() -> None:
     assert "and communication" in out, out
     # Elsewhere the last-resort swap still applies.
     assert facts._as_well_as(re.search(" and", "keys and values")) == " as well as"  # type: ignore[arg-type]
+
+
+LAGOM, SSM_TP = "2602.20656", "2602.21144"
+
+
+def test_results_keep_the_setting_and_the_baseline_the_abstract_gives_them(
+        papers: dict[str, Paper]) -> None:
+    def said(pid: str) -> str:
+        p = papers[pid]
+        return facts.result_sentence("It", facts.headline_results(p.abstract), p.abstract)
+
+    # "1.07-1.33x and 1.03-1.27x speedup over NCCL and AutoCCL": each figure with its own one.
+    assert said(LAGOM) == "It reports 1.07-1.33x speedup over NCCL and 1.03-1.27x speedup " \
+                          "over AutoCCL."
+    # "~1.6-2.1x on 2 GPUs and ~2.6-4.0x on 4 GPUs": a figure is not read as holding anywhere.
+    assert said(SSM_TP) == "It reports ~1.6-2.1x improvement in batch-request throughput on " \
+                           "2 GPUs and ~2.6-4.0x throughput on 4 GPUs."
+    for pid in (LAGOM, SSM_TP):
+        assert all(s.ok for s in ground_text(said(pid), papers[pid].abstract))
+
+
+@pytest.mark.parametrize("abstract, want", [
+    # One baseline for both results: said once, after the last.
+    ("We present Duo2, a trainer. Duo2 reduces training time by 25% and memory by 33% "
+     "compared to Duo.", "It reports 25% reduction in training time and 33% reduction in "
+                         "memory compared to Duo."),
+    # What follows a result is a setting only if it is no other result.
+    ("We present Lingo, a tagger. Lingo reaches 26.7% Top-1 on GSM8K and 60.0% Top-1 on "
+     "MATH500.", "It reports 26.7% Top-1 on GSM8K and 60.0% Top-1 on MATH500."),
+    ("We present Lingo, a tagger. Lingo reaches 26.7% Top-1 on English and 60.0% Top-1 on "
+     "Chinese.", "It reports 26.7% Top-1 and 60.0% Top-1."),  # no digit: not surely a setting
+    # A modifier cut from its noun is no baseline ("LUT-based array multipliers").
+    ("We present Mul8, a multiplier. Mul8 gives 2.7x power savings compared to LUT-based "
+     "array multipliers.", "It reports 2.7x power savings."),
+])
+def test_result_context_is_only_what_the_abstract_binds_to_the_figure(abstract: str,
+                                                                      want: str) -> None:
+    got = facts.result_sentence("It", facts.headline_results(abstract), abstract)
+    assert got == want
+    assert all(s.ok for s in ground_text(got, abstract))

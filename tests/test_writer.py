@@ -105,6 +105,19 @@ def test_an_also_notable_item_quotes_two_results_within_its_budget(
     assert [c.tool for c in fake.calls] == ["Headline", "LeadLine"]  # no call for also items
 
 
+def test_an_item_short_of_words_drops_a_results_baseline_before_a_figure(
+        papers: dict[str, Paper]) -> None:
+    # FAST-Prefill's main item says what its energy figure is measured against ("over GPU");
+    # its also-notable line has no words for that, and keeps both figures instead.
+    models, _ = _models()
+    draft, _ = _write(models, papers, [KNAP], [FAST])
+    item = next(i for i in draft.items if i.section == "also")
+    assert "4.5×" in item.body and "2.5×" in item.body, item.body
+    assert "over GPU" not in item.body and len(item.body.split()) <= 28
+    draft, _ = _write(models, papers, [FAST])
+    assert "4.5× improvement in energy efficiency over GPU" in draft.items[0].body
+
+
 def test_an_abstract_without_a_number_gives_an_item_without_numbers(
         papers: dict[str, Paper]) -> None:
     models, _ = _models()

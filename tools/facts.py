@@ -573,6 +573,8 @@ class Result:
     phrase: str
     """A noun phrase with the abstract's own number: "up to 4.56× higher throughput"."""
     score: float = 0.0
+    bare: str = ""
+    """The phrase without its setting and baseline (said where words are short)."""
 
     @property
     def adverbial(self) -> bool:
@@ -662,9 +664,84 @@ _STOP_LEFT = re.compile(r"^(?:can|could|may|also|significantly|substantially|fur
                         r"[a-z]+ly)$", re.IGNORECASE)
 
 
-def phrase(q: Quantity) -> str:
-    """The noun phrase of the abstract that states `q`, with its own number: "up to 4.56×
-    higher throughput", "a 61% reduction in compute costs", "using only 1% of the KV cache"."""
+# A token with dots only inside it ("Llama-3.1-8B", not "60." of "60.0%"), and the words a
+# setting cannot contain (they start another clause or result).
+_TOKEN = r"(?:[\w+-]+(?:\.[\w+-]+)*)"
+_NOT_SETTING = r"(?!(?:and|or|but|while|vs|versus|than|over)\b)"
+_SETTING = re.compile(r"^\s*(?P<prep>on|at|with|for|using|in)\s+(?P<what>(?:the\s+)?"
+                      r"(?:" + _NOT_SETTING + _TOKEN + r"\s+){0,2}?" + _NOT_SETTING + _TOKEN +
+                      r"(?:\s+" + _NOT_SETTING + r"[A-Za-z][\w-]*)?)"
+                      r"(?=[\s,;:)]|\.(?:\s|$)|$)")
+_SETTING_END = re.compile(r"\s+(?:and|or|while|which|that|with|for|over|than|by|to|in|on|at|"
+                          r"of|the|a|an)$", re.IGNORECASE)
+
+
+def _setting(right: str) -> str:
+    """The setting that follows a result in its sentence when it names something concrete
+    (a number or a name with digits): "on 4 GPUs", "on Llama-3.1-8B", "at 128K context"."""
+    m = _SETTING.match(right)
+    if not m:
+        return ""
+    what = m.group("what")
+    while _SETTING_END.search(what):
+        what = _SETTING_END.sub("", what)
+    if not re.search(r"\d", what) or len(what.split()) > 3:
+        return ""
+    return f"{m.group('prep')} {what}"
+
+
+def _baseline(q: Quantity) -> str:
+    """ "over NCCL": what the result is measured against, with the abstract's preposition."""
+    if not q.against:
+        return ""
+    after = q.sentence[q.sentence.find(q.text) + len(q.text):]
+    m = re.search(r"\b(over|than|compared (?:to|with)|vs\.?|versus|against|relative to)\s+"
+                  r"(?:the\s+)?(?:[\w.+-]+(?:\s*,\s*|\s+(?:and|or)\s+))*?" + re.escape(q.against),
+                  after)
+    name = q.against.rstrip(".,;:")
+    if re.search(r"-(?:based|style|like|aware|free|driven|only)$", name, re.IGNORECASE):
+        return ""  # a modifier cut from its noun ("LUT-based array multipliers"), no name
+    return f"{m.group(1)} {name}" if m else f"over {name}"
+
+
+def _with_context(q: Quantity, said: str, right: str) -> str:
+    """A result phrase with the setting and the baseline the abstract gives it, so the number
+    is not read as holding everywhere: "~2.6-4.0x throughput on 4 GPUs", "1.07-1.33x speedup
+    over NCCL"."""
+    setting = _setting(right)
+    if setting and setting.split(" ", 1)[1].lower() not in said.lower():
+        said = f"{said} {setting}"
+    base = _baseline(q)
+    if base and q.against.rstrip(".,;:").lower() not in said.lower():
+        said = f"{said} {base}"
+    return said
+
+
+def phrase(q: Quantity, context: bool = True) -> str:
+    """The noun phrase of the abstract that states `q`, with its own number, and (`context`)
+    its setting and its baseline when the abstract gives them: "up to 4.56× higher throughput", "a 61%
+    reduction in compute costs", "using only 1% of the KV cache", "1.07-1.33x speedup over
+    NCCL"."""
+    sent = q.sentence
+    at = sent.find(q.text)
+    if at < 0:
+        return q.text
+    said = _phrase(q)
+    if not context:
+        return said
+    right = sent[at + len(q.text):]
+    tail = _tail(right)
+    # What follows the words the phrase took from the sentence (the value's own tail).
+    rest = right
+    for word in tail:
+        k = rest.find(word)
+        if k < 0:
+            break
+        rest = rest[k + len(word):]
+    return _with_context(q, said, rest)
+
+
+def _phrase(q: Quantity) -> str:
     sent = q.sentence
     at = sent.find(q.text)
     if at < 0:
@@ -724,7 +801,10 @@ def headline_results(abstract: str, k: int = 2) -> list[Result]:
         if not all(g.ok for g in ground_text(f"It reports {said}.", abstract)):
             continue
         seen.add(key)
-        out.append(Result(quantity=q, phrase=said, score=s))
+        bare = phrase(q, context=False)
+        out.append(Result(quantity=q, phrase=said, score=s,
+                          bare=bare if bare != said and all(g.ok for g in ground_text(
+                              f"It reports {bare}.", abstract)) else ""))
         if len(out) == k:
             break
     # In the abstract's order, so two results read as the abstract states them.
@@ -752,6 +832,14 @@ def result_sentence(subject: str, results: list[Result], abstract: str = "") -> 
                     return text
         return ""
     verb = "report" if subject.lower() in ("the authors", "they") else "reports"
+    phrases = [r.phrase for r in results]
+    bases = [_baseline(r.quantity) for r in results]
+    if len(results) > 1 and bases[0] and len(set(bases)) == 1 and \
+            all(ph.endswith(" " + bases[0]) for ph in phrases):
+        # One baseline for all: said once, after the last ("… and 33% less memory than Duo").
+        phrases = [ph[:-len(bases[0]) - 1] for ph in phrases[:-1]] + phrases[-1:]
+    results = [Result(quantity=r.quantity, phrase=ph, score=r.score, bare=r.bare)
+               for r, ph in zip(results, phrases, strict=True)]
     nouns = [_article(r.phrase) for r in results if not r.adverbial]
     extra = [r.phrase for r in results if r.adverbial]
     if not nouns:
