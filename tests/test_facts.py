@@ -201,7 +201,13 @@ def test_loosen_keeps_the_and_of_between_x_and_y() -> None:
             "between computation and communication.")
     out = facts.loosen(text, abstract)
     assert "between computation as well as" not in out, out
-    assert "and communication" in out, out
+    # "between" is symmetric: its ends swap, which breaks the copied run and keeps the sentence.
+    assert out == ("Lagom, a system, co-tunes communication parameters to balance resource "
+                   "usage between communication and computation."), out
+    assert facts.longest_copy(out, abstract)[0] <= facts.MAX_COPY
+    # Numbers are no such ends: "between 2 and 4" stays as written.
+    assert facts.loosen("It runs between 2 and 4 GPUs at once.", "It runs between 2 and 4 "
+                        "GPUs at once.", max_copy=3).startswith("It runs between 2 and 4")
     # Elsewhere the last-resort swap still applies.
     assert facts._as_well_as(re.search(" and", "keys and values")) == " as well as"  # type: ignore[arg-type]
 

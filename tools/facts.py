@@ -474,6 +474,10 @@ _LOOSEN: list[tuple[int, str, str | Callable[[re.Match[str]], str]]] = [
     (2, r"(?<![\w-])(?!(?:" + "|".join(_NOT_ADVERBS) + r")\b)[a-z]{4,}ly(?![\w-])", ""),
     (2, r"\b(a|an|the) (?:" + "|".join(_PRAISE) + r")\s+(?=[a-z])", r"\1 "),
     (1, r"\bthe (?:task|problem|notion|idea|concept|question) of (?=[a-z]+ing\b)", ""),
+    # "between" is symmetric: its two single-word ends swap ("between computation and
+    # communication" -> "between communication and computation").
+    (1, r"\bbetween ([A-Za-z][\w-]*) and ([A-Za-z][\w-]*)(?=[,;.)]|$| (?:to|for|in|on|at|of|"
+        r"with|by|and|or|while|which|that)\b)", r"between \2 and \1"),
     (2, r",? (?:which|that) (?=[a-z]+s )", ". It "),
     (2, r"\bby (?=[a-z]+ing\b)", "through "),
     (3, r"\bin\b", "within"), (3, r"\busing\b", "with"), (3, r"\bacross\b", "over"),
