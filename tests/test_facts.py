@@ -250,3 +250,38 @@ def test_result_context_is_only_what_the_abstract_binds_to_the_figure(abstract: 
     got = facts.result_sentence("It", facts.headline_results(abstract), abstract)
     assert got == want
     assert all(s.ok for s in ground_text(got, abstract))
+
+
+@pytest.mark.parametrize("word, article", [
+    ("unified", "a"), ("one-shot", "a"), ("user", "a"), ("Euler", "a"), ("hour", "an"),
+    ("LLM", "an"), ("FPGA", "an"), ("GPU", "a"), ("KV", "a"), ("RNN", "an"), ("8-bit", "an"),
+    ("16-bit", "a"), ("efficient", "an"), ("model", "a"), ("X-ray", "an"), ("A100", "an"),
+])
+def test_articles_go_by_sound(word: str, article: str) -> None:
+    assert facts._an(word) == article
+    # The tidy-up after an edit fixes an article either way, and leaves a label alone.
+    assert facts._retidy(f"It is {'an' if article == 'a' else 'a'} {word} one.") == \
+        f"It is {article} {word} one."
+    assert facts._retidy("Model A is better. A unified view.") == "Model A is better. A unified view."
+
+
+def test_cuts_leave_no_half_pair_or_bare_participle() -> None:
+    # "between the power of depth-2" (and depth-3 networks cut away) and "architectures
+    # applied" (to what?) are no sentences an editor publishes: an earlier boundary is taken.
+    assert facts._cut_badly("The paper shows a separation between the power of depth-2")
+    assert facts._cut_badly("The paper gives guarantees for realistic architectures applied")
+    assert not facts._cut_badly("The paper gives guarantees for realistic architectures")
+    assert not facts._cut_badly("The cache is compressed")
+    assert not facts._cut_badly("It balances load between computation and communication")
+    out = facts.shorten("The paper provides the first non-vacuous generalization guarantees "
+                        "for realistic architectures applied to the ImageNet classification "
+                        "problem.", 12)
+    assert out == "The paper provides the first non-vacuous generalization guarantees.", out
+
+
+def test_loosen_keeps_which_after_a_preposition() -> None:
+    source = ("We propose DeLaN as a deep network structure upon which Lagrangian Mechanics "
+              "have been imposed in every layer.")
+    out = facts.loosen("DeLaN is a deep network structure upon which Lagrangian Mechanics have "
+                       "been imposed in every layer.", source)
+    assert "upon that" not in out, out

@@ -239,8 +239,29 @@ def _tidy(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
+# Vowel letters that sound like a consonant ("a unified", "a one-shot", "a Euler") and silent
+# h words ("an hour"); acronyms go by the name of their first letter ("an LLM", "a GPU").
+_A_DESPITE_VOWEL = re.compile(r"^(?:uni|use|usa|usi|usu|uti|ure|uro|eu|one\b|once|ubiq|u-)",
+                              re.IGNORECASE)
+_AN_DESPITE_CONSONANT = re.compile(r"^(?:hour|honest|honou?r|heir)", re.IGNORECASE)
+_VOWEL_LETTER_NAMES = set("AEFHILMNORSX")
+
+
 def _an(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
+    """The indefinite article for `word` by its sound."""
+    w = word.lstrip("\"'(“‘")
+    if not w:
+        return "a"
+    head = re.match(r"[A-Z]{2,}(?=[^a-z]|$)|[A-Z](?=[-\d]|$)", w)
+    if head:  # an acronym, read letter by letter
+        return "an" if w[0] in _VOWEL_LETTER_NAMES else "a"
+    if _AN_DESPITE_CONSONANT.match(w):
+        return "an"
+    if w[0].lower() in "aeiou" and not _A_DESPITE_VOWEL.match(w):
+        return "an"
+    if w[0].isdigit():
+        return "an" if re.match(r"(?:8|11|18)(?!\d)|8\d", w) else "a"
+    return "a"
 
 
 def third_person(sentence: str, title: str = "") -> tuple[str, str]:
@@ -372,6 +393,23 @@ _CUT_BEFORE = re.compile(
     r"using|with|without|based on|to|for|that|from|on|in|across|under|at)\s+", re.IGNORECASE)
 
 
+_BE = {"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got"}
+
+
+def _cut_badly(head: str) -> bool:
+    """Whether a cut leaves a pair half open ("a separation between the power of depth-2") or
+    a participle without what it needs ("guarantees for architectures applied")."""
+    toks = [t.strip(",;:()").lower() for t in head.split()]
+    tail = toks[-6:]
+    for opener, closer in (("between", "and"), ("both", "and"), ("either", "or"),
+                           ("neither", "nor"), ("from", "to")):
+        if opener in tail[:-1] and closer not in tail[tail.index(opener):] and opener != "from":
+            return True
+    last = toks[-1] if toks else ""
+    return bool(len(toks) > 2 and re.fullmatch(r"[a-z]{3,}ed", last) and toks[-2] not in _BE
+                and not re.fullmatch(r"[a-z]+(?:ly)", toks[-2]))
+
+
 def shorten(sentence: str, max_words: int, source: str = "", max_copy: int = MAX_COPY,
             keep: int = 0) -> str:
     """Cut a sentence at a clause boundary to at most `max_words` words, and (with `source`)
@@ -389,7 +427,7 @@ def shorten(sentence: str, max_words: int, source: str = "", max_copy: int = MAX
             if len(text[:m.start()].split()) >= 4 and m.start() > keep]
     for pos in sorted(cuts, reverse=True):
         head = text[:pos].rstrip(" ,;:")
-        if ok(head) and not sentence_problem(head + "."):
+        if ok(head) and not sentence_problem(head + ".") and not _cut_badly(head):
             return head + "."
     # No boundary works: keep whole words up to the limits, dropping dangling words.
     toks = text.split()
@@ -424,6 +462,16 @@ _PRAISE = ("new", "simple", "general", "efficient", "effective", "powerful", "sy
 # "and" that closes "between X and Y", "both X and Y"…: "as well as" would break the pair.
 _PAIRED = re.compile(r"\b(?:between|both|either|neither|whether)\s+(?:[\w-]+\s+){0,5}$",
                      re.IGNORECASE)
+
+
+_PREPOSITIONS = {"upon", "on", "in", "of", "to", "for", "by", "with", "from", "at", "through",
+                 "under", "over", "into", "onto", "via", "during", "between", "among", "within"}
+
+
+def _which_that(m: re.Match[str]) -> str:
+    """ "which" -> "that", except after a preposition ("upon which" is no "upon that")."""
+    before = m.string[:m.start()].split()
+    return m.group(0) if before and before[-1].lower() in _PREPOSITIONS else "that"
 
 
 def _as_well_as(m: re.Match[str]) -> str:
@@ -465,7 +513,7 @@ _LOOSEN: list[tuple[int, str, str | Callable[[re.Match[str]], str]]] = [
      _pick({"e": "boost", "es": "boosts", "ed": "boosted", "ing": "boosting"})),
     (1, r"\bdifferent\b", "distinct"), (1, r"\bwithout\b(?! [a-z]+ing\b)", "with no"),
     (1, r"\bin which\b", "where"), (1, r"\bwhich (?:is|are)\b", ""), (1, r"\bthat (?:is|are)\b", ""),
-    (1, r"\bwhich\b(?= [a-z]+s? )", "that"), (1, r"(?<=[a-z] )that\b(?= [a-z]+s )", "which"),
+    (1, r"\bwhich\b(?= [a-z]+s? )", _which_that), (1, r"(?<=[a-z] )that\b(?= [a-z]+s )", "which"),
     *[(2, rf"\b{w}\b", "") for w in ("also", "both", "further", "effectively", "highly", "quite",
                                      "then")],
     (2, r"\bthat\b(?= [a-z]+s\b)", ""),
@@ -489,8 +537,11 @@ _LOOSEN_RE = [(cost, re.compile(p, re.IGNORECASE), rep) for cost, p, rep in _LOO
 def _retidy(text: str) -> str:
     """Spaces and articles right again after an edit."""
     text = " ".join(text.split())
-    text = re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", lambda m: m.group(1) + "n ", text)
-    text = re.sub(r"\b([Aa])n (?=[^aeiouAEIOU\W])", lambda m: m.group(1) + " ", text)
+    # Articles: a lowercase one anywhere, a capital one only where a sentence starts (a
+    # capital "A" elsewhere is a label: "model A is").
+    text = re.sub(r"(?:^|(?<=[.!?] ))(A)n? (?=(\S+))|\b(a)n? (?=(\S+))",
+                  lambda m: (m.group(1) or m.group(3))
+                  + _an(m.group(2) or m.group(4))[1:] + " ", text)
     text = re.sub(r"\s+([,.;:)])", r"\1", text)
     return re.sub(r"\(\s+", "(", text)
 
