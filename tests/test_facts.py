@@ -285,3 +285,22 @@ def test_loosen_keeps_which_after_a_preposition() -> None:
     out = facts.loosen("DeLaN is a deep network structure upon which Lagrangian Mechanics have "
                        "been imposed in every layer.", source)
     assert "upon that" not in out, out
+
+
+@pytest.mark.parametrize("abstract, want", [
+    # A figure alone says nothing of what it measures: the item quotes the one that does.
+    ("We present FedX, an optimizer. On Tiny-ImageNet, FedX outperforms the state of the art "
+     "by 5.83%. It cuts communication by 40%.", "It reports 40% reduction in communication."),
+    ("We present FedX, an optimizer. On Tiny-ImageNet, FedX outperforms the state of the art "
+     "by 5.83%.", ""),
+    # "16x H100" counts GPUs; it is no 16x result.
+    ("We present BiScale, a serving framework. On a 16x H100 cluster serving Llama 3.3, "
+     "BiScale cuts energy by up to 39% relative to DistServe.",
+     "It reports up to 39% reduction in energy relative to DistServe."),
+    # A word that needs what follows cannot end a phrase ("nearly 4x depending").
+    ("We present Tok, a tokenizer. Tok needs nearly 4x depending on the dialect.", ""),
+])
+def test_a_quoted_figure_says_what_it_measures(abstract: str, want: str) -> None:
+    got = facts.result_sentence("It", facts.headline_results(abstract), abstract)
+    assert got == want
+    assert facts.has_numbered_result(abstract) == bool(want)

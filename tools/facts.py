@@ -661,6 +661,10 @@ _FAMILY_NOUN = {"speed": "speedup", "throughput": "throughput", "latency": "late
                 "accuracy": "accuracy", "cost": "cost"}
 
 
+_NEEDS_MORE = {"depending", "relative", "compared", "according", "due", "prior", "respect",
+               "thanks", "subject", "close"}
+
+
 def _tail(right: str) -> list[str]:
     out: list[str] = []
     for tok in right.split():
@@ -671,7 +675,8 @@ def _tail(right: str) -> list[str]:
         out.append(word)
         if tok.endswith((",", ";", ":", ")", ".")) or tok.startswith("("):
             break
-    while out and out[-1].lower() in DANGLING:
+    # Words that need what follows them ("depending on", "relative to") cannot end a phrase.
+    while out and (out[-1].lower() in DANGLING or out[-1].lower() in _NEEDS_MORE):
         out.pop()
     return out
 
@@ -692,6 +697,11 @@ def _by_metric(left: str) -> tuple[str, str] | None:
     m = re.search(r"\bby\s*$", left)
     if not m:
         return None
+    beat = re.search(r"\b(?:outperform|surpass|beat|exceed)\w*\s+((?:\S+\s+){0,6}?)by\s*$",
+                     left, re.IGNORECASE)
+    if beat and not re.search(r",|\b(?:by|while|and|with|reduc\w*|improv\w*|boost\w*)\b",
+                              beat.group(1), re.IGNORECASE):
+        return None  # "outperforms the state of the art by": what precedes is a baseline
     before = left[:m.start()].split()
     metric: list[str] = []
     verb = ""
@@ -768,6 +778,9 @@ def _with_context(q: Quantity, said: str, right: str) -> str:
         said = f"{said} {setting}"
     base = _baseline(q)
     if base and q.against.rstrip(".,;:").lower() not in said.lower():
+        # "48% in decode relative" + "relative to DistServe": the preposition once.
+        if said.split()[-1].lower() == base.split()[0].lower():
+            said = said.rsplit(" ", 1)[0]
         said = f"{said} {base}"
     return said
 
@@ -834,6 +847,28 @@ def _phrase(q: Quantity) -> str:
     return _spaces(f"{qual}{core}")
 
 
+# Words that say nothing of what a figure measures ("up to 5.83%" alone is no result).
+_NOT_CONTENT = {"up", "to", "about", "around", "approximately", "roughly", "nearly", "over",
+                "more", "than", "at", "least", "as", "much", "only", "just", "an", "a", "the",
+                "average", "of", "on", "in", "x", "further", "additional", "times", "percent",
+                "fold", "with", "using", "within"}
+
+
+def _says_what(said: str) -> bool:
+    """Whether a result phrase names what its figure measures, not only the figure."""
+    return any(w.lower() not in _NOT_CONTENT
+               for w in re.findall(r"[A-Za-z][A-Za-z-]*", said))
+
+
+def _device_count(q: Quantity) -> bool:
+    """ "16x H100", "8× A100 GPUs": a multiple written before hardware is a count of devices."""
+    if q.unit != "x":
+        return False
+    at = q.sentence.find(q.text)
+    return bool(at >= 0 and re.match(r"\s*(?:[A-Z]+\d+[A-Za-z0-9]*|GPUs?|TPUs?|NPUs?|nodes?)\b",
+                                     q.sentence[at + len(q.text):]))
+
+
 def headline_results(abstract: str, k: int = 2) -> list[Result]:
     """The abstract's headline results, best first: measured results with a unit and a metric
     (multiples and percentages first, bounds like "up to" preferred), at most `k`, one per
@@ -850,7 +885,11 @@ def headline_results(abstract: str, k: int = 2) -> list[Result]:
         key = (round(q.value, 6), q.unit)
         if key in seen or s < 1.0:
             continue
+        if _device_count(q):
+            continue
         said = phrase(q)
+        if not _says_what(said):
+            continue  # a bare figure tells a reader nothing; the next result may say more
         # The phrase must state what the abstract states (the critic's own check): a phrase
         # whose metric reads differently out of its sentence is left out.
         if not all(g.ok for g in ground_text(f"It reports {said}.", abstract)):
