@@ -304,3 +304,15 @@ def test_a_quoted_figure_says_what_it_measures(abstract: str, want: str) -> None
     got = facts.result_sentence("It", facts.headline_results(abstract), abstract)
     assert got == want
     assert facts.has_numbered_result(abstract) == bool(want)
+
+
+def test_cuts_do_not_end_on_a_modal_or_a_verb_that_needs_more() -> None:
+    assert facts._cut_badly("The paper shows that extractor choice can")
+    assert facts._cut_badly("The paper finds that its superiority stems")
+    assert not facts._cut_badly("The paper reports strong results")
+    # "1 through 6" is a range: "through" keeps its place there.
+    source = ("We build unanimous committees of sizes 1 through 6 that see the prompt and the "
+              "schema alone.")
+    out = facts.loosen("The paper builds unanimous committees of sizes 1 through 6 that see "
+                       "the prompt and the schema alone.", source, max_copy=4)
+    assert "1 through 6" in out and "1 via 6" not in out, out

@@ -72,7 +72,8 @@ def first_person(text: str) -> str | None:
 
 DANGLING = {"a", "an", "the", "of", "to", "and", "or", "with", "for", "in", "on", "by", "at",
              "from", "as", "that", "which", "its", "their", "is", "are", "while", "via", "into",
-             "than", "such", "but", "this", "these", "using", "between", "over", "even"}
+             "than", "such", "but", "this", "these", "using", "between", "over", "even", "it",
+             "they"}
 
 
 def sentences_of(text: str) -> list[str]:
@@ -394,6 +395,11 @@ _CUT_BEFORE = re.compile(
 
 
 _BE = {"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got"}
+# Words a sentence cannot end on: modals and verbs that need their preposition ("extractor
+# choice can.", "its superiority stems.").
+_OPEN_ENDS = {"can", "could", "may", "might", "will", "would", "should", "must", "cannot",
+              "stems", "relies", "depends", "consists", "seeks", "allows", "enables", "tends",
+              "refers", "belongs"}
 
 
 def _cut_badly(head: str) -> bool:
@@ -406,6 +412,8 @@ def _cut_badly(head: str) -> bool:
         if opener in tail[:-1] and closer not in tail[tail.index(opener):] and opener != "from":
             return True
     last = toks[-1] if toks else ""
+    if last in _OPEN_ENDS:
+        return True
     return bool(len(toks) > 2 and re.fullmatch(r"[a-z]{3,}ed", last) and toks[-2] not in _BE
                 and not re.fullmatch(r"[a-z]+(?:ly)", toks[-2]))
 
@@ -503,7 +511,7 @@ _LOOSEN: list[tuple[int, str, str | Callable[[re.Match[str]], str]]] = [
      _pick({"e": "show", "es": "shows", "ed": "showed", "ing": "showing"})),
     (1, r"\bsuch as\b", "like"), (1, r"\bas well as\b", "and"), (1, r"\bbased on\b", "built on"),
     (1, r"\bmultiple\b", "several"), (1, r"\bnumerous\b", "many"), (1, r"\bvarious\b", "several"),
-    (1, r"\bexisting\b", "prior"), (1, r"\bthrough\b", "via"), (1, r"\bvia\b", "through"),
+    (1, r"\bexisting\b", "prior"), (1, r"(?<!\d )\bthrough\b(?! \d)", "via"), (1, r"\bvia\b", "through"),
     (1, r"\bapproach(es)?\b", _pick({"": "method", "es": "methods"})),
     (1, r"\bmethod(s)?\b", _pick({"": "approach", "s": "approaches"})),
     (1, r"\bachiev(e|es|ed|ing)\b",
