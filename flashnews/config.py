@@ -124,8 +124,8 @@ class Settings(BaseSettings):
     ranking stage's Score). Sized by the time target of the embedded stack: a whole real day
     (837 papers) triaged in 6 minutes on 2 cores. Measured on the real day of 2026-02-25
     (README, Benchmarks): ranking the day takes about 35 s and the model about 4.5 s per paper,
-    so K = 64 takes 5.5 min and puts 15 of the 16 featured papers among the candidates (K = 48:
-    4 min, 14 of 16). Papers the editor's include keywords or watched authors name are asked
+    so K = 64 takes 4.7-5.5 min and puts 15 of the 16 featured papers among the candidates
+    (K = 48: 4 min, 14 of 16). Papers the editor's include keywords or watched authors name are asked
     about on top of these."""
 
     embedding_model: str = "all-MiniLM-L6-v2"
