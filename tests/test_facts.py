@@ -253,7 +253,7 @@ def test_result_context_is_only_what_the_abstract_binds_to_the_figure(abstract: 
 
 
 @pytest.mark.parametrize("word, article", [
-    ("unified", "a"), ("one-shot", "a"), ("user", "a"), ("Euler", "a"), ("hour", "an"),
+    ("unified", "a"), ("one-shot", "a"), ("user", "a"), ("European", "a"), ("hour", "an"),
     ("LLM", "an"), ("FPGA", "an"), ("GPU", "a"), ("KV", "a"), ("RNN", "an"), ("8-bit", "an"),
     ("16-bit", "a"), ("efficient", "an"), ("model", "a"), ("X-ray", "an"), ("A100", "an"),
 ])

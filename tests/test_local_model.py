@@ -224,6 +224,21 @@ def test_echo_with_logprobs_is_refused_by_the_last_token_server() -> None:
         wrapped(None, "p", 16, 5, True)
 
 
+@needs_llama
+def test_the_last_token_eval_leaves_a_model_without_probabilities_to_the_stock_code() -> None:
+    from flashnews.tools._llama_serve import eval_last_token
+
+    class Stock:
+        _logits_all = False
+
+        def eval(self, tokens: list[int]) -> None:
+            self.got = tokens
+
+    model = Stock()
+    eval_last_token(model, [1, 2, 3])
+    assert model.got == [1, 2, 3]
+
+
 @pytest.mark.model
 def test_last_token_logits_give_the_stock_probabilities(real_model) -> None:
     """The server's patched eval: the same token probabilities, and no prompt row computed."""

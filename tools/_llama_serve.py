@@ -22,6 +22,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+_STOCK_EVAL: list[Callable[..., Any]] = []
+"""llama-cpp-python's own `Llama.eval`, kept by `last_token_logits`."""
+
 
 def _watch_parent() -> None:
     sys.stdin.buffer.read()
@@ -40,6 +43,9 @@ def eval_last_token(self: Any, tokens: Sequence[int]) -> None:
     import llama_cpp
     import numpy as np
 
+    if not self._logits_all:  # no probabilities asked of this model: the stock code suffices
+        stock = _STOCK_EVAL[0] if _STOCK_EVAL else type(self).eval
+        return stock(self, tokens)  # type: ignore[no-any-return]
     self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
     for i in range(0, len(tokens), self.n_batch):
         batch = tokens[i: min(len(tokens), i + self.n_batch)]
@@ -76,6 +82,7 @@ def last_token_logits() -> None:
 
     if getattr(Llama.eval, "__name__", "") == eval_last_token.__name__:
         return
+    _STOCK_EVAL.append(Llama.eval)
     Llama.eval = eval_last_token  # type: ignore[method-assign]
     Llama._create_completion = refuse_echo_logprobs(  # type: ignore[method-assign]
         Llama._create_completion)

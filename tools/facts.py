@@ -240,7 +240,7 @@ def _tidy(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-# Vowel letters that sound like a consonant ("a unified", "a one-shot", "a Euler") and silent
+# Vowel letters that sound like a consonant ("a unified", "a one-shot", "a European") and silent
 # h words ("an hour"); acronyms go by the name of their first letter ("an LLM", "a GPU").
 _A_DESPITE_VOWEL = re.compile(r"^(?:uni|use|usa|usi|usu|uti|ure|uro|eu|one\b|once|ubiq|u-)",
                               re.IGNORECASE)
@@ -408,8 +408,8 @@ def _cut_badly(head: str) -> bool:
     toks = [t.strip(",;:()").lower() for t in head.split()]
     tail = toks[-6:]
     for opener, closer in (("between", "and"), ("both", "and"), ("either", "or"),
-                           ("neither", "nor"), ("from", "to")):
-        if opener in tail[:-1] and closer not in tail[tail.index(opener):] and opener != "from":
+                           ("neither", "nor")):
+        if opener in tail[:-1] and closer not in tail[tail.index(opener):]:
             return True
     last = toks[-1] if toks else ""
     if last in _OPEN_ENDS:
