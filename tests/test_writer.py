@@ -184,6 +184,34 @@ def test_a_lead_that_is_only_too_long_is_cut_by_code(papers: dict[str, Paper]) -
     assert not draft.notes and [c.tool for c in fake.calls].count("LeadLine") == 1
 
 
+def test_a_lead_list_without_its_and_is_closed_by_code(papers: dict[str, Paper]) -> None:
+    lead = ("Today's items focus on sparse prefill on FPGAs, balancing communication and "
+            "computation, rapid failure recovery for deployments.")
+    models, fake = _models(_scripted([], leads=[lead]))
+    draft, _ = _write(models, papers, [CHESS, KNAP])
+    assert draft.lead == ("Today's items focus on sparse prefill on FPGAs, balancing "
+                          "communication and computation, and rapid failure recovery for "
+                          "deployments.")
+    assert [c.tool for c in fake.calls].count("LeadLine") == 1
+
+
+@pytest.mark.parametrize("text, closed", [
+    ("Caches shrink, decoding speeds up, accelerators multiply.",
+     "Caches shrink, decoding speeds up, and accelerators multiply."),
+    ("CHESS, which prunes caches, speeds up decoding.", None),
+    ("Inference gets cheaper, faster and more reliable.", None),
+    ("Work on caches, kernels, and schedulers.", None),
+    ("Serving gets cheaper (by pruning, caching, offloading) today.", None),
+    ("Caches shrink, decoding speeds up, including on phones.", None),
+    ("Caches shrink, a long middle item that goes on and on for many more words than a list "
+     "item has, decoding speeds up.", None),
+])
+def test_close_list(text: str, closed: str | None) -> None:
+    from flashnews.tools.facts import close_list
+
+    assert close_list(text) == (closed or text)
+
+
 @pytest.mark.parametrize("lead, ok", [
     ("Inference gets cheaper as caches shrink and decoding speeds up.", True),
     ("…context-aware semantic.", False),

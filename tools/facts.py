@@ -101,6 +101,42 @@ def sentence_problem(text: str, *, min_words: int = 5, max_words: int | None = N
     return ""
 
 
+_NOT_AN_ITEM = re.compile(
+    r"^(?:which|that|who|whom|whose|where|when|whereas|while|although|though|because|since|"
+    r"as|if|unless|including|such|especially|e\.g\.|i\.e\.|and|or|but|nor|yet|so|then|thus|"
+    r"however|plus|from|to)\b", re.IGNORECASE)
+_CONJUNCTION = re.compile(r"\b(?:and|or|nor|as well as|plus)\b", re.IGNORECASE)
+
+
+def close_list(sentence: str, max_item_words: int = 10) -> str:
+    """'focus on A, B, C.' -> 'focus on A, B, and C.': a series of three or more items whose
+    last one lacks its "and" (a small model's lists often do).
+
+    Only a plain series: commas outside parentheses, no item after the first opening like a
+    clause ("which", "while", "including", a conjunction), short middle items, and no
+    conjunction at all in the last item; anything else is returned as it is.
+    """
+    text = " ".join(sentence.split())
+    parts: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0 and text[i + 1:i + 2] == " ":
+            parts.append(text[start:i])
+            start = i + 2
+    parts.append(text[start:])
+    if len(parts) < 3:
+        return sentence
+    items = parts[1:]
+    if any(_NOT_AN_ITEM.match(p) or not p.strip() for p in items):
+        return sentence
+    if any(len(p.split()) > max_item_words for p in items[:-1]):
+        return sentence
+    if _CONJUNCTION.search(items[-1]) or len(items[-1].split()) > max_item_words + 2:
+        return sentence
+    return ", ".join([*parts[:-1], "and " + parts[-1]])
+
+
 # ---------------------------------------------------------------------------------------------
 # the contribution
 
