@@ -527,6 +527,9 @@ class Writer:
             if problems and all("the limit is" in p for p in problems):
                 # A complete sentence that is only too long: code cuts it at a clause boundary.
                 cut = facts.shorten(lead, LEAD_WORDS)
+                # A cut at ", and …" leaves the list before it without its "and".
+                closed = facts.close_list(cut)
+                cut = closed if not lead_problems(closed) else cut
                 if not lead_problems(cut):
                     log.info("writer: shortened the lead %r to %r", lead, cut)
                     return cut, []

@@ -32,6 +32,19 @@ CHESS, FAST, KNAP, TOM, REVIVE, RQ = ("2602.20732", "2602.20515", "2602.20217", 
      "filtering framework.", "Ada-RS", "Ada-RS is an algorithm-agnostic filtering framework."),
     ('We propose "Pyramid MoA", a hierarchical Mixture-of-Agents architecture.', "Pyramid MoA",
      "Pyramid MoA is a hierarchical Mixture-of-Agents architecture."),
+    # A lead-in without its comma must not swallow the name (it did: "A simple … model.").
+    ("Here we present BioScore, a simple protein-ligand scoring model.", "BioScore",
+     "BioScore is a simple protein-ligand scoring model."),
+    ("To address these challenges we present ReasonPU, a chiplet-based architecture.",
+     "ReasonPU", "ReasonPU is a chiplet-based architecture."),
+    # An enumerated list the splitter kept whole: its first item is the contribution.
+    ("To address these issues, i) we propose LAVID, a zero-shot detection framework. ii) LAVID "
+     "employs a sampler.", "LAVID", "LAVID is a zero-shot detection framework."),
+    # "a novel," goes with its comma; "a novel and efficient" keeps an article that agrees.
+    ("This paper addresses this by introducing a novel, history-conditioned task.", "",
+     "The paper addresses this by introducing a history-conditioned task."),
+    ("We develop a novel and efficient algorithm for pruning.", "",
+     "The paper develops an efficient algorithm for pruning."),
 ])
 def test_contribution_sentences_become_third_person(sentence: str, name: str, what: str) -> None:
     got_name, got = facts.third_person(sentence, title="Some Title of a Paper")
@@ -316,3 +329,46 @@ def test_cuts_do_not_end_on_a_modal_or_a_verb_that_needs_more() -> None:
     out = facts.loosen("The paper builds unanimous committees of sizes 1 through 6 that see "
                        "the prompt and the schema alone.", source, max_copy=4)
     assert "1 through 6" in out and "1 via 6" not in out, out
+
+
+def test_a_cut_keeps_the_verb_after_an_appositive() -> None:
+    # Before: "Depth Music Recurrence (DMR), a recurrent long-context Transformer for
+    # full-piece." (the "X, a Y, verb" variant cut before its verb).
+    src = ("We introduce Depth Music Recurrence (DMR), a recurrent long-context Transformer for "
+           "full-piece symbolic music modeling that extends context beyond fixed-length "
+           "excerpts via segment-level recurrence with detached cross-segment states, featuring "
+           "a layer-wise memory-horizon schedule that budgets recurrent KV states across depth.")
+    _, what = facts.third_person(src, "Depth Music Recurrence: Budgeted Recurrent Attention")
+    assert facts.compact(what, 22, src) == (
+        "Depth Music Recurrence (DMR) is a recurrent long-context Transformer for full-piece "
+        "symbolic music modeling which extends context beyond fixed-length excerpts.")
+
+
+@pytest.mark.parametrize("sentence, cut", [
+    # a formula or a colon's subordinate clause is no place to stop
+    ("The paper derives a rank-aware concentration inequality: when the interaction matrix "
+     "M = W^Q W^K has rank r much below d, tail probabilities decay faster than expected.",
+     "The paper derives a rank-aware concentration inequality."),
+    ("The paper investigates whether language models can explain credit risk predictions via "
+     "in-context learning, focusing on feature attributions and their stability across runs.",
+     "The paper investigates whether language models can explain credit risk predictions."),
+    ("Sketcher, a grammar-in-the-loop framework, decomposes the problem into four stages -- "
+     "hybrid perception, symbolic graph construction, constraint checking and feedback.",
+     "Sketcher, a grammar-in-the-loop framework, decomposes the problem into four stages."),
+])
+def test_shorten_never_stops_inside_a_formula_or_on_a_dangling_participle(
+        sentence: str, cut: str) -> None:
+    assert facts.shorten(sentence, 16) == cut
+
+
+def test_a_tex_range_is_a_range_not_a_negative_number() -> None:
+    text = r"For attention this yields $8$--$28\times$ tighter concentration than prior bounds."
+    got = facts.headline_results(text, k=1)
+    assert [r.phrase for r in got] == ["8–28× tighter concentration"]
+    assert all(g.ok for g in ground_text(f"It reports {got[0].phrase}.", text))
+
+
+def test_a_confidence_level_is_no_result() -> None:
+    text = ("The method improves accuracy by 12% over the baseline (95% bootstrap CIs). "
+            "All figures carry 95% confidence intervals.")
+    assert [r.phrase for r in facts.headline_results(text, k=3)] == ["12% improvement in accuracy"]

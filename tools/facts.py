@@ -267,9 +267,16 @@ def _tidy(text: str) -> str:
                   flags=re.IGNORECASE)
     text = re.sub(r"\s*\((?:e\.g\.|i\.e\.|see|cf\.)[^()]*\)", "", text)
     text = re.sub(r"\s*\([A-Z][A-Za-z]+(?: et al\.)?,? \d{4}[a-z]?\)", "", text)  # citations
-    text = re.sub(r"\b(?:a|an) novel\b", lambda m: "a" if m.group(0)[0] == "a" else "A", text)
-    text = re.sub(r"\bnovel\s+", "", text)
+    # "a novel, history-conditioned task" / "a novel and efficient method": the praise goes,
+    # its comma or "and" with it, and the article agrees with the word that now follows.
+    text = re.sub(r"\b([Aa]n?) novel(?:,| and| yet| but)?\s+([\w-]+)",
+                  lambda m: ("A" if m.group(1)[0] == "A" else "a")
+                  + f"{_an(m.group(2))[1:]} {m.group(2)}", text)
+    text = re.sub(r"\bnovel(?:,| and)?\s+", "", text)
     text = " ".join(text.split()).strip()
+    # An enumerated list the splitter kept as one sentence ("… framework. ii) LAVIDA uses …"):
+    # the first item is the contribution.
+    text = re.split(r"(?<=[a-z0-9)][.;])\s+\(?(?:[ivx]{1,4}|\d|[a-h])\)\s", text)[0]
     text = re.sub(r"\s+([,.;:])", r"\1", text)
     if text and not text.endswith((".", "!", "?")):
         text = text.rstrip(",;: ") + "."
@@ -304,7 +311,11 @@ def _an(word: str) -> str:
 def third_person(sentence: str, title: str = "") -> tuple[str, str]:
     """(name, sentence) for a contribution sentence: "We propose KnapSpec, a training-free
     framework that …" -> ("KnapSpec", "KnapSpec is a training-free framework that …")."""
-    s = _LEAD_IN.sub("", " ".join(sentence.split()))
+    s = " ".join(sentence.split())
+    lead, cue = _LEAD_IN.match(s), _CUE_RE.search(s)
+    # A lead-in without its comma runs on into the contribution ("Here we present X, a …",
+    # "To address these challenges we present X, a …"): then it ends where "we" begins.
+    s = s[cue.start():] if lead and cue and cue.start() < lead.end() else _LEAD_IN.sub("", s)
     m = _CUE_RE.search(s)
     if not m:
         name = title_name(title)
@@ -416,9 +427,12 @@ def compact(what: str, max_words: int, source: str, max_copy: int = MAX_COPY) ->
     m = _IS_DESC_THAT.match(what.rstrip("."))
     if m:
         variant = f"{m.group('name')}, {m.group('desc')}, {m.group('rest')}"
+        head = f"{m.group('name')}, {m.group('desc')}, {m.group('rest').split()[0]}"
         out = shorten(variant, max_words, source, max_copy,
                       keep=len(m.group("name")) + len(m.group("desc")) + 4)
-        if out and len(out.split()) >= 6 and not sentence_problem(out):
+        # Only with its verb: "X, a Y for full-piece." says nothing (then "X is a Y" is cut).
+        if out and len(out.split()) >= 6 and not sentence_problem(out) \
+                and len(out.rstrip(".")) >= len(head.rstrip(",.;")):
             return out
     return shorten(what, max_words, source, max_copy)
 
@@ -426,8 +440,8 @@ def compact(what: str, max_words: int, source: str, max_copy: int = MAX_COPY) ->
 _CUT_BEFORE = re.compile(
     r",\s+(?:which|where|while|thereby|thus|enabling|allowing|achieving|leading|resulting|"
     r"yielding|making|and|but|whereas|as well as|in order|so that|without|such that)\b|"
-    r";|\s+(?:which|where|while|thereby|in order to|so that|such that|by|through|via|"
-    r"using|with|without|based on|to|for|that|from|on|in|across|under|at)\s+", re.IGNORECASE)
+    r";|:(?=\s)|\s+(?:--|—|–)\s+|\s+(?:which|where|while|thereby|in order to|so that|such that|"
+    r"by|through|via|using|with|without|based on|to|for|that|from|on|in|across|under|at)\s+", re.IGNORECASE)
 
 
 _BE = {"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got"}
@@ -449,6 +463,10 @@ def _cut_badly(head: str) -> bool:
             return True
     last = toks[-1] if toks else ""
     if last in _OPEN_ENDS:
+        return True
+    # Cut inside a formula ("when the matrix M =") or after a participle that opens a phrase
+    # (", focusing.", ", including.").
+    if re.search(r"[=+*/^<>\\-]$", head.rstrip(" ,;:")) or re.search(r",\s+[a-z]+ing$", head):
         return True
     return bool(len(toks) > 2 and re.fullmatch(r"[a-z]{3,}ed", last) and toks[-2] not in _BE
                 and not re.fullmatch(r"[a-z]+(?:ly)", toks[-2]))
@@ -478,7 +496,11 @@ def shorten(sentence: str, max_words: int, source: str = "", max_copy: int = MAX
     while toks and (not ok(" ".join(toks)) or
                     re.sub(r"[^A-Za-z]", "", toks[-1]).lower() in DANGLING):
         toks.pop()
-    head = " ".join(toks).rstrip(" ,;:")
+    fallback = list(toks)
+    while len(toks) > 4 and (_cut_badly(" ".join(toks)) or re.sub(
+            r"[^A-Za-z]", "", toks[-1]).lower() in DANGLING):
+        toks.pop()  # "when the matrix M =": back to a word a sentence can end on
+    head = " ".join(toks if len(toks) > 4 else fallback).rstrip(" ,;:")
     return head + "." if head else ""
 
 
@@ -913,6 +935,14 @@ def _device_count(q: Quantity) -> bool:
                                      q.sentence[at + len(q.text):]))
 
 
+def _statistic(q: Quantity) -> bool:
+    """ "95% bootstrap CIs", "a 95% confidence interval": a level of a statistic, no result."""
+    at = q.sentence.find(q.text)
+    return bool(q.unit == "%" and at >= 0 and re.match(
+        r"\s*(?:bootstrap(?:ped)?\s+)?(?:CIs?|confidence|credible|significance|bootstrap)\b",
+        q.sentence[at + len(q.text):], re.IGNORECASE))
+
+
 def headline_results(abstract: str, k: int = 2) -> list[Result]:
     """The abstract's headline results, best first: measured results with a unit and a metric
     (multiples and percentages first, bounds like "up to" preferred), at most `k`, one per
@@ -929,7 +959,7 @@ def headline_results(abstract: str, k: int = 2) -> list[Result]:
         key = (round(q.value, 6), q.unit)
         if key in seen or s < 1.0:
             continue
-        if _device_count(q):
+        if _device_count(q) or _statistic(q):
             continue
         said = phrase(q)
         if not _says_what(said):
