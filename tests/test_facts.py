@@ -372,3 +372,28 @@ def test_a_confidence_level_is_no_result() -> None:
     text = ("The method improves accuracy by 12% over the baseline (95% bootstrap CIs). "
             "All figures carry 95% confidence intervals.")
     assert [r.phrase for r in facts.headline_results(text, k=3)] == ["12% improvement in accuracy"]
+
+
+@pytest.mark.parametrize("text, phrases", [
+    # a change stated without its metric next to it is not given a family noun ("latency")
+    ("Specifically, we observe training time reductions of 13.01% for LLMs and 20.58% for "
+     "ViTs.", []),
+    ("ConceptRM cuts annotation cost, outperforming LLM baselines by up to 53.31% on in-domain "
+     "datasets and 41.67% on out-of-domain datasets.", []),
+    # a TeX range after a percent sign
+    ("AgentOptics achieves 87.7%--99.0% average task success rates.",
+     ["87.7%–99.0% average task success rates"]),
+    # a multiple keeps its family noun
+    ("On real traces it gives 2.9x inference speedup.", ["2.9x inference speedup"]),
+])
+def test_result_phrases_say_only_what_the_abstract_measured(text: str,
+                                                            phrases: list[str]) -> None:
+    assert [r.phrase for r in facts.headline_results(text, k=2)] == phrases
+
+
+def test_a_dropped_praising_adjective_takes_its_and_along() -> None:
+    # Before: "ActorCur is an and fully automated curriculum framework."
+    src = "We present ActorCur, a scalable and fully automated curriculum framework."
+    got = facts.loosen("ActorCur is a scalable and fully automated curriculum framework.", src,
+                       max_copy=5)
+    assert got == "ActorCur is a fully automated curriculum framework."

@@ -40,7 +40,7 @@ _TEX_CMD = re.compile(r"\\(?:textbf|textit|emph|mathbf|mathrm|text|texttt|mathit
 def detex(text: str) -> str:
     """Plain text from an abstract that uses LaTeX: `$3.81\\times$` -> 3.81×, `10\\%` -> 10%."""
     # TeX's en dash between numbers is a range ("$8$--$28\times$" is 8–28×, not -28×).
-    text = re.sub(r"(\d\$?)\s*---?\s*(\$?\d)", "\\1–\\2", text)
+    text = re.sub(r"(\d%?\$?)\s*---?\s*(\$?\d)", "\\1–\\2", text)
     if "\\" not in text and "$" not in text:
         return text
     for rx, repl in _LATEX:

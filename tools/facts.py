@@ -586,7 +586,8 @@ _LOOSEN: list[tuple[int, str, str | Callable[[re.Match[str]], str]]] = [
     # An aside in parentheses, a manner adverb, a praising adjective: a reader loses little.
     (2, r"\s*\([^()]{1,60}\)", ""),
     (2, r"(?<![\w-])(?!(?:" + "|".join(_NOT_ADVERBS) + r")\b)[a-z]{4,}ly(?![\w-])", ""),
-    (2, r"\b(a|an|the) (?:" + "|".join(_PRAISE) + r")\s+(?=[a-z])", r"\1 "),
+    (2, r"\b(a|an|the) (?:" + "|".join(_PRAISE) + r")(?:,| and| yet| but)?\s+(?=[a-z])",
+     r"\1 "),
     (1, r"\bthe (?:task|problem|notion|idea|concept|question) of (?=[a-z]+ing\b)", ""),
     # "between" is symmetric: its two single-word ends swap ("between computation and
     # communication" -> "between communication and computation").
@@ -908,7 +909,13 @@ def _phrase(q: Quantity) -> str:
     u = _USING.search(left)
     if u and not (named and u.group("lead").split()[0].lower() in ("with", "at", "in")):
         return _spaces(f"{u.group('lead')}{qual}{core}")
-    if not named and q.metrics and q.metrics[0] in _FAMILY_NOUN:
+    # The metric's family noun where the abstract names none next to the value: for a multiple
+    # ("2.9x speedup"), or a percentage of accuracy (a level, "90.5% accuracy") named in its own
+    # clause. Any other bare percentage stays bare (and so is not quoted): "13.01% latency" for
+    # "training time reductions of 13.01%", "53.31% cost" for "outperforming baselines by
+    # 53.31%" misread what was measured (a change, in a direction the family noun cannot say).
+    if not named and q.metrics and q.metrics[0] in _FAMILY_NOUN and (
+            q.unit != "%" or (q.metrics[0] == "accuracy" and q.metric_source == "clause")):
         core = f"{core} {_FAMILY_NOUN[q.metrics[0]]}"
     return _spaces(f"{qual}{core}")
 
