@@ -528,11 +528,10 @@ class Writer:
                 # A complete sentence that is only too long: code cuts it at a clause boundary.
                 cut = facts.shorten(lead, LEAD_WORDS)
                 # A cut at ", and …" leaves the list before it without its "and".
-                closed = facts.close_list(cut)
-                cut = closed if not lead_problems(closed) else cut
-                if not lead_problems(cut):
-                    log.info("writer: shortened the lead %r to %r", lead, cut)
-                    return cut, []
+                for short in (facts.close_list(cut), cut):
+                    if not lead_problems(short):
+                        log.info("writer: shortened the lead %r to %r", lead, short)
+                        return short, []
             if not problems:
                 return lead, []
             log.info("writer: rejected the lead %r: %s", lead, "; ".join(problems))
