@@ -184,27 +184,26 @@ def test_a_lead_that_is_only_too_long_is_cut_by_code(papers: dict[str, Paper]) -
     assert not draft.notes and [c.tool for c in fake.calls].count("LeadLine") == 1
 
 
-def test_a_lead_list_without_its_and_is_closed_by_code(papers: dict[str, Paper]) -> None:
-    lead = ("Today's items focus on sparse prefill on FPGAs, balancing communication and "
-            "computation, rapid failure recovery for deployments.")
+@pytest.mark.parametrize("lead, published", [
+    # the model's list without its "and"
+    ("Today's items focus on sparse prefill on FPGAs, balancing communication and "
+     "computation, rapid failure recovery for deployments.",
+     "Today's items focus on sparse prefill on FPGAs, balancing communication and "
+     "computation, and rapid failure recovery for deployments."),
+    # what the demo published: the cut at ", and …" left "A, B, C." behind
+    ("Today's items focus on accelerating long-context prefill stages with FPGA "
+     "accelerators, balancing resources in communication and computation, rapid failure "
+     "recovery within LLM deployments, and hierarchical routing of queries.",
+     "Today's items focus on accelerating long-context prefill stages with FPGA "
+     "accelerators, balancing resources in communication and computation, and rapid failure "
+     "recovery within LLM deployments."),
+])
+def test_a_lead_list_without_its_and_is_closed_by_code(papers: dict[str, Paper], lead: str,
+                                                       published: str) -> None:
     models, fake = _models(_scripted([], leads=[lead]))
     draft, _ = _write(models, papers, [CHESS, KNAP])
-    assert draft.lead == ("Today's items focus on sparse prefill on FPGAs, balancing "
-                          "communication and computation, and rapid failure recovery for "
-                          "deployments.")
+    assert draft.lead == published
     assert [c.tool for c in fake.calls].count("LeadLine") == 1
-
-
-def test_a_lead_cut_before_its_last_list_item_keeps_an_and(papers: dict[str, Paper]) -> None:
-    # What the demo published: the cut at ", and …" left "A, B, C." behind.
-    lead = ("Today's items focus on accelerating long-context prefill stages with FPGA "
-            "accelerators, balancing resources in communication and computation, rapid failure "
-            "recovery within LLM deployments, and hierarchical routing of queries.")
-    models, _ = _models(_scripted([], leads=[lead]))
-    draft, _ = _write(models, papers, [CHESS, KNAP])
-    assert draft.lead == ("Today's items focus on accelerating long-context prefill stages with "
-                          "FPGA accelerators, balancing resources in communication and "
-                          "computation, and rapid failure recovery within LLM deployments.")
 
 
 @pytest.mark.parametrize("text, closed", [
