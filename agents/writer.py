@@ -360,7 +360,7 @@ class Writer:
         Evals): its rephrasings copied the abstract or dropped the method's name on 6 of 6
         items, so code's sentence is the default."""
         contrib = found.contribution
-        code_what = facts.compact(contrib.what, max_words, abstract)
+        code_what = facts.what_sentence(contrib, title, abstract, max_words)
         notes: list[str] = []
         if not contrib.found:
             notes.append("no contribution sentence in the abstract: the item states only what "

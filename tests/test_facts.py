@@ -397,3 +397,62 @@ def test_a_dropped_praising_adjective_takes_its_and_along() -> None:
     got = facts.loosen("ActorCur is a scalable and fully automated curriculum framework.", src,
                        max_copy=5)
     assert got == "ActorCur is a fully automated curriculum framework."
+
+
+@pytest.mark.parametrize("title, sentence", [
+    ("Long-term Forecasting using Tensor-Train RNNs",
+     "The paper presents long-term forecasting using tensor-train RNNs."),
+    ("Improved Speech Enhancement with the Wave-U-Net",
+     "The paper presents improved speech enhancement with the Wave-U-Net."),
+    ("Downsampling Leads to Image Memorization in Convolutional Autoencoders",
+     "The paper shows that downsampling leads to image memorization in convolutional "
+     "autoencoders."),
+    ("Adversarial Training Can Hurt Generalization",
+     "The paper shows that adversarial training can hurt generalization."),
+    ("On the Convergence of Adam and Beyond", "The paper studies the convergence of adam and beyond."),
+    ("Learning to Decompose Complex Environments with World Graphs",
+     "The paper studies learning to decompose complex environments with world graphs."),
+    ("Hope For The Best But Prepare For The Worst: Cautious Adaptation In RL Agents",
+     "The paper presents cautious adaptation in RL agents."),
+    ("ROBUST REPRESENTATION LEARNING VIA GRADIENT RESCALING",
+     "The paper presents robust representation learning via gradient rescaling."),
+    ("Are GANs Created Equal?", ""),
+    ("Transformers", ""),
+])
+def test_a_title_reads_as_a_sentence_about_the_paper(title: str, sentence: str) -> None:
+    assert facts.from_title(title) == sentence
+    assert not sentence or not facts.sentence_problem(sentence)
+
+
+def test_only_a_fragment_gives_way_to_the_title() -> None:
+    title = "Latent Dynamics Models for Adversarial Training of Generators"
+    fragment = "We propose LDMGAN, a framework."
+    c = facts.contribution(title, fragment)
+    assert facts.sentence_problem(facts.compact(c.what, 22, fragment))
+    assert facts.what_sentence(c, title, fragment, 22) == \
+        "The paper presents latent dynamics models for adversarial training of generators."
+    # A vague but complete sentence stays code's own: the bulletin prints the title beside it.
+    abstract = ("Deep networks are hard to train. We propose a new method that accounts for "
+                "this using a weighted average of the two targets. It works well.")
+    vague = "Dynamically Balanced Value Estimates for Actor-Critic Methods"
+    c = facts.contribution(vague, abstract)
+    assert facts.what_sentence(c, vague, abstract, 22) == facts.compact(c.what, 22, abstract)
+
+
+def test_a_that_without_its_clause_is_a_fragment() -> None:
+    assert "clause" in facts.sentence_problem("The paper finds that, due.")
+    assert "clause" in facts.sentence_problem("The paper demonstrates that, in a scenario.")
+    assert not facts.sentence_problem("The paper finds that, in practice, caching helps a lot.")
+
+
+def test_loosen_keeps_a_clause_that_and_a_pair_of_adverbs() -> None:
+    src = ("We show, theoretically and empirically, that even for one-dimensional continuous "
+           "state space, there are many MDPs whose optimal Q-functions and policies are much "
+           "more complex than the dynamics.")
+    out = facts.loosen(facts.contribution("x", src).what, src)
+    assert "theoretically" in out and "empirically" in out
+    src = ("We introduce a graph neural network called CLIP that uses colors to disambiguate "
+           "identical node attributes, and show that this representation is a universal "
+           "approximator of continuous functions on graphs with node attributes.")
+    out = facts.loosen(facts.contribution("Coloring graph neural networks", src).what, src)
+    assert "which this" not in out and "and the authors show" in out
