@@ -251,7 +251,8 @@ def test_last_token_logits_give_the_stock_probabilities(real_model) -> None:
                 verbose=False)
     msgs = [{"role": "system", "content": "You screen arXiv papers."},
             {"role": "user", "content": "Title: KV cache quantization for long-context "
-             "serving.\nIs this paper about LLM inference? Answer yes or no."}]
+             "serving.\nIs this paper about LLM inference? Answer yes or no, then say why "
+             "in one sentence."}]  # several tokens: generation after the patched eval too
 
     def probs() -> list[dict[str, float]]:
         llm.reset()  # no prefix reuse: every prompt token is evaluated again
