@@ -29,6 +29,7 @@ from flashnews.config import Settings
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, nargs="+", default=[500, 800])
+    parser.add_argument("--no-full", action="store_true", help="skip the whole-abstract variant")
     parser.add_argument("--refs", type=Path, default=Path("../shared/data/references-dev.jsonl"))
     args = parser.parse_args()
     papers = read_snapshot(demo_snapshot())
@@ -45,7 +46,7 @@ def main() -> None:
         settings = Settings(home=home, base_url=server.base_url, max_retries=0)
         models = Models(settings, store, "triage-input")
         system = SystemMessage(prompt.render("system"))
-        for name in ["full", *(str(c) for c in args.chars)]:
+        for name in [*([] if args.no_full else ["full"]), *(str(c) for c in args.chars)]:
             scores, started = {}, time.monotonic()
             before = store.usage("triage-input")["total"].input_tokens
             for p in papers:

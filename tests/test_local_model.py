@@ -239,11 +239,39 @@ def test_the_last_token_eval_leaves_a_model_without_probabilities_to_the_stock_c
     assert model.got == [1, 2, 3]
 
 
+def test_lazy_logprobs_compute_only_the_rows_read() -> None:
+    """The server's log-softmax: the stock values, for the rows a completion reads only."""
+    import numpy as np
+    from flashnews.tools import _llama_serve
+
+    def stock(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+        calls.append(logits.shape)
+        shifted = logits - logits.max(axis=axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))  # type: ignore[no-any-return]
+
+    calls: list[tuple[int, ...]] = []
+    logits = np.random.default_rng(0).normal(size=(300, 50)).astype(np.float32)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_llama_serve, "_STOCK_LOGPROBS", [stock])
+        lazy = _llama_serve.lazy_logprobs(logits)[298:]
+        assert calls == [] and len(lazy) == 2
+        rows = list(zip([7], lazy, strict=False))  # as the completion reads them: one token
+        assert calls == [(50,)]
+        assert np.allclose(rows[0][1], stock(logits)[298], atol=1e-6)
+        assert isinstance(rows[0][1], list) and isinstance(rows[0][1][0], float)
+        assert np.allclose(lazy[1], stock(logits[299]), atol=1e-6)
+        calls.clear()
+        one = _llama_serve.lazy_logprobs(logits[5])  # a single row: the stock function itself
+        assert calls == [(50,)] and isinstance(one, np.ndarray)
+
+
 @pytest.mark.model
-def test_last_token_logits_give_the_stock_probabilities(real_model) -> None:
-    """The server's patched eval: the same token probabilities, and no prompt row computed."""
+def test_last_token_logits_give_the_stock_probabilities(real_model, monkeypatch) -> None:
+    """The server's patched eval and log-softmax: the same token probabilities, and no prompt
+    row computed."""
     import types
 
+    from flashnews.tools import _llama_serve
     from flashnews.tools._llama_serve import eval_last_token
     from llama_cpp import Llama
 
@@ -264,6 +292,8 @@ def test_last_token_logits_give_the_stock_probabilities(real_model) -> None:
     stock = probs()
     llm.scores[:] = 0.0
     llm.eval = types.MethodType(eval_last_token, llm)  # type: ignore[method-assign]
+    monkeypatch.setattr(_llama_serve, "_STOCK_LOGPROBS", [Llama.logits_to_logprobs])
+    monkeypatch.setattr(Llama, "logits_to_logprobs", staticmethod(_llama_serve.lazy_logprobs))
     patched = probs()
     assert len(patched) == len(stock) >= 2
     for s, p in zip(stock, patched, strict=True):
