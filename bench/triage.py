@@ -214,10 +214,10 @@ def edition_rows(day: Path, home: Path, base_url: str) -> list[dict[str, object]
     ]
 
 
-def _child(args: list[str]) -> list[dict[str, object]]:
+def _child(args: list[str], env: dict[str, str] | None = None) -> list[dict[str, object]]:
     cmd = [sys.executable, "-m", "bench.triage", *args]
     out = subprocess.run(cmd, capture_output=True, text=True,
-                         env={**os.environ, "FLASHNEWS_LOG_LEVEL": "ERROR"})
+                         env={**os.environ, "FLASHNEWS_LOG_LEVEL": "ERROR", **(env or {})})
     if out.returncode != 0:
         raise SystemExit(f"bench row {args[1]} failed:\n{out.stderr[-3000:]}")
     data = json.loads(out.stdout.strip().splitlines()[-1])
@@ -235,6 +235,9 @@ def main() -> None:
     parser.add_argument("--embedded-only", action="store_true",
                         help="only the embedded-stack rows (make bench-embedded)")
     parser.add_argument("--stub-only", action="store_true", help="only the stub-endpoint rows")
+    parser.add_argument("--budget", nargs=2, type=float, metavar=("SECONDS", "K"),
+                        help="only the embedded whole-day row, under FLASHNEWS_TRIAGE_SECONDS="
+                             "SECONDS with FLASHNEWS_TRIAGE_MODEL_PAPERS=K")
     parser.add_argument("--json", type=Path, default=Path("bench/results.json"))
     args = parser.parse_args()
     if args.row:  # a child process measuring one row
@@ -259,7 +262,17 @@ def main() -> None:
                   f"{LATENCY[1]:,.0f} per s + output tokens / {LATENCY[2]:.0f} per s per call")
     results: list[dict[str, object]] = []
     started = time.monotonic()
-    if not args.embedded_only:
+    if args.budget:
+        secs, k = args.budget[0], int(args.budget[1])
+        name = f"embedded, whole day, budget {secs:g} s, K = {k}"
+        console.print(f"running {name} (the real local model) …")
+        got = _child(["--row", "embedded", "--day", str(day), "--home",
+                      str(work / "budget"), "--featured", feat],
+                     env={"FLASHNEWS_TRIAGE_SECONDS": str(secs),
+                          "FLASHNEWS_TRIAGE_MODEL_PAPERS": str(k)})
+        got[0]["row"] = name
+        results.extend(got)
+    elif not args.embedded_only:
         with StubServer(latency=LATENCY[0], input_tokens_per_s=LATENCY[1],
                         output_tokens_per_s=LATENCY[2]) as stub:
             def stub_row(mode: str, home: Path, name: str | None = None) -> None:
@@ -280,7 +293,7 @@ def main() -> None:
             console.print("running edition …")
             results += _child(["--row", "edition", "--day", str(day), "--home",
                                str(work / "edition"), "--base-url", stub.base_url])
-    if not args.stub_only:
+    if not args.stub_only and not args.budget:
         for name, snap in (("embedded, whole day", day), (f"embedded, listing {LISTING}",
                                                          listing)):
             console.print(f"running {name} (the real local model) …")
