@@ -14,12 +14,13 @@ import argparse
 import json
 import random
 
+from flashnews.agents.writer import WHAT_WORDS
 from flashnews.evals import tldr
 from flashnews.tools import facts
 from flashnews.tools.claims import detex, sentences
 
-WORDS = 22
-"""The flash main item's "what it does" budget (agents/writer.py WHAT_WORDS)."""
+WORDS = WHAT_WORDS[("flash", "main")]
+"""The flash main item's "what it does" budget, as the tldr eval uses it."""
 
 
 def _score(sentence: str, targets: list[str]) -> float:

@@ -103,9 +103,9 @@ class Triage:
         """Ask the model about every paper (the evals: each stage is measured on all of them,
         and the choice of whom to ask is replayed per fold, see evals/calibrate.py)."""
         self.stats: dict[str, float] = {}
+        """What the last run did: papers, candidates, embeddings computed, seconds per stage."""
         self.out_of_time: set[str] = set()
         """Candidates the time budget left unasked in the last run (settings.triage_seconds)."""
-        """What the last run did: papers, candidates, embeddings computed, seconds per stage."""
 
     @property
     def model_name(self) -> str:
