@@ -583,7 +583,10 @@ def review(
         _fail(FlashnewsError(f"edition {ed.id} was already published ({row.path}); there is "
                              "nothing to review"))
     if snap.next != ("review",):
-        where = f"at step {snap.next[0]}" if snap.next else \
+        from flashnews.graphs.checkpoint import pending_steps
+
+        pending = pending_steps(snap)
+        where = f"at step {pending[0]}" if pending else \
             f"finished: {snap.values.get('outcome', 'done')}"
         _fail(FlashnewsError(f"edition {ed.id} is not waiting for review ({where}); "
                              f"continue it with: flashnews resume {ed.id}"))

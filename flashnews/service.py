@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from flashnews.config import Role, Settings
 from flashnews.errors import EditionLocked, FlashnewsError
-from flashnews.graphs.checkpoint import open_checkpointer
+from flashnews.graphs.checkpoint import DURABILITY, open_checkpointer, pending_steps
 from flashnews.graphs.edition import build_graph
 from flashnews.models import Decision, Edition, Paper
 from flashnews.runtime import Budget, Progress, Runtime, _no_progress
@@ -143,19 +143,20 @@ class EditionService:
                 inp = None
                 source = source or snap.values.get("source")
             rt.source = source_from_spec(source, self.settings) if source else None
-            if snap.values and not snap.next:
+            pending = pending_steps(snap)
+            if snap.values and not pending:
                 return self._finished(eid, snap.values, out)
             if snap.next == ("review",) and policy == "auto" and snap.interrupts:
                 return self._held(eid, snap, out)
-            self.store.set_edition(eid, status="running", step=(snap.next or ("fetch",))[0])
+            self.store.set_edition(eid, status="running", step=(pending or ("fetch",))[0])
             try:
-                graph.invoke(inp, config)
+                graph.invoke(inp, config, durability=DURABILITY)
                 snap = graph.get_state(config)
                 while snap.interrupts and policy == "interactive" and reviewer is not None:
                     answer = reviewer(snap.interrupts[0].value)
                     if answer is None:  # the editor quit: the pause is saved
                         break
-                    graph.invoke(Command(resume=answer), config)
+                    graph.invoke(Command(resume=answer), config, durability=DURABILITY)
                     snap = graph.get_state(config)
             except Exception as exc:
                 resume = f"flashnews resume {eid} --out {out}"
@@ -166,7 +167,7 @@ class EditionService:
                     # node that failed) is intact, so the edition resumes from there.
                     exc = storage_error(exc, self._db_name(), when="writing", resume=resume)
                 try:
-                    step = graph.get_state(config).next
+                    step = pending_steps(graph.get_state(config))
                 except Exception:  # the database may not even be readable
                     step = ()
                 where = step[0] if step else (exc.step or "unknown")
@@ -289,18 +290,18 @@ class EditionService:
             state = "not started"
         elif snap.interrupts:
             state = "waiting for review"
-        elif snap.next:
+        elif pending_steps(snap):
             state = row.status if row else "in progress"
             if state == "running" and not self.being_run(edition_id):
                 # A run that died without recording its end (SIGKILL, a full disk).
-                state = (f"stopped at step {snap.next[0]} (no process is running it); resume "
+                state = (f"stopped at step {pending_steps(snap)[0]} (no process is running it); resume "
                          f"with: flashnews resume {edition_id}")
         else:
             state = values.get("outcome", "done")
         return {
             "edition": edition_id,
             "status": state,
-            "step": snap.next[0] if snap.next else None,
+            "step": next(iter(pending_steps(snap)), None),
             "message": (row.message if row else None) or values.get("message"),
             "fetch": values.get("fetch"),
             "selection": values.get("selection"),

@@ -14,6 +14,21 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from flashnews.config import Settings
 from flashnews.errors import ConfigError
 
+# Every step's checkpoint is written before the next step starts. LangGraph's default
+# ("async") writes it while the next step runs, so a process killed in that step (SIGKILL
+# during a webhook POST) could leave only the previous step's checkpoint.
+DURABILITY = "sync"
+
+
+def pending_steps(snap: Any) -> tuple[str, ...]:
+    """The nodes a state snapshot still has to run or finish, in order, no repeats.
+
+    `snap.next` leaves out a task whose writes were saved when its step's own checkpoint was
+    not (a process killed between the two): such a state is not finished, and resuming it
+    applies the saved writes without running the node again. `snap.tasks` lists it.
+    """
+    return tuple(dict.fromkeys([*snap.next, *(t.name for t in snap.tasks)]))
+
 
 @contextmanager
 def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:

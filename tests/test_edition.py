@@ -270,3 +270,37 @@ def test_budget_exhausted_in_triage_keeps_what_was_scored(settings, fake, tmp_pa
     ok = svc.run(DEMO, source=None, out_dir=tmp_path / "out", resume_only=True)
     assert ok.outcome == "published"
     assert fake.kinds()["triage"] == 5  # only the two batches never scored
+
+
+def test_a_run_killed_between_a_nodes_writes_and_its_checkpoint_resumes(settings, fake, tmp_path,
+                                                                         monkeypatch) -> None:
+    """A process killed after the review node's writes were saved but before its step's
+    checkpoint was (the window a SIGKILL during the webhook POST hit under LangGraph's default
+    "async" durability): `snap.next` is empty, yet the edition is not finished. Resuming must
+    publish from the saved writes, with no model call and not as a silent "failed"."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    put = SqliteSaver.put
+
+    def lose_the_step_before_publish(self, config, checkpoint, metadata, new_versions):
+        if "branch:to:publish" in new_versions:  # the checkpoint that would say "publish next"
+            return {"configurable": {**config["configurable"], "checkpoint_id": checkpoint["id"]}}
+        return put(self, config, checkpoint, metadata, new_versions)
+
+    monkeypatch.setattr(SqliteSaver, "put", lose_the_step_before_publish)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the output dir should be")  # so publish stops the run
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
+    failed = svc.run(DEMO, source=None, out_dir=blocker / "out")
+    assert (failed.outcome, failed.step) == ("failed", "review"), failed.message
+    snap = svc.state(DEMO.id)
+    assert snap.next == () and [t.name for t in snap.tasks] == ["review"]
+    assert svc.status_report(DEMO.id)["step"] == "review"
+    calls = len(fake.calls)
+
+    monkeypatch.setattr(SqliteSaver, "put", put)
+    ok = svc.run(DEMO, source=None, out_dir=tmp_path / "out", resume_only=True)
+    assert ok.outcome == "published" and ok.exit_code == 0, ok.message
+    assert len(fake.calls) == calls
+    assert (tmp_path / "out" / f"{DEMO.id}.md").is_file()
+    svc.close()
