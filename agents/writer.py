@@ -166,12 +166,40 @@ def what_problems(text: str, abstract: str, *, subject: str, max_words: int) -> 
     return out
 
 
-def headline_ok(headline: str, abstract: str) -> bool:
+def headline_ok(headline: str, abstract: str, title: str = "") -> bool:
+    """Whether a model's headline may be published: a few words, third person, every number
+    grounded, not chatter, and ending on a word of its source (see `ends_on_source`)."""
     words = headline.split()
     return (2 <= len(words) <= 9 and not facts.first_person(headline)
+            and ends_on_source(headline, f"{title} {abstract}")
             and all(s.ok for s in ground_text(headline, abstract))
             and not chatter_in(headline) is not None
             and not FOREIGN_RE.search(headline))
+
+
+def _forms(word: str) -> set[str]:
+    word = word.lower()
+    out = {word}
+    for suffix in ("es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            out.add(word[: -len(suffix)])
+    return out
+
+
+def ends_on_source(headline: str, source: str) -> bool:
+    """Whether a headline's last word is a word of its source (title and abstract; singular
+    and plural alike), and not one that leaves a phrase open.
+
+    A small model that cuts its headline short tends to end on a word it reshaped to fit
+    ("… for on-device tunable." from "on-device tunability"): anchoring the last word in the
+    source catches that without a list of adjectives, which the house's own headlines end on
+    as predicates. A headline that fails is dropped, and the item keeps its linked name.
+    """
+    words = re.findall(r"[A-Za-z0-9][\w-]*", headline)
+    if not words or words[-1].lower() in facts.DANGLING:
+        return False
+    seen = {f for w in re.findall(r"[A-Za-z0-9][\w-]*", source) for f in _forms(w)}
+    return bool(_forms(words[-1]) & seen)
 
 
 def lead_problems(text: str) -> list[str]:
@@ -344,7 +372,7 @@ class Writer:
             feedback=feedback))],
             prompt_hash=prompt.hash)
         head = _clean(out.headline).rstrip(".")
-        if headline_ok(head, abstract) and not _title_like(head, title):
+        if headline_ok(head, abstract, title) and not _title_like(head, title):
             return head
         log.info("writer: dropped the headline %r for %s", head, arxiv_id)
         return ""
@@ -400,7 +428,7 @@ class Writer:
                                      max_words=max_words)
             if not problems:
                 head = _clean(out.headline).rstrip(".")
-                return Written(headline=head if headline_ok(head, abstract) else "", what=what,
+                return Written(headline=head if headline_ok(head, abstract, title) else "", what=what,
                                result="", name=found.name, notes=notes, by="model",
                                calls=calls)
             log.info("writer: rejected the sentence for %s: %s", arxiv_id, "; ".join(problems))

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from flashnews.agents import critic
+from flashnews.agents import critic, writer
 from flashnews.agents.triage import Selection
 from flashnews.agents.writer import Writer, lead_problems, render
 from flashnews.evals import editorial
@@ -351,3 +351,17 @@ def test_headline_repeating_the_title_is_not_rendered(papers: dict[str, Paper]) 
     fresh = item.model_copy(update={"headline": "Pruning the cache to one percent"})
     assert "**Pruning the cache to one percent.** **[CHESS]" in render(
         DATE, "flash", "Lead", [fresh], papers, a)
+
+
+@pytest.mark.parametrize(("headline", "ok"), [
+    ("Hybrid ROM-SRAM accelerator with ternary quantization", True),
+    ("Ternary accelerator balances density and tunability", True),
+    ("Hybrid accelerator with ternary quantization for on-device tunable", False),  # reshaped
+    ("Ternary accelerators for edge devices", True),    # plural of a word of the source
+    ("Ternary quantization for", False),               # a phrase left open
+])
+def test_a_headline_must_end_on_a_word_of_its_source(headline: str, ok: bool) -> None:
+    abstract = ("We propose a hybrid ROM-SRAM accelerator co-designed with ternary quantization, "
+                "which balances density with on-device tunability on an edge device.")
+    assert writer.ends_on_source(headline, "A Ternary Accelerator " + abstract) is ok
+    assert writer.headline_ok(headline, abstract, "A Ternary Accelerator") is ok
