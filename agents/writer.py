@@ -428,7 +428,8 @@ class Writer:
                                      max_words=max_words)
             if not problems:
                 head = _clean(out.headline).rstrip(".")
-                return Written(headline=head if headline_ok(head, abstract, title) else "", what=what,
+                head = head if headline_ok(head, abstract, title) else ""
+                return Written(headline=head, what=what,
                                result="", name=found.name, notes=notes, by="model",
                                calls=calls)
             log.info("writer: rejected the sentence for %s: %s", arxiv_id, "; ".join(problems))

@@ -286,22 +286,23 @@ class EditionService:
         row = self.store.edition(edition_id)
         values = view(snap.values)
         papers = self.store.papers(edition_id)
+        pending = pending_steps(snap)
         if not snap.values:
             state = "not started"
         elif snap.interrupts:
             state = "waiting for review"
-        elif pending_steps(snap):
+        elif pending:
             state = row.status if row else "in progress"
             if state == "running" and not self.being_run(edition_id):
                 # A run that died without recording its end (SIGKILL, a full disk).
-                state = (f"stopped at step {pending_steps(snap)[0]} (no process is running it); resume "
+                state = (f"stopped at step {pending[0]} (no process is running it); resume "
                          f"with: flashnews resume {edition_id}")
         else:
             state = values.get("outcome", "done")
         return {
             "edition": edition_id,
             "status": state,
-            "step": next(iter(pending_steps(snap)), None),
+            "step": pending[0] if pending else None,
             "message": (row.message if row else None) or values.get("message"),
             "fetch": values.get("fetch"),
             "selection": values.get("selection"),

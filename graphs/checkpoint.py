@@ -10,6 +10,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Durability
 
 from flashnews.config import Settings
 from flashnews.errors import ConfigError
@@ -17,7 +18,7 @@ from flashnews.errors import ConfigError
 # Every step's checkpoint is written before the next step starts. LangGraph's default
 # ("async") writes it while the next step runs, so a process killed in that step (SIGKILL
 # during a webhook POST) could leave only the previous step's checkpoint.
-DURABILITY = "sync"
+DURABILITY: Durability = "sync"
 
 
 def pending_steps(snap: Any) -> tuple[str, ...]:
