@@ -178,7 +178,7 @@ def headline_ok(headline: str, abstract: str, title: str = "") -> bool:
 
 
 def _forms(word: str) -> set[str]:
-    word = word.lower()
+    """A lower-case word and its singular ("devices" -> "device", "devic")."""
     out = {word}
     for suffix in ("es", "s"):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
@@ -195,10 +195,10 @@ def ends_on_source(headline: str, source: str) -> bool:
     source catches that without a list of adjectives, which the house's own headlines end on
     as predicates. A headline that fails is dropped, and the item keeps its linked name.
     """
-    words = re.findall(r"[A-Za-z0-9][\w-]*", headline)
-    if not words or words[-1].lower() in facts.DANGLING:
+    words = facts.words(headline)
+    if not words or words[-1] in facts.DANGLING:
         return False
-    seen = {f for w in re.findall(r"[A-Za-z0-9][\w-]*", source) for f in _forms(w)}
+    seen = {f for w in facts.words(source) for f in _forms(w)}
     return bool(_forms(words[-1]) & seen)
 
 
