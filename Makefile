@@ -23,6 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(MAKE) llama
+	$(BIN)/pip install -q --no-deps --require-hashes -r deploy/parser.txt
 	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[local,embed,dev,postgres,server]'
 	touch $@
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -28,7 +29,7 @@ import numpy as np
 from flashnews.agents import critic
 from flashnews.agents.triage import Selection, Triage, injection_findings
 from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
-from flashnews.evals import calibrate, editorial, perturb, schema, tldr
+from flashnews.evals import acceptability, calibrate, editorial, perturb, schema, tldr
 from flashnews.evals import metrics as m
 from flashnews.tools import facts
 from flashnews.tools.embeddings import Embedder, load_embedder
@@ -41,6 +42,8 @@ from pydantic import BaseModel, Field
 from flashnews.config import OPENAI_BASE_URL, ROLES, Settings
 from flashnews.errors import ConfigError, EvalRegression, ReplayMismatch
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
+
+log = logging.getLogger(__name__)
 
 EVALS = Path(__file__).parent
 CASSETTES = EVALS / "cassettes"
@@ -78,7 +81,7 @@ __all__ = ["EvalRegression", "ReplayMismatch", "Report", "Runner", "drop_recordi
            "keep_recording", "model_key", "run", "slug"]
 Mode = Literal["replay", "live"]
 Subset = Literal["full", "smoke"]
-Task = Literal["all", "triage", "writer", "critic", "tldr"]
+Task = Literal["all", "triage", "writer", "critic", "tldr", "items"]
 
 # The smoke subset runs in `make test`: a few cases of every kind, from the full cassettes.
 SMOKE: dict[str, set[str]] = {
@@ -208,6 +211,9 @@ class Datasets:
         if (root / "realday.jsonl").exists():
             day = read("realday", schema.RealdayCase)
             self.realday = {c.paper.arxiv_id: c.paper for c in day}
+            self.realday_listings: dict[str, list[Paper]] = {}
+            for c in day:
+                self.realday_listings.setdefault(c.listing, []).append(c.paper)
             self.realday_featured = [c.paper.arxiv_id for c in day if c.featured]
         self.bulletins = read("bulletins", schema.BulletinCase)
         self.perturbations = read("perturbations", schema.PerturbationCase)
@@ -396,6 +402,8 @@ class Runner:
                     self._tldr(out, cases)
             if self.task in ("all", "triage"):
                 self._realday(out, cases)
+            if self.task in ("all", "items"):
+                self._items(out, cases)
         finally:
             self.models.close()
             self.store.close()
@@ -501,6 +509,26 @@ class Runner:
         out |= {"ranking_recall": _r(m.ratio(sum(r <= k for r, _ in ranks), len(ranks))),
                 "ranking_worst_rank": float(ranks[-1][0]) if ranks else None,
                 "realday_embed_seconds_per_paper": _r(seconds / len(papers), 4)}
+
+    def _items(self, out: dict[str, float | None],
+               cases: dict[str, list[dict[str, Any]]]) -> None:
+        """Item acceptability: the writer's items for the top papers of the real days, each
+        looked up in the labelled set (evals/acceptability.py; no model call)."""
+        if self.subset != "full" or not self.data.realday:
+            return
+        labels, version = acceptability.load()
+        self.data.versions["items"] = version
+        ranker = self._triage_of().ranker
+        ranker.history = []
+        top = acceptability.top_papers(self.data.realday_listings, ranker)
+        items = acceptability.write_items(Writer(self.models, phrasing="code"), top)
+        metrics, unlabelled = acceptability.score(items, labels)
+        out |= metrics | acceptability.check_agreement(labels, self.data.realday)
+        cases["items"] = unlabelled
+        if unlabelled:
+            log.warning("items: %d items have no label yet; list them with `python -m "
+                        "flashnews.evals.acceptability --out FILE` and label them "
+                        "(docs/labelling.md)", len(unlabelled))
 
     def _editor(self, out: dict[str, float | None],
                 cases: dict[str, list[dict[str, Any]]]) -> None:

@@ -748,8 +748,9 @@ def eval_(
     scoring: Annotated[Literal["auto", "logprob", "generated"], typer.Option(
         help="Triage scoring to measure (FLASHNEWS_TRIAGE_SCORING); a method other than the "
              "model's default gets its own baseline and cassettes.")] = "auto",
-    task: Annotated[Literal["all", "triage", "writer", "critic", "tldr"], typer.Option(
-        help="Run one task's cases only (tldr: the SciTLDR benchmark).")] = "all",
+    task: Annotated[Literal["all", "triage", "writer", "critic", "tldr", "items"], typer.Option(
+        help="Run one task's cases only (tldr: the SciTLDR benchmark; items: the labelled "
+             "item acceptability set).")] = "all",
     data: Annotated[Path | None, typer.Option(
         help="With --task tldr: any file in SciTLDR's format (e.g. its test split) instead "
              "of the bundled 100-paper dev subset; run it --live.")] = None,

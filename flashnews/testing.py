@@ -53,6 +53,8 @@ class Request:
         """triage | writer | critic, guessed from the function forced or the question asked."""
         if self.tool in ("Review", "Verdict") or _CLAIM.search(self.text):
             return "critic"
+        if self.logprobs and "<papers>" in self.text:  # the writer judging a digest theme
+            return "writer"
         if self.logprobs or self.tool == "TriageBatch":
             return "triage"
         return "writer"

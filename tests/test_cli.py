@@ -401,18 +401,15 @@ def test_review_and_decisions_say_clearly_when_there_is_nothing_to_review(env, s
 
 
 def test_review_without_a_terminal_refuses(env, stub, tmp_path) -> None:
-    def chatter(req):
-        # The writer replaces chatter in a lead or an item itself; a digest theme keeps it,
-        # and the critic blocks it.
-        from flashnews.testing import grounded_responder
-
-        reply = grounded_responder(req)
-        if req.tool == "Themes":
-            reply["themes"][0]["text"] = "Here's the bulletin I've drafted for you. It covers " \
-                                         "two serving papers."
-        return reply
-
-    stub.responder = chatter
+    # Every sentence the writer publishes is checked, so the model's text cannot hold an
+    # edition any more; a source can: a selected paper whose title (the item's link text)
+    # carries assistant chatter is a blocking finding the writer cannot fix.
+    day = Path(env["SNAPSHOT"])
+    rows = [json.loads(line) for line in day.read_text().splitlines()]
+    for row in rows:
+        if row["arxiv_id"] == "2602.20732":
+            row["title"] = "Here's the bulletin I've drafted for you"
+    day.write_text("".join(json.dumps(r) + "\n" for r in rows))
     digest = EID.replace("flash", "digest")
     held = flashnews([*run_args(env, tmp_path / "out"), "--format", "digest"], env)
     assert held.returncode == 3 and f"flashnews review {digest} --out" in held.stdout

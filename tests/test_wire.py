@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from flashnews.agents import candidates
 from flashnews.agents.writer import lead_problems
-from flashnews.tools import facts
+from flashnews.tools import facts, parse
 from flashnews.tools.claims import ground_text
 from flashnews.tools.grounding import LINK_RE
 from flashnews.tools.llm import Models
@@ -81,10 +82,12 @@ def test_writer_output_renders_a_bulletin(models) -> None:
     for item in draft.items:  # the real model's phrasing, checked by code (or code's own)
         abstract = papers[item.paper_id].abstract
         assert item.body and not facts.first_person(item.body)
-        assert facts.longest_copy(item.body, abstract)[0] <= facts.MAX_COPY
+        # A result is quoted with its own clause (up to RESULT_MAX_COPY words of it).
+        assert facts.longest_copy(item.body, abstract)[0] <= candidates.RESULT_MAX_COPY
+        assert parse.sentence_problem(item.body, abstract) == ""
         assert all(s.ok for s in ground_text(item.body, abstract))
     chess = next(i for i in draft.items if i.paper_id == wire.CHESS)
-    assert "4.56×" in chess.body and "1%" in chess.body
+    assert "1% of the KV cache" in chess.body
     assert store.usage("wire")["writer"].calls >= 3
 
 

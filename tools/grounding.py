@@ -24,12 +24,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flashnews.tools import claims
+from flashnews.tools import claims, parse
 from flashnews.tools.names import NameIndex, is_generic, tokens
 
 from flashnews.models import Assessment, Finding, Format, Paper, split_arxiv_id
 
 TITLE = "Inference Ecosystem — Flash News"
+NO_THEMES = "No theme links two or more of today's papers."
+"""What a digest says when no theme cites two of its papers (not a finding)."""
 LINK_RE = re.compile(r"\[([^\]]+)\]\((https?://arxiv\.org/(?:abs|pdf|html)/[^)\s]+)\)")
 ANY_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 URL_RE = re.compile(r"(?:https?://|www\.)[^\s)<>\]\"']+")
@@ -705,6 +707,7 @@ def _check_segment(seg: Segment, papers: dict[str, Paper],
         words = e.text[:1].isalpha()  # "three benchmarks": a count in words, a softer claim
         out.append(_number_finding(e, f"the item on {pid}", pid,
                                    "warning" if words else "blocking"))
+    out.extend(_check_sentences(seg, paper))
     scores = SCORE_RE.findall(seg.text)
     if not scores:
         out.append(Finding(check="score", severity="blocking", item=pid,
@@ -725,9 +728,41 @@ def _check_segment(seg: Segment, papers: dict[str, Paper],
     return out
 
 
+def item_sentences(text: str) -> list[str]:
+    """An item's own sentences: without its bold headline, bullet, link lead-in and score."""
+    text = re.sub(r"^\s*(?:[-*]\s+)?\*\*[^*\[\]]+?\*\*\s*", "", text.strip())
+    text = re.sub(r"^\s*[-*]\s+", "", text)
+    prose = " ".join(prose_of(text).split())
+    prose = re.sub(r"^[^.:]{1,80}?(?:\s·\s|\s—\s|:\s)", "", prose)
+    return [s for s in claims.sentences(prose) if len(s.split()) >= 4]
+
+
+def _check_sentences(seg: Segment, paper: Paper) -> list[Finding]:
+    """Blocking: a sentence cut short (it ends where a phrase is still open, or where its
+    abstract goes on with what the last word needs), and a figure put under another metric
+    than its own clause in the abstract gives it (`tools/parse.py`)."""
+    out = []
+    abstract = claims.detex(paper.abstract)
+    for sentence in item_sentences(seg.text):
+        cut = parse.sentence_problem(sentence, abstract, strict=False)
+        if cut:
+            out.append(Finding(check="sentence", severity="blocking", item=seg.paper_id,
+                               evidence=_quote(sentence),
+                               message=f"the item on {seg.paper_id} has a sentence that is not "
+                                       f"whole: {cut[-160:]}"))
+        for wrong in parse.misbound(sentence, paper.abstract):
+            out.append(Finding(check="figure", severity="blocking", item=seg.paper_id,
+                               evidence=_quote(sentence),
+                               message=f"the item on {seg.paper_id} puts a figure under another "
+                                       f"metric: {wrong}"))
+    return out
+
+
 def _check_theme(block: Block, papers: dict[str, Paper], index: NameIndex, edition: set[str],
                  pool: list[Paper]) -> list[Finding]:
     among = edition if edition else set(papers)
+    if prose_of(block.text).strip() == NO_THEMES:
+        return []
     cited = {s.paper_id for s in segments_of(block)} | index.cited(block.text, among)
     out: list[Finding] = []
     first = _quote(block.text.splitlines()[0], 80)

