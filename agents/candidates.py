@@ -3,7 +3,7 @@
 The writer never cuts a sentence to fit: it chooses among whole candidates. Those made here are
 the abstract's clauses in the third person, shortened only by removing whole dependency
 subtrees that a sentence can lose (a parenthesis, an adverbial or relative clause, an
-appositive, a coordinated branch), so that what is left is still a constituent of the source.
+appositive, a verb's adjunct), so that what is left is still a constituent of the source.
 Every candidate, from here or elsewhere, is accepted only when `problems` finds nothing: one or
 more whole sentences by the parser (`tools/parse.py`), third person, a copied run of at most
 `MAX_COPY` words, no "this X" the item never introduced, and every figure under the metric its

@@ -81,18 +81,6 @@ class LeadLine(BaseModel):
                                   "paper names", max_length=240)
 
 
-class Theme(BaseModel):
-    title: str = Field(description="a short title", max_length=80)
-    text: str = Field(description="two complete sentences", max_length=400)
-    arxiv_ids: list[str] = Field(description="ids of at least two items that show the theme")
-
-
-class Themes(BaseModel):
-    """Cross-cutting themes of a digest."""
-
-    themes: list[Theme] = Field(max_length=3)
-
-
 class ThemeText(BaseModel):
     title: str
     text: str
@@ -598,13 +586,6 @@ class Writer:
         notes = [] if out else ["no phrase is shared by two or more of the items: the digest "
                                 "says it has no cross-cutting theme"]
         return out, notes
-
-
-def theme_problem(t: Theme) -> str:
-    """Why a theme is not publishable: its title and text must be complete."""
-    if not _clean(t.title) or _clean(t.title).split()[-1].lower() in facts.DANGLING:
-        return "its title is cut off"
-    return facts.sentence_problem(_clean(t.text), min_words=6)
 
 
 _COUNT = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"]

@@ -193,14 +193,15 @@ def test_real_local_model_writes_an_edition_end_to_end(real_model, tmp_path) -> 
     for pid, (score, hype) in zip(selected, SCORE_RE.findall(md), strict=True):
         a = state["assessments"][pid]
         assert (int(score), int(hype)) == (a["score"], a["hype"])
-    # The editorial rules hold on the real model's items: third person, no long copy, every
-    # number grounded, the numbered results quoted, a complete lead.
+    # The editorial rules hold on the real model's items: third person, no copy beyond a
+    # result's own clause, every number grounded, the numbered results quoted, a complete lead.
+    from flashnews.agents import candidates
     from flashnews.evals.editorial import edition_metrics
 
     from flashnews.models import Draft
 
     ed = edition_metrics(Draft.model_validate(state["draft"]), service.store.papers(edition.id))
-    assert ed["first_person_items"] == 0 and ed["max_copy"] <= 10, ed
+    assert ed["first_person_items"] == 0 and ed["max_copy"] <= candidates.RESULT_MAX_COPY, ed
     assert ed["ungrounded_numbers"] == 0 and ed["quotes_when_numbered"] == 1.0, ed
     assert ed["lead_complete"], state["draft"]["lead"]
     # The server (a child of this process) is gone once the run is over.

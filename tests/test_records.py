@@ -53,7 +53,8 @@ def test_shipped_prompts_load_with_their_sections() -> None:
     assert {"system", "relevance", "generated"} <= prompts.load("triage").sections.keys()
     assert {"description"} <= prompts.load("beat").sections.keys()
     assert {"system", "item", "lead"} <= prompts.load("writer_flash").sections.keys()
-    assert {"system", "item", "lead", "themes"} <= prompts.load("writer_digest").sections.keys()
+    assert {"system", "item", "lead"} <= prompts.load("writer_digest").sections.keys()
+    assert {"system", "shared"} <= prompts.load("themes").sections.keys()
     assert {"system", "support"} <= prompts.load("critic").sections.keys()
 
 
