@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flashnews.agents import injection
 from flashnews.tools import parse
@@ -25,11 +26,18 @@ from flashnews import prompts
 from flashnews.errors import ModelError
 from flashnews.models import Paper
 
+if TYPE_CHECKING:
+    from spacy.tokens import Token
+
 log = logging.getLogger(__name__)
 
 MAX_THEMES = 3
 # (The model keeps a candidate only when P(yes) >= 0.5: "tokens" is shared but no theme.)
 MAX_ASKED = 6
+COMMON = 0.2
+"""A phrase in more than this share of the day's other papers is no theme."""
+DAY_SAMPLE = 200
+"""The day's papers read for that share (evenly spaced by id: a real day has ~800)."""
 """Candidates the model judges (one short question each)."""
 # Heads that name no topic: every paper has a method, results and a model.
 _VAGUE = {"paper", "work", "approach", "method", "framework", "model", "result", "performance",
@@ -37,7 +45,9 @@ _VAGUE = {"paper", "work", "approach", "method", "framework", "model", "result",
           "challenge", "technique", "datum", "state", "art", "art performance", "-", "use",
           "number", "set", "design", "solution", "application", "issue", "term", "paradigm",
           "strategy", "algorithm", "baseline", "evaluation", "need", "cost", "efficiency",
-          "accuracy", "fact", "novel", "new", "time", "end", "setting", "range", "impact"}
+          "accuracy", "fact", "novel", "new", "time", "end", "setting", "range", "impact",
+          # the beat's own subject: every paper of the bulletin is about it
+          "llm", "large language model", "language model", "inference", "llm inference"}
 _COUNT = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight"]
 
 
@@ -46,6 +56,17 @@ class Candidate:
     label: str
     paper_ids: list[str]
     p: float = 0.0
+
+
+def _lemma(t: Token) -> str:
+    """A word's lemma in lower case; a capitalised plural ("Models" in a title, which the
+    lemmatizer leaves as is) in the singular too."""
+    w = t.lemma_.lower()
+    acronym = len(t.text) > 2 and t.text[:-1].isupper() and t.text.endswith("s")  # "LLMs"
+    if (acronym or t.tag_ in ("NNS", "NNPS")) and w.endswith("s") and not w.endswith("ss") \
+            and len(w) > 3:
+        w = w[:-1]
+    return w
 
 
 def _phrases(paper: Paper) -> dict[str, str]:
@@ -57,8 +78,9 @@ def _phrases(paper: Paper) -> dict[str, str]:
                  and t.is_alpha]
         if not words or len(words) > 3:
             continue
-        key = " ".join(t.lemma_.lower() for t in words)
-        if words[-1].lemma_.lower() in _VAGUE or key in _VAGUE or len(key) < 4:
+        lemmas = [_lemma(t) for t in words]
+        key = " ".join(lemmas)
+        if lemmas[-1] in _VAGUE or key in _VAGUE or len(key) < 4:
             continue
         surface = " ".join(t.text if t.text.isupper() or any(c.isupper() for c in t.text[1:])
                            else t.text.lower() for t in words)
@@ -66,17 +88,33 @@ def _phrases(paper: Paper) -> dict[str, str]:
     return out
 
 
+def _common(papers: dict[str, Paper], ids: Sequence[str]) -> set[str]:
+    """Phrases so common among the day's papers that they are no theme ("large language
+    models" on an LLM beat): in more than COMMON of up to DAY_SAMPLE of the day's papers."""
+    day = sorted(pid for pid in papers if pid not in ids)
+    if len(day) < 10:
+        return set()
+    step = max(1, len(day) // DAY_SAMPLE)
+    sample = day[::step][:DAY_SAMPLE]
+    counts: dict[str, int] = {}
+    for pid in sample:
+        for key in _phrases(papers[pid]):
+            counts[key] = counts.get(key, 0) + 1
+    return {k for k, n in counts.items() if n > COMMON * len(sample)}
+
+
 def candidates(ids: Sequence[str], papers: dict[str, Paper]) -> list[Candidate]:
-    """Phrases shared by at least two of the items but not all of them, most shared first
-    (then longer, more specific phrases)."""
+    """Phrases shared by at least two of the items but not all of them, and not common among
+    the day's other papers; most shared first (then longer, more specific phrases)."""
     by_key: dict[str, list[str]] = {}
     surface: dict[str, str] = {}
     for pid in ids:
         for key, text in _phrases(papers[pid]).items():
             by_key.setdefault(key, []).append(pid)
             surface.setdefault(key, text)
+    common = _common(papers, ids)
     found = [Candidate(surface[k], pids) for k, pids in by_key.items()
-             if 2 <= len(pids) < max(3, len(ids))]
+             if 2 <= len(pids) < max(3, len(ids)) and k not in common]
     found.sort(key=lambda c: (-len(c.paper_ids), -len(c.label.split()), c.label))
     return found
 

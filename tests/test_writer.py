@@ -364,3 +364,15 @@ def test_a_headline_must_end_on_a_word_of_its_source(headline: str, ok: bool) ->
                 "which balances density with on-device tunability on an edge device.")
     assert writer.ends_on_source(headline, "A Ternary Accelerator " + abstract) is ok
     assert writer.headline_ok(headline, abstract, "A Ternary Accelerator") is ok
+
+
+def test_a_phrase_every_paper_on_the_beat_uses_is_no_theme(papers: dict[str, Paper]) -> None:
+    ids = [FAST, TOM, CHESS, REVIVE, RQ]
+    labels = {c.label.lower() for c in themes.candidates(ids, papers)}
+    assert not labels & {"llms", "large language models", "inference", "language models"}
+    # A phrase in more than a fifth of the day's other papers is no theme either.
+    common = themes._common(papers, ids)
+    day = [pid for pid in papers if pid not in ids]
+    for key in common:
+        share = sum(key in themes._phrases(papers[pid]) for pid in day) / len(day)
+        assert share > themes.COMMON
