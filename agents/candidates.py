@@ -108,7 +108,9 @@ def _sentence(text: str) -> str:
     text = text.rstrip(",;:")
     if not text:
         return ""
-    text = text[0].upper() + text[1:]
+    first = text.split()[0]
+    if not any(c.isupper() for c in first[1:]):  # "vLLM achieves …" keeps its name
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
@@ -180,7 +182,7 @@ def contribution_clauses(abstract: str, title: str, max_words: int, prefer: str 
     """Third-person sentences made of the abstract's contribution clauses, best first: from
     the sentence `prefer` (the one code's reading of the abstract found), then sentences that
     create something ("we propose X"), then those that study or show."""
-    doc = parse.parse(detex(abstract))
+    doc = parse.parse(detex(abstract)[:parse.MAX_CHARS])
     out: list[str] = []
     key = " ".join(detex(prefer).split()[:8])
     ordered = sorted(doc.sents, key=lambda s: (not (key and s.text.startswith(key)),
@@ -199,7 +201,10 @@ def contribution_clauses(abstract: str, title: str, max_words: int, prefer: str 
         if said not in _SELF:
             continue
         name = facts.title_name(title)
-        replace: dict[int, str] = {v.i: _third_singular(v) for v in verbs}
+        aux = [c for c in root.lefts if c.dep_ in ("aux", "auxpass")]
+        # "we are releasing" -> "the paper is releasing": the first auxiliary takes the person.
+        replace: dict[int, str] = ({min(aux, key=lambda t: t.i).i: _third_singular(
+            min(aux, key=lambda t: t.i))} if aux else {v.i: _third_singular(v) for v in verbs})
         for t in sent:
             if t.lower_ == "our":
                 replace[t.i] = "its"
@@ -294,12 +299,12 @@ def _results(text: str) -> list[Quantity]:
     return [q for q in quantities(text) if q.role == "result"]
 
 
-def result_clauses(abstract: str, subject: str, max_words: int) -> list[str]:
+def result_clauses(abstract: str, subject: str, max_words: int, name: str = "") -> list[str]:
     """Sentences that quote the abstract's figures with their own clauses, most figures and
     most context first: the clause that governs the figure, with everything it binds (metric,
     setting, baseline), the authors or "our method" replaced by `subject`."""
     out: list[tuple[int, int, str]] = []
-    for sentence in sentences(detex(abstract)):
+    for sentence in sentences(detex(abstract)[:parse.MAX_CHARS]):
         doc = parse.parse(sentence)
         for fig in _results(sentence):
             tok = doc.char_span(fig.start, fig.end, alignment_mode="expand")
@@ -307,16 +312,29 @@ def result_clauses(abstract: str, subject: str, max_words: int) -> list[str]:
             if found is None:
                 continue
             verb, subj = found
+            if any(c.dep_ == "neg" for c in verb.children):
+                continue  # "does not degrade": a clause cut from its subject could lose "not"
             said = " ".join(x.lower_ for x in subj.subtree)
             own = said in _SELF or said.startswith(("our ", "the proposed ")) or said == "it"
+            about_work = own or bool(name and name.lower() in said)
             subject_ids = {x.i for x in subj.subtree}
-            replace = {verb.i: _third_singular(verb)} if own else {}
+            aux = [c for c in verb.lefts if c.dep_ in ("aux", "auxpass")]
+            # The authors' verb in the third person: on its first auxiliary when it has one
+            # ("we can reduce" -> "it can reduce"), with every coordinated verb.
+            replace: dict[int, str] = {}
+            if own:
+                first = min(aux, key=lambda t: t.i) if aux else verb
+                replace[first.i] = _third_singular(first)
+                if not aux:
+                    for c in verb.children:
+                        if c.dep_ == "conj" and c.tag_ in ("VBP", "VB"):
+                            replace[c.i] = _third_singular(c)
             for t in verb.subtree:
                 if t.lower_ == "our":
                     replace[t.i] = "its"
-            start = verb.i if own else subj.left_edge.i
+            start = min([verb.i, *(a.i for a in aux)]) if own else subj.left_edge.i
             tokens = [t for t in verb.subtree if t.i >= start and not (own and t.i in subject_ids)]
-            if tokens and tokens[-1].is_punct:
+            if tokens and tokens[-1].text in ".,;:":
                 tokens = tokens[:-1]
             keep = {verb.i} | {x.i for x in tok} | {x.i for x in tok.root.ancestors}
             lead = subject if own else ""
@@ -329,12 +347,15 @@ def result_clauses(abstract: str, subject: str, max_words: int) -> list[str]:
             own_verb = tok.root
             while own_verb.pos_ not in ("VERB", "AUX") and own_verb.head.i != own_verb.i:
                 own_verb = own_verb.head
-            if own_verb.pos_ == "VERB" and own_verb.tag_ in ("VBG", "VBP", "VB", "VBZ") and (
-                    own or own_verb.i != verb.i):
+            # Only of the work itself ("It loses 30%" must not come from a baseline's clause),
+            # and not where an auxiliary or "not" would be lost.
+            if own_verb.pos_ == "VERB" and own_verb.tag_ in ("VBG", "VBP", "VB", "VBZ") and \
+                    about_work and not any(c.dep_ in ("neg", "aux", "auxpass")
+                                           for c in own_verb.children):
                 skip = {x.i for c in own_verb.children if c.dep_ in ("conj", "cc")
                         for x in c.subtree}
                 right = [t for t in own_verb.subtree if t.i > own_verb.i and t.i not in skip]
-                while right and right[-1].is_punct:
+                while right and right[-1].text in ".,;:":
                     right.pop()
                 text = _render(right, replace)
                 if right and _words(text) + 2 <= max_words:

@@ -71,7 +71,7 @@ def _lemma(t: Token) -> str:
 
 def _phrases(paper: Paper) -> dict[str, str]:
     """Noun phrases of a paper's title and first two abstract sentences: lemma key -> text."""
-    text = f"{paper.title}. {detex(paper.abstract)}"
+    text = f"{paper.title}. {detex(paper.abstract)}"[:parse.MAX_CHARS]
     out: dict[str, str] = {}
     for chunk in parse.parse(text).noun_chunks:
         words = [t for t in chunk if not t.is_stop and not t.is_punct and t.pos_ != "NUM"
@@ -106,6 +106,7 @@ def _common(papers: dict[str, Paper], ids: Sequence[str]) -> set[str]:
 def candidates(ids: Sequence[str], papers: dict[str, Paper]) -> list[Candidate]:
     """Phrases shared by at least two of the items but not all of them, and not common among
     the day's other papers; most shared first (then longer, more specific phrases)."""
+    ids = list(dict.fromkeys(ids))
     by_key: dict[str, list[str]] = {}
     surface: dict[str, str] = {}
     for pid in ids:

@@ -26,7 +26,7 @@ from typing import Literal
 from flashnews.agents import candidates, injection, themes
 from flashnews.agents.selection import Selection
 from flashnews.tools import facts, parse
-from flashnews.tools.claims import ground_text
+from flashnews.tools.claims import detex, ground_text
 from flashnews.tools.grounding import FOREIGN_RE, NO_THEMES, TITLE
 from flashnews.tools.grounding import chatter as chatter_in
 from flashnews.tools.llm import Models
@@ -135,7 +135,7 @@ def what_problems(text: str, abstract: str, *, subject: str, max_words: int) -> 
     out = []
     text = " ".join(text.split())
     problem = facts.sentence_problem(text, min_words=5, max_words=max_words + 3) or \
-        parse.sentence_problem(text, abstract)
+        parse.sentence_problem(text, detex(abstract))
     if problem:
         out.append(problem)
     out += parse.misbound(text, abstract)
@@ -458,7 +458,8 @@ class Writer:
                                          "abstract": injection.without_injections(paper.abstract)})
         found = item_facts(paper.title, paper.abstract, k=RESULTS[key])  # type: ignore[index]
         budget = ITEM_WORDS[key]  # type: ignore[index]
-        result = self._whole_result(paper.abstract, budget - 10) if found.numbered else ""
+        result = self._whole_result(paper.abstract, budget - 10, found.name) \
+            if found.numbered else ""
         max_words = min(WHAT_WORDS[key], budget - len(result.split()))  # type: ignore[index]
         written = self.phrase(prompt, system, arxiv_id=paper.arxiv_id, title=paper.title,
                               abstract=paper.abstract, found=found, max_words=max_words,
@@ -472,14 +473,14 @@ class Writer:
         return written
 
     @staticmethod
-    def _whole_result(abstract: str, max_words: int) -> str:
+    def _whole_result(abstract: str, max_words: int, name: str = "") -> str:
         """A figure quoted with its own clause of the abstract (metric, setting and baseline
         as the abstract binds them), whole and within the budget; else no figure.
 
         Code's list of result phrases ("It reports 2.10x improvement and 14.3x gain") is no
         longer a candidate: on the labelled items 41 of its 66 sentences put a figure under
         the wrong metric, or under none, or lost its setting or baseline (docs/writing.md)."""
-        options = candidates.result_clauses(abstract, "It", max_words)
+        options = candidates.result_clauses(abstract, "It", max_words, name)
         chosen, rejected = candidates.choose(options, abstract, max_words=max(max_words, 8),
                                              min_words=3, max_copy=candidates.RESULT_MAX_COPY)
         if rejected:

