@@ -87,7 +87,10 @@ def _last_word(sent: Span) -> Token | None:
     return words[-1] if words else None
 
 
+@functools.lru_cache(maxsize=256)
 def _source_index(source: str) -> dict[str, list[Token]]:
+    """The source's tokens by lower-case word (cached: every candidate of an item, and every
+    word before a comma in it, is read against the same abstract). Read-only."""
     out: dict[str, list[Token]] = {}
     for t in parse(source):
         out.setdefault(t.lower_, []).append(t)
