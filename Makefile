@@ -92,14 +92,15 @@ eval: install
 # baseline, and only if nothing regressed keep the new cassettes and make this run the baseline
 # (and the smoke subset's, replayed from them). `make eval-record EVAL_BASELINE=` accepts a
 # change that the comparison would refuse.
-# The live run also fits the Score/Hype maps on the dev papers (--calibrate); the baselines are
-# then made by replay, with those maps in place.
+# The live run also fits the seed ranker on the labelled examples (--calibrate); the baselines
+# are then made by replay, with that ranker in place.
 EVAL_BASELINE ?= --baseline evals/baseline.json
 eval-record: install
 	$(BIN)/flashnews eval --live --record --calibrate $(EVAL_BASELINE)
 	$(BIN)/flashnews eval --replay --write-baseline evals/baseline.json
 	$(BIN)/flashnews eval --replay --subset smoke --write-baseline evals/baseline.json
 
-# Fit the Score/Hype maps again from the recorded cassettes (no model server).
+# Fit the seed ranker (flashnews/data/ranker.json) again from the recorded cassettes and the
+# labelled examples (no model server; needs ../shared/data/beat beside the repository).
 calibrate: install
 	$(BIN)/flashnews eval --replay --calibrate

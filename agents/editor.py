@@ -360,3 +360,29 @@ def at_review(state: EditionView, papers: dict[str, Paper], policy: str
     if done.route == "end":
         update |= {"outcome": "needs-review", "message": "the editor held the edition"}
     return update, done.decision
+
+
+def learn_from(store: Any, settings: Any, embedder: Any, decision: Decision,
+               state: EditionView, papers: dict[str, Paper]) -> None:
+    """Store a decision's labelled examples; at approval, fit the ranker again on them all.
+
+    Learning never stops the review: a failure is logged and the edition goes on."""
+    import logging
+
+    from flashnews.agents import learner
+
+    log = logging.getLogger(__name__)
+    try:
+        store.record_examples(learner.examples_of(
+            decision, state.assessments, state.selection.ids, papers,
+            main=len(state.selection.main)))
+        if decision.command == "approve" and settings.learn_after_review:
+            if embedder is None:
+                from flashnews.tools.embeddings import load_embedder
+
+                embedder = load_embedder(settings)
+            fitted, path, seconds = learner.learn(store, settings, embedder)
+            log.info("ranker: fitted again on %d editor examples in %.1f s: %s",
+                     fitted.examples.get("editor", 0), seconds, path)
+    except Exception as exc:
+        log.warning("ranker: not fitted again after review: %s", str(exc).splitlines()[0])

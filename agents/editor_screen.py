@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from flashnews.agents.selection import off_beat
 from flashnews.tools import grounding
 from pydantic import BaseModel, Field
 
@@ -31,6 +32,9 @@ class Row(BaseModel):
     method: str = ""
     rationale: str = ""
     key_claims: list[str] = Field(default_factory=list)
+    drivers: list[str] = Field(default_factory=list)
+    """The three features that moved the Score most (agents/learner.py)."""
+    hype_drivers: list[str] = Field(default_factory=list)
 
 
 def rows(desk: Desk, papers: dict[str, Paper], notes: list[Finding] | None = None,
@@ -56,6 +60,8 @@ def rows(desk: Desk, papers: dict[str, Paper], notes: list[Finding] | None = Non
             flags.append(f"rescored (model: {was[0]}/{was[1]})")
         if not a.relevant:
             flags.append(f"off the beat ({a.method})")
+        elif off_beat(a) and pid not in desk.pinned:
+            flags.append("about training: main only if pinned")
         if pid in items and items[pid].origin == "abstract":
             flags.append("abstract prose")
         flags += sorted({f.check for f in notes if f.item == pid})
@@ -64,7 +70,8 @@ def rows(desk: Desk, papers: dict[str, Paper], notes: list[Finding] | None = Non
         out.append(Row(n=n, paper_id=pid, title=papers[pid].title, score=a.score, hype=a.hype,
                        topic=a.topics[0] if a.topics else "", section=section,  # type: ignore[arg-type]
                        flags=flags, method=a.method, rationale=a.rationale,
-                       key_claims=[c.claim for c in a.key_claims]))
+                       key_claims=[c.claim for c in a.key_claims], drivers=a.drivers,
+                       hype_drivers=a.hype_drivers))
     return out
 
 

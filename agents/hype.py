@@ -1,24 +1,16 @@
-"""Hype from evidence: what draws practitioners' attention to a paper, found by code.
+"""Hype evidence: what draws practitioners' attention to a paper, found by code.
 
-The embedded model's yes/no question "will practitioners talk about this paper" ranked the
-editors' Hype no better than chance (Spearman 0.03 on the dev papers), so Hype is built from
-evidence instead, each piece kept in the assessment and measured in the evals:
-- significance: the paper's own Score (attention follows what matters to the beat: the
+Each piece is a feature in [0, 1], kept in the assessment; the learned ranker
+(agents/learner.py) fits how much each counts, together with the paper's own Score:
+- significance: the Score the paper shows (attention follows what matters to the beat: the
   editors' Score and Hype rank alike, Spearman 0.82 on their dev figures);
 - artifacts: released code, weights or a benchmark ("code is available", a GitHub link);
 - names: a lab, product or author on the configurable `FLASHNEWS_HYPE_NAMES` list, or a
   watched author;
 - heat: how close the paper is to the day's other candidates (several papers on one topic the
   same day make it a topic people talk about);
-- gain: the size of the largest claimed improvement (a "4.56x" factor, a "reduces … by 80%"),
-  on a log scale. Kept as a signal but weighted 0: on the dev papers it lowered the
-  leave-one-out Spearman with the editors' Hype (0.40 without it, 0.30 at weight 0.05, -0.01 at
-  0.15): the editors' Hype does not follow the size of the headline number there.
-
-    hype signal = sum of W[feature] * feature (each feature in [0, 1])
-
-The weights were chosen among six variants on the dev papers (evals: `hype_spearman` and the
-ablation), so the dev figure of the chosen one is optimistic.
+- gain: the size of the largest claimed improvement (a "4.56x" factor, a "reduces ... by 80%"),
+  on a log scale.
 """
 
 from __future__ import annotations
@@ -29,8 +21,6 @@ import re
 from flashnews.config import Settings
 from flashnews.models import Paper
 
-W: dict[str, float] = {"significance": 0.7, "artifacts": 0.1, "names": 0.1, "heat": 0.1,
-                       "gain": 0.0}
 GAIN_FULL = 10.0
 """A claimed factor at which the gain feature reaches 1 (log scale: 2x is 0.3)."""
 
@@ -44,13 +34,6 @@ _ARTIFACTS = re.compile(
     r"github\.com|huggingface\.co|\bcode (?:and [a-z ]+ )?(?:is|are|will be) (?:publicly |made )?"
     r"(?:available|released|open)|open[- ]sourc|we (?:release|open-source|publicly release)|"
     r"publicly available|available at (?:this )?https?", re.IGNORECASE)
-
-
-def formula_hash() -> str:
-    """What the hype signal depends on (its weights): part of the calibration's key."""
-    import hashlib
-
-    return hashlib.sha256(repr(sorted(W.items())).encode()).hexdigest()[:12]
 
 
 def largest_gain(text: str) -> float:
@@ -99,8 +82,3 @@ def features(paper: Paper, settings: Settings, *, significance: float,
     return {"significance": max(0.0, min(1.0, significance)), "gain": round(gain(paper), 4),
             "artifacts": artifacts(paper), "names": names(paper, settings),
             "heat": max(0.0, min(1.0, heat))}
-
-
-def signal(feats: dict[str, float], drop: str | None = None) -> float:
-    """The weighted sum (without `drop`, for the evals' ablation)."""
-    return sum(W[k] * v for k, v in feats.items() if k in W and k != drop)

@@ -1,24 +1,21 @@
-"""The ranking stage: every paper of the day ranked by sentence embeddings, no model call.
+"""The ranking stage: every paper of the day ranked by its features, no model call.
 
-Signals per paper (each kept in the assessment, so the evals can weigh them):
+Features per paper (each kept in the assessment; agents/learner.py says what each means and
+fits how much it counts):
 - beat: cosine similarity of the paper (title and abstract, minus keyword lists and
-  instruction-like text) to the one-paragraph beat description of `prompts/beat.md`;
-- history: mean of the `HISTORY_TOP` largest cosine similarities to the papers the editors
-  featured in earlier editions (from the store; a paper is never compared with itself, so in
-  the evals, whose history is the labelled dev papers, this is leave-one-out);
-- vocabulary: the beat's regex vocabulary (agents/triage/rules.py BEAT_TERMS) as one soft feature,
-  never a gate: log-scaled term count, halved when the paper names no language model;
-- editor: a match of the editor's include keywords or watched authors (a bonus, and the paper
-  always reaches the model).
-
-    signal = content + W_VOCAB * vocabulary + EDITOR_BONUS * editor,
-    content = beat, or (1 - W_HISTORY) * beat + W_HISTORY * history once there is a history.
-
-The weights are set by design, not fitted (they are small round numbers, stated here, and the
-evals measure what each signal adds). The K best papers go to the model; the others are scored
-from this signal through the calibrated map (agents/calibration.py).
-Embeddings are cached in the store by paper, version, text and embedding model, so a second
-run of a day computes none.
+  instruction-like text) to the beat paragraph of `prompts/beat.md`;
+- vocabulary: the beat's regex vocabulary (agents/triage/rules.py BEAT_TERMS), log-scaled,
+  halved when the paper names no language model;
+- content: the learned ranker's logistic model over the paper's embedding;
+- training: similarity to the beat file's `training` paragraph minus its `inference` one;
+- liked / disliked: mean of the `HISTORY_TOP` largest similarities to the papers the editor
+  featured or pinned before, and to those the editor dropped (a paper is never compared with
+  itself); missing (None) until there are `HISTORY_MIN` of them;
+- editor: the editor's include keywords or watched authors (such a paper always reaches the
+  model).
+The learned ranker's stage-1 log-odds of these features order the day; the K best papers go to
+the model. Embeddings are cached in the store by paper, version, text and embedding model, so a
+second run of a day computes none.
 """
 
 from __future__ import annotations
@@ -30,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from flashnews.agents.learner import Learned, load, setup_key
 from flashnews.tools.embeddings import Embedder, decode_vector, encode_vector
 from pydantic import BaseModel
 
@@ -39,32 +37,38 @@ from flashnews.models import Paper
 
 log = logging.getLogger(__name__)
 
-W_VOCAB = 0.1
-W_HISTORY = 0.5
-EDITOR_BONUS = 0.1
 HISTORY_TOP = 3
 HISTORY_MIN = 3
-"""Featured papers needed before history counts (fewer say little about the editors' taste)."""
+"""Papers needed before liked/disliked count (fewer say little about the editor's taste)."""
 VOCAB_FULL = 16
 """Beat-term occurrences at which the vocabulary feature reaches 1."""
 HEAT_TOP = 3
-FORMULA = (W_VOCAB, W_HISTORY, EDITOR_BONUS, HISTORY_TOP, HISTORY_MIN, VOCAB_FULL, "v1")
+FORMULA = (HISTORY_TOP, HISTORY_MIN, VOCAB_FULL, "v2")
 
 
 class Signals(BaseModel):
     """The ranking stage's view of one paper."""
 
     beat: float
-    history: float | None = None
     vocabulary: float
+    content: float | None = None
+    training: float = 0.0
+    liked: float | None = None
+    disliked: float | None = None
     editor: str | None = None
     signal: float
+    """The learned ranker's stage-1 log-odds (higher: more likely featured)."""
     rank: int = 0
     """1 for the day's best paper."""
 
+    def features(self) -> dict[str, float | None]:
+        return {"beat": self.beat, "vocabulary": self.vocabulary, "content": self.content,
+                "training": self.training, "liked": self.liked, "disliked": self.disliked,
+                "editor": 1.0 if self.editor else 0.0}
+
 
 def ranking_hash(beat_hash: str) -> str:
-    """What the ranking signal depends on: the formula and the beat paragraph."""
+    """What the ranking features depend on: the formula and the beat file."""
     return hashlib.sha256(repr((FORMULA, beat_hash)).encode()).hexdigest()[:12]
 
 
@@ -107,11 +111,6 @@ def editor_match(paper: Paper, settings: Settings) -> str | None:
     return f"watched author {name}" if name else None
 
 
-def combine(beat: float, history: float | None, vocab: float, editor: bool) -> float:
-    content = beat if history is None else (1 - W_HISTORY) * beat + W_HISTORY * history
-    return content + W_VOCAB * vocab + (EDITOR_BONUS if editor else 0.0)
-
-
 def top_mean(sims: np.ndarray, k: int) -> float:
     if sims.size == 0:
         return 0.0
@@ -123,22 +122,44 @@ class Ranker:
     """Ranks papers with an injected embedder; vectors are cached in the store."""
 
     def __init__(self, embedder: Embedder, cache: Any, settings: Settings, *,
-                 history: Sequence[Paper] = ()) -> None:
+                 history: Sequence[Paper] = (), disliked: Sequence[Paper] = (),
+                 learned: Learned | None = None) -> None:
         self.embedder = embedder
         self.cache = cache
         self.settings = settings
         self.prompt = prompts.load("beat")
         self.history = list(history)
+        """Papers the editor featured or pinned before (the `liked` feature)."""
+        self.disliked = list(disliked)
+        """Papers the editor dropped (the `disliked` feature)."""
         self.hash = ranking_hash(self.prompt.hash)
+        self.setup = setup_key(self.hash, embedder.name)
+        if learned is None:
+            learned, self.note = load(settings.home, self.setup)
+        else:
+            self.note = "given"
+        self.learned = learned
         self.computed = 0
         """Texts embedded by this ranker (the rest came from the cache)."""
-        self._beat: np.ndarray | None = None
+        self._anchors: np.ndarray | None = None
+
+    def _anchor_vectors(self) -> np.ndarray:
+        """The beat paragraph, then the training and inference paragraphs."""
+        if self._anchors is None:
+            texts = [" ".join(self.prompt.render(s).split())
+                     for s in ("description", "training", "inference")]
+            self._anchors = self.embedder.embed(texts)
+        return self._anchors
 
     def beat_vector(self) -> np.ndarray:
-        if self._beat is None:
-            text = " ".join(self.prompt.render("description").split())
-            self._beat = self.embedder.embed([text])[0]
-        return self._beat
+        return self._anchor_vectors()[0]
+
+    def _content(self, v: np.ndarray) -> float | None:
+        """The learned content model's log-odds, if it was fitted on this embedder's vectors."""
+        if self.learned.setup != self.setup:
+            return None
+        c = self.learned.content_of(v)
+        return None if c is None else round(c, 5)
 
     def vectors(self, papers: Iterable[Paper]) -> dict[str, np.ndarray]:
         """One unit vector per paper: from the store, else embedded now (and stored)."""
@@ -166,24 +187,26 @@ class Ranker:
         """Signals for every paper, ranked best first (rank 1)."""
         if not papers:
             return {}
-        vecs = self.vectors([*papers, *self.history])
-        beat = self.beat_vector()
-        hist_ids = [h.arxiv_id for h in self.history]
-        hist = np.stack([vecs[i] for i in hist_ids]) if hist_ids else np.zeros((0, beat.size))
+        vecs = self.vectors([*papers, *self.history, *self.disliked])
+        beat, train, infer = self._anchor_vectors()
+
+        def near(group: Sequence[Paper], pid: str, v: np.ndarray) -> float | None:
+            others = [vecs[h.arxiv_id] for h in group if h.arxiv_id != pid]
+            if len(others) < HISTORY_MIN:
+                return None
+            return round(top_mean(np.stack(others) @ v, HISTORY_TOP), 5)
+
         out: dict[str, Signals] = {}
         for p in papers:
             v = vecs[p.arxiv_id]
-            history = None
-            others = [j for j, hid in enumerate(hist_ids) if hid != p.arxiv_id]
-            if len(others) >= HISTORY_MIN:
-                history = top_mean(hist[others] @ v, HISTORY_TOP)
-            b = float(v @ beat)
-            voc = vocabulary(p)
-            ed = editor_match(p, self.settings)
-            out[p.arxiv_id] = Signals(beat=round(b, 5),
-                                      history=None if history is None else round(history, 5),
-                                      vocabulary=round(voc, 5), editor=ed,
-                                      signal=round(combine(b, history, voc, ed is not None), 5))
+            sig = Signals(beat=round(float(v @ beat), 5), vocabulary=round(vocabulary(p), 5),
+                          content=self._content(v),
+                          training=round(float(v @ train - v @ infer), 5),
+                          liked=near(self.history, p.arxiv_id, v),
+                          disliked=near(self.disliked, p.arxiv_id, v),
+                          editor=editor_match(p, self.settings), signal=0.0)
+            sig.signal = round(self.learned.stage1(sig.features()), 5)
+            out[p.arxiv_id] = sig
         order = sorted(out, key=lambda i: (-out[i].signal, i))
         for n, pid in enumerate(order, start=1):
             out[pid].rank = n

@@ -20,24 +20,25 @@ class Selection(BaseModel):
         return [*self.main, *self.also]
 
 
+def off_beat(a: Assessment, training: float = 0.0) -> bool:
+    """Whether the paper is about training rather than inference (the learned ranker's
+    `training` feature above `training`): never a main item unless the editor pins it."""
+    return a.signals.get("training", float("-inf")) > training
+
+
 def select(assessments: dict[str, Assessment], *, main: int, also: int,
-           exclude: Iterable[str] = ()) -> Selection:
-    """Top items by Score (ties by Hype), at most two per leading topic while others remain."""
+           exclude: Iterable[str] = (), off_beat_training: float = 0.0) -> Selection:
+    """The relevant papers by Score (rank_key): the best `main` on the beat are the main items,
+    in Score order (the first is the lead); the next `also` of the rest, off-beat papers
+    included, are also notable."""
     excluded = set(exclude)
     ranked = sorted((a for a in assessments.values() if a.relevant and a.paper_id not in excluded),
                     key=rank_key)
     chosen: list[Assessment] = []
-    per_topic: dict[str, int] = {}
     rest: list[Assessment] = []
     for a in ranked:
-        topic = a.topics[0] if a.topics else ""
-        if len(chosen) < main and per_topic.get(topic, 0) < 2:
+        if len(chosen) < main and not off_beat(a, off_beat_training):
             chosen.append(a)
-            per_topic[topic] = per_topic.get(topic, 0) + 1
         else:
             rest.append(a)
-    # Diversity only reorders: if it left slots empty, fill them by rank.
-    while len(chosen) < main and rest:
-        chosen.append(rest.pop(0))
-    chosen.sort(key=rank_key)
     return Selection(main=[a.paper_id for a in chosen], also=[a.paper_id for a in rest[:also]])

@@ -111,6 +111,22 @@ def score(items: list[Item], labels: dict[str, list[dict[str, Any]]]
     return out, unlabelled
 
 
+def labelled_papers(labels: dict[str, list[dict[str, Any]]], papers: dict[str, Paper]
+                    ) -> list[tuple[str, Paper, int]]:
+    """The papers of the labelled set as (listing, paper, rank parity) triples, in file order:
+    the set is fixed by its labels (the ranker that first chose them may change; the writer is
+    what this eval measures)."""
+    out: dict[str, tuple[str, Paper, int]] = {}
+    for rows in labels.values():
+        for row in rows:
+            pid = row["arxiv_id"]
+            if pid in out or pid not in papers:
+                continue
+            slot = SLOTS.index((row["fmt"], row["section"]))
+            out[pid] = (row["listing"], papers[pid], 0 if slot < 2 else 1)
+    return sorted(out.values(), key=lambda t: t[0])
+
+
 def top_papers(listings: dict[str, list[Paper]], ranker: Any,
                per_day: int = PER_DAY) -> list[tuple[str, Paper, int]]:
     """The top-ranked papers of each real day by the ranking stage (the packaged embeddings),

@@ -149,11 +149,10 @@ def metric_table(rows: list[Comparison], has_baseline: bool) -> list[str]:
     return out
 
 
-CHART_QUALITY = ["triage_recall", "triage_precision", "triage_auc", "rules_recall", "rules_dropped",
-                 "score_spearman",
+CHART_QUALITY = ["ranking_auc", "score_auc", "combined_top7", "score_spearman",
                  "hype_spearman", "writer_grounding", "writer_format", "critic_catch",
-                 "critic_model_catch", "injection_flagged"]
-CHART_ERRORS = ["score_mae", "hype_mae", "injection_mean_shift", "injection_max_shift"]
+                 "critic_model_catch", "injection_flagged", "items_heldout_publishable"]
+CHART_ERRORS = ["injection_mean_shift", "injection_max_shift"]
 
 
 def chart(history: list[dict[str, Any]], path: Path, title: str) -> None:

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from flashnews.agents import critic
+from flashnews.agents import critic, learner
 from flashnews.agents.triage import Selection, Triage, injection_findings
 from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
-from flashnews.evals import acceptability, calibrate, editorial, perturb, schema, tldr
+from flashnews.evals import acceptability, editorial, perturb, schema, seed, tldr
 from flashnews.evals import metrics as m
 from flashnews.tools import facts
 from flashnews.tools.embeddings import Embedder, load_embedder
@@ -208,6 +208,7 @@ class Datasets:
         # The real day is optional (a custom datasets folder may lack it): ranking recall only.
         self.realday: dict[str, Paper] = {}
         self.realday_featured: list[str] = []
+        self.realday_cases: list[schema.RealdayCase] = []
         if (root / "realday.jsonl").exists():
             day = read("realday", schema.RealdayCase)
             self.realday = {c.paper.arxiv_id: c.paper for c in day}
@@ -215,6 +216,10 @@ class Datasets:
             for c in day:
                 self.realday_listings.setdefault(c.listing, []).append(c.paper)
             self.realday_featured = [c.paper.arxiv_id for c in day if c.featured]
+            self.realday_cases = day
+        self.realday_model: list[schema.RecordedAnswer] = []
+        if (root / "realday_model.jsonl").exists():
+            self.realday_model = read("realday_model", schema.RecordedAnswer)
         self.bulletins = read("bulletins", schema.BulletinCase)
         self.perturbations = read("perturbations", schema.PerturbationCase)
         self.claims = read("claims", schema.ClaimRecipe)
@@ -295,9 +300,8 @@ class Runner:
         # papers (a paper is never compared with itself, so this is leave-one-out).
         self.history = [self.data.papers[c.paper_id] for c in self.data.triage
                         if c.label == "positive"]
-        self.dev_cases: list[calibrate.DevCase] = []
         self.calibration_key = ""
-        self.calibrated = False
+        self.seed: learner.Learned | None = None
 
     # cassettes --------------------------------------------------------------------------------
     def _meta(self) -> dict[str, Any]:
@@ -381,13 +385,8 @@ class Runner:
                     self._editor(out, cases)
                     self._injection(out, cases, scored)
             calibration = None
-            if self.calibrate_maps:
-                calibration = calibrate.fit(
-                    self.dev_cases, self.calibration_key, k=self.settings.triage_model_papers,
-                    threshold=self.settings.relevance_threshold,
-                    at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    fitted_on=f"{len(self.dev_cases)} dev papers (evals/datasets/triage.jsonl v"
-                              f"{self.data.versions['triage']}), {self.mode}").model_dump()
+            if self.calibrate_maps and self.seed is not None:
+                calibration = self.seed.model_dump(mode="json")
             if self.task in ("all", "writer"):
                 with self._cassette("writer"):
                     self._writer(out, cases)
@@ -400,8 +399,6 @@ class Runner:
             if self.task in ("all", "tldr"):
                 with self._cassette("tldr"):
                     self._tldr(out, cases)
-            if self.task in ("all", "triage"):
-                self._realday(out, cases)
             if self.task in ("all", "items"):
                 self._items(out, cases)
         finally:
@@ -425,102 +422,80 @@ class Runner:
 
     def _triage(self, out: dict[str, float | None],
                 cases: dict[str, list[dict[str, Any]]]) -> dict[str, Assessment]:
+        """Triage measured per stage (evals/seed.py): the model asked about every dev paper
+        (replayed), the learned ranker cross-validated by leaving one listing out."""
         self._section("triage")
         data = self.data.triage
         papers = [self.data.papers[c.paper_id] for c in data]
         triage = self._triage_of(ask_all=True)  # every stage measured on every paper
         got = triage.run(papers)
         self.calibration_key = triage.calibration_key()
-        self.calibrated = triage.calibration()[1]
-        vectors = triage.ranker.vectors(papers)
-        rows, dev = [], []
-        for c in data:
-            a = got[c.paper_id]
-            s = a.signals
-            reached = a.method in ("logprob", "generated")
-            dev.append(calibrate.DevCase(
-                paper_id=c.paper_id, label=c.label, ref_score=c.ref_score, ref_hype=c.ref_hype,
-                beat=s["beat"], vocabulary=s["vocabulary"], vector=vectors[c.paper_id],
-                model=s.get("model") if reached else None, editor=bool(s.get("editor")),
-                hype_evidence={k: s[f"hype_{k}"] for k in calibrate.HYPE_FEATURES
-                               if k != "significance"}))
-            rows.append({"case": c.case_id, "label": c.label, "score": a.score, "hype": a.hype,
-                         "relevant": a.relevant, "method": a.method, "ref_score": c.ref_score,
-                         "ref_hype": c.ref_hype, "ranking": s.get("ranking"),
-                         "beat": s.get("beat"), "history": s.get("history"),
-                         "vocabulary": s.get("vocabulary"), "model": s.get("model")})
-        self.dev_cases = dev
-        cv = {"k": self.settings.triage_model_papers,
-              "threshold": self.settings.relevance_threshold}
-        folds = calibrate.cross_validate(dev, **cv)
-        for row, f in zip(rows, folds, strict=True):
-            row |= {"cv_score": f.score, "cv_hype": f.hype, "cv_asked": f.asked}
-        cases["triage"] = rows
-        cases["ablation"] = calibrate.ablation(dev, **cv) if self.subset == "full" else []
-        fig = calibrate.figures_of(dev, folds)
-        pos = [r for r in rows if r["label"] == "positive"]
-        seen = [r for r in rows if r["model"] is not None and r["cv_asked"]]
-        seen_refs = [r for r in seen if r["ref_score"] is not None]
-        tp = sum(f.score >= self.settings.relevance_threshold
-                 for f, r in zip(folds, rows, strict=True) if r["label"] == "positive")
-        fp = sum(f.score >= self.settings.relevance_threshold
-                 for f, r in zip(folds, rows, strict=True) if r["label"] == "negative")
-        out |= {
-            # the ranking stage alone (every labelled paper; history leave-one-out)
-            "ranking_auc": _r(fig["ranking_auc"]),
-            "ranking_spearman": _r(fig["ranking_spearman"]),
-            "model_reach": _r(m.ratio(sum(r["cv_asked"] for r in pos), len(pos))),
-            # the model alone, on the papers that reached it (nothing else counted)
-            "model_auc": _r(m.auc([r["model"] for r in seen if r["label"] == "positive"],
-                                  [r["model"] for r in seen if r["label"] == "negative"])),
-            "model_spearman": _r(m.spearman([r["model"] for r in seen_refs],
-                                            [r["ref_score"] for r in seen_refs])),
-            # combined: the Score and Hype shown, each predicted by maps fitted without it
-            "triage_recall": _r(m.ratio(tp, len(pos))),
-            "triage_precision": _r(m.ratio(tp, tp + fp)),
-            "triage_auc": _r(fig["score_auc"]),
-            "score_spearman": _r(fig["score_spearman"]),
-            "hype_spearman": _r(fig["hype_spearman"]),
-            "score_mae": _r(fig["score_mae"], 2),
-            "hype_mae": _r(fig["hype_mae"], 2),
-            "score_spread": _r(float(np.std([f.score for f in folds])), 2),
-            "hype_spread": _r(float(np.std([f.hype for f in folds])), 2),
-        }
+        model = {pid: float(a.signals["model"]) for pid, a in got.items()
+                 if a.method in ("logprob", "generated") and "model" in a.signals}
+        model |= self._recorded_answers(triage)
+        realday = self.data.realday_cases if self.subset == "full" else []
+        oof: dict[str, Any] = {}
+        rows, content = seed.build_rows(
+            {c.paper.arxiv_id: c.paper for c in realday},
+            {c.paper.arxiv_id: c.listing for c in realday},
+            {c.paper_id: (c.ref_score, c.ref_hype) for c in data
+             if c.ref_score is not None and c.ref_hype is not None},
+            {c.paper_id: c.label for c in data}, {p.arxiv_id: p for p in papers}, model,
+            triage.ranker, self._exemplars(triage), self.settings, oof_out=oof)
+        fig = seed.evaluate(rows, k=self.settings.triage_model_papers)
+        if realday:
+            replay, cases["editor_replay"] = seed.replay_review(
+                rows, oof, self.data.realday_listings, triage.ranker)
+            out |= {k: _r(v) for k, v in replay.items()}
+        if self.calibrate_maps and realday:
+            fitted = learner.fit(rows, setup=triage.ranker.setup, content=content[0],
+                                 content_intercept=content[1],
+                                 triage_prompt=triage._tag(triage.method),
+                                 model=triage.model_name)
+            self.seed = fitted.model_copy(update={"cv": {k: v for k, v in fig.items()
+                                                         if k != "_rows"}})
+        by_id = {r.paper_id: r for r in rows}
+        cv = {r.paper_id: (s, h) for r, s, h, _ in fig.pop("_rows")}  # type: ignore[union-attr]
+        cases["triage"] = [
+            {"case": c.case_id, "label": c.label, "score": got[c.paper_id].score,
+             "hype": got[c.paper_id].hype, "method": got[c.paper_id].method,
+             "ref_score": c.ref_score, "ref_hype": c.ref_hype,
+             "cv_score": round(cv[c.paper_id][0], 1) if c.paper_id in cv else None,
+             "cv_hype": round(cv[c.paper_id][1], 1) if c.paper_id in cv else None,
+             **{k: by_id[c.paper_id].features.get(k) for k in ("beat", "vocabulary", "content",
+                                                            "training", "model")}}
+            for c in data]
+        out |= {k: _r(v) for k, v in fig.items() if not k.startswith("_")}
         out |= self._cost("triage", len(data))
         return got
 
-    def _realday(self, out: dict[str, float | None],
-                 cases: dict[str, list[dict[str, Any]]]) -> None:
-        """The ranking stage on a whole real day: featured papers among the top K (no model)."""
-        if self.subset != "full" or not self.data.realday:
-            return
-        papers = list(self.data.realday.values())
-        featured = self.data.realday_featured
-        ranker = self._triage_of().ranker
-        ranker.history = []  # a first run: nothing featured before
-        started = time.monotonic()
-        signals = ranker.rank(papers)
-        seconds = time.monotonic() - started
-        k = self.settings.triage_model_papers
-        ranks = sorted((signals[i].rank, i) for i in featured if i in signals)
-        cases["realday"] = [{"paper_id": i, "rank": r, "in_top_k": r <= k,
-                             "beat": signals[i].beat, "vocabulary": signals[i].vocabulary}
-                            for r, i in ranks]
-        out |= {"ranking_recall": _r(m.ratio(sum(r <= k for r, _ in ranks), len(ranks))),
-                "ranking_worst_rank": float(ranks[-1][0]) if ranks else None,
-                "realday_embed_seconds_per_paper": _r(seconds / len(papers), 4)}
+    def _recorded_answers(self, triage: Triage) -> dict[str, float]:
+        """The model's recorded P(yes) on the real days' candidates (evals/datasets/
+        realday_model.jsonl), when they belong to this model and triage prompt."""
+        if self.subset != "full":
+            return {}
+        return {r.arxiv_id: r.p_yes for r in self.data.realday_model
+                if r.model == triage.model_name and r.prompt_hash == triage._tag("logprob")
+                and triage.method == "logprob"}
+
+    def _exemplars(self, triage: Triage) -> np.ndarray:
+        """The beat exemplars' title embeddings (empty when ../shared is not beside us)."""
+        try:
+            return triage.ranker.embedder.embed(seed.exemplar_titles())
+        except ConfigError as exc:
+            log.warning("triage: %s; the content model is fitted on the real days alone", exc)
+            return np.zeros((0, 384))
 
     def _items(self, out: dict[str, float | None],
                cases: dict[str, list[dict[str, Any]]]) -> None:
-        """Item acceptability: the writer's items for the top papers of the real days, each
-        looked up in the labelled set (evals/acceptability.py; no model call)."""
+        """Item acceptability: the writer's items for the papers of the labelled set (the 55
+        best-ranked of each real listing when it was labelled), each looked up in it
+        (evals/acceptability.py; no model call)."""
         if self.subset != "full" or not self.data.realday:
             return
         labels, version = acceptability.load()
         self.data.versions["items"] = version
-        ranker = self._triage_of().ranker
-        ranker.history = []
-        top = acceptability.top_papers(self.data.realday_listings, ranker)
+        top = acceptability.labelled_papers(labels, self.data.realday)
         items = acceptability.write_items(Writer(self.models, phrasing="code"), top)
         metrics, unlabelled = acceptability.score(items, labels)
         out |= metrics | acceptability.check_agreement(labels, self.data.realday)

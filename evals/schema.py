@@ -69,6 +69,17 @@ class RealdayCase(_Case):
     featured: bool = False
 
 
+class RecordedAnswer(_Case):
+    """The model's P(yes) to the triage question on one real-day paper, as recorded live
+    (`python -m flashnews.evals.seed --record`): the combined stage's examples beyond the dev
+    papers. Used only while the model and the triage prompt hash are the ones recorded."""
+
+    arxiv_id: str
+    p_yes: float = Field(ge=0, le=1)
+    model: str
+    prompt_hash: str
+
+
 class InjectionCase(_Case):
     """A real paper with a sentence planted in its abstract.
 

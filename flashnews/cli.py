@@ -493,6 +493,47 @@ def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
+def learn(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Fit the ranker again on the shared examples and every editor decision in the store."""
+    from flashnews.agents import learner
+    from flashnews.tools.embeddings import load_embedder
+    from flashnews.tools.store import Store
+
+    settings = _settings()
+    store = Store.open(settings)
+    try:
+        fitted, path, seconds = learner.learn(store, settings, load_embedder(settings))
+    except learner.RankerFileError as exc:
+        _fail(ConfigError(str(exc)))
+        raise
+    except OSError as exc:
+        _fail(ConfigError(f"cannot write the learned ranker: {exc}"))
+        raise
+    finally:
+        store.close()
+    report = {"path": str(path), "seconds": round(seconds, 2), "cold": fitted.cold,
+              "examples": fitted.examples, "cross_validated": fitted.cv,
+              "weights": dict(zip(fitted.rank.names, fitted.rank.coef, strict=True)),
+              "model_weights": dict(zip(fitted.combined.names, fitted.combined.coef,
+                                        strict=True)), "hash": fitted.hash}
+    if as_json:
+        out.print_json(json.dumps(report))
+        return
+    state = ("cold: no editor decision yet, the seed fitted on the shared examples"
+             if fitted.cold else f"{fitted.examples.get('editor', 0)} editor examples")
+    out.print(f"ranker {fitted.hash} ({state}) written to {path} in {seconds:.1f} s",
+              highlight=False)
+    out.print("examples: " + ", ".join(f"{k} {v}" for k, v in fitted.examples.items()),
+              highlight=False)
+    out.print("cross-validated (each day or edition held out): " + ", ".join(
+        f"{k} {v:.3g}" for k, v in fitted.cv.items() if isinstance(v, float)), highlight=False,
+        soft_wrap=True)
+    out.print("weights per standard deviation (log-odds): " + ", ".join(
+        f"{k} {v:+.2f}" for k, v in report["weights"].items()),
+        highlight=False, soft_wrap=True)
+
+
+@app.command()
 def resume(
     edition: Annotated[str, typer.Argument(help="Edition id, e.g. 2026-02-25-flash.")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
@@ -677,12 +718,14 @@ def status(
               + (f" at step [bold]{report['step']}[/]" if report["step"] else "")
               + (f" — {report['message']}" if report["message"] else ""), highlight=False)
     if report["scores"]:
-        table = Table(title="scores")
-        for col in ("#", "arXiv", "score", "hype", "relevant", "method", "title"):
+        table = Table(title="scores (why: the three features that moved the Score most, in "
+                            "log-odds)")
+        for col in ("#", "arXiv", "score", "hype", "method", "title", "why"):
             table.add_column(col)
         for n, s in enumerate(report["scores"], start=1):
             table.add_row(str(n), s["paper_id"], str(s["score"]), str(s["hype"]),
-                          "yes" if s["relevant"] else "no", s["method"], s["title"][:60])
+                          s["method"] + ("" if s["relevant"] else " (not relevant)"),
+                          s["title"][:50], "; ".join(s.get("drivers") or []))
         out.print(table)
     if report["deliveries"]:
         table = Table(title="outbox")
@@ -763,8 +806,8 @@ def eval_(
         help="With --record: keep the recordings and record only the requests they lack "
              "(byte-identical requests are answered from them).")] = False,
     calibrate: Annotated[bool, typer.Option(
-        help="Fit the Score/Hype maps on this run's dev papers and store them (with the "
-             "prompt hashes they belong to) in flashnews/data/calibration.json.")] = False,
+        help="Fit the seed ranker on this run's labelled examples (the real days, the dev "
+             "papers, the beat exemplars) and write flashnews/data/ranker.json.")] = False,
 ) -> None:
     """Run the evals and compare them with a baseline."""
     if ctx.invoked_subcommand:
@@ -804,13 +847,13 @@ def eval_(
     elif record:
         out.print(f"recordings: {runner.keep_recording(result)}", highlight=False)
     if calibrate and result.calibration:
-        from flashnews.agents import calibration as cal
+        from flashnews.agents import learner
 
-        fitted = cal.Calibration.model_validate(result.calibration)
-        path = cal.save(fitted)
-        out.print(f"calibration: {path} ({fitted.key}; leave-one-out "
-                  + ", ".join(f"{k} {v:.3g}" for k, v in fitted.cross_validated.items()
-                              if v is not None) + ")", highlight=False, soft_wrap=True)
+        fitted = learner.Learned.model_validate(result.calibration)
+        path = learner.write(fitted, learner.seed_path())
+        out.print(f"seed ranker: {path} ({fitted.hash}; leave one listing out: "
+                  + ", ".join(f"{k} {v:.3g}" for k, v in fitted.cv.items()
+                              if isinstance(v, float)) + ")", highlight=False, soft_wrap=True)
     if write_baseline and bad:
         err.print(f"note: {write_baseline} left as it was: this run regressed", highlight=False)
     elif write_baseline:

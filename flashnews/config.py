@@ -119,14 +119,13 @@ class Settings(BaseSettings):
     gave ROC AUC 0.99 and Spearman 0.71 against 0.96 and 0.63 for whole abstracts, in 36% less
     time."""
 
-    triage_model_papers: int = 64
+    triage_model_papers: int = 32
     """K: how many of the day's best-ranked papers the model is asked about (the rest keep the
-    ranking stage's Score). Sized by the time target of the embedded stack: a whole real day
-    (837 papers) triaged in 6 minutes on 2 cores. Measured on the real day of 2026-02-25
-    (README, Benchmarks): ranking the day takes about 35 s and the model about 4.5 s per paper,
-    so K = 64 takes 4.7-5.5 min and puts 15 of the 16 featured papers among the candidates
-    (K = 48: 4 min, 14 of 16). Papers the editor's include keywords or watched authors name are asked
-    about on top of these."""
+    ranking stage's Score). Sized by the time target of the embedded stack: a 1,000-paper day
+    triaged in 3 minutes on 2 cores (ranking about 40 s, the model about 4.5 s per paper). The
+    learned ranking stage puts every featured paper of the real days within its listing's best
+    25, cross-validated (docs/triage.md). Papers the editor's include keywords or watched
+    authors name are asked about on top of these."""
 
     triage_seconds: float = Field(default=0.0, ge=0.0)
     """A wall-clock budget for the whole triage, ranking included (0: none). When set, the model
@@ -153,6 +152,13 @@ class Settings(BaseSettings):
 
     relevance_threshold: int = 50
     """Score at or above which a model-scored paper counts as relevant."""
+    learn_after_review: bool = True
+    """Fit the learned ranker again on every stored editor example when an editor approves an
+    edition (`flashnews learn` does the same on demand)."""
+    off_beat_training: float = 0.0
+    """A paper closer to the beat file's `training` paragraph than to its `inference` one by
+    more than this (cosine difference) is off the beat: it can be an also-notable item, and a
+    main item only when the editor pins it."""
 
     categories: list[str] = Field(
         default_factory=lambda: ["cs.DC", "cs.LG", "cs.CL", "cs.AR", "cs.PF", "cs.AI", "cs.OS"]

@@ -100,11 +100,16 @@ class Assessment(BaseModel):
     model: str
     signals: dict[str, float] = Field(default_factory=dict)
     """What the score was computed from (similarities, P(yes), hype evidence), for the record."""
+    drivers: list[str] = Field(default_factory=list)
+    """The three features that moved the Score most, signed (log-odds), for the editor."""
+    hype_drivers: list[str] = Field(default_factory=list)
+    """The same for Hype."""
 
 
-def rank_key(a: Assessment) -> tuple[int, int, str]:
-    """The house order of assessments: Score, then Hype (both highest first), then arXiv id."""
-    return (-a.score, -a.hype, a.paper_id)
+def rank_key(a: Assessment) -> tuple[int, float, int, str]:
+    """The house order of assessments: Score, then the unrounded Score (ties between equal
+    integers broken by what they were rounded from), then Hype, then arXiv id."""
+    return (-a.score, -a.signals.get("score_value", 0.0), -a.hype, a.paper_id)
 
 
 class DraftItem(BaseModel):
@@ -200,3 +205,22 @@ class Decision(BaseModel):
     paper_id: str | None = None
     context: dict[str, Any] = Field(default_factory=dict)
     """What the decision was about (the item, the scores before and after, the drafts …)."""
+
+
+class Example(BaseModel):
+    """An editor's decision as a labelled example for the learned ranker (agents/learner.py),
+    stored the moment it is made, with the paper itself (nothing is lost if it leaves the day's
+    store). A later decision on the same paper in the same edition replaces it."""
+
+    paper: Paper
+    edition_id: str
+    at: str
+    command: str
+    featured: bool
+    """Whether the editor wants papers like this one in the bulletin."""
+    score: float | None = None
+    hype: float | None = None
+    weight: float = 1.0
+    model: float | None = None
+    """The model's P(yes) on it, when the model was asked."""
+

@@ -58,13 +58,13 @@ class ReviewScreen:
         table = Table(title="ranked papers (items in bulletin order, then candidates)",
                       title_justify="left")
         for col, kw in (("#", {"justify": "right"}), ("in", {}), ("score", {"justify": "right"}),
-                        ("hype", {"justify": "right"}), ("title", {"max_width": 60}),
-                        ("topic", {}), ("flags", {})):
+                        ("hype", {"justify": "right"}), ("title", {"max_width": 50}),
+                        ("why (log-odds)", {"max_width": 40}), ("flags", {})):
             table.add_column(col, **kw)  # type: ignore[arg-type]
         for r in rows:
             style = "" if r.section else "dim"
             table.add_row(str(r.n), r.section or "-", str(r.score), str(r.hype), r.title,
-                          r.topic, ", ".join(r.flags), style=style)
+                          "; ".join(r.drivers), ", ".join(r.flags), style=style)
         c.print(table)
         self.show_draft(payload, rows)
         if payload.get("notice"):
@@ -108,6 +108,8 @@ class ReviewScreen:
         lines += ["", paper.abstract if paper else "(abstract not in the store)", "",
                   f"[bold]Score {row.score} | Hype {row.hype}[/] ({row.method})"
                   + (f" — {', '.join(row.flags)}" if row.flags else ""),
+                  f"Score moved most by: {'; '.join(row.drivers) or '-'}",
+                  f"Hype moved most by: {'; '.join(row.hype_drivers) or '-'}",
                   f"rationale: {row.rationale}"]
         lines += [f"claim: {c}" for c in row.key_claims]
         self.console.print(Panel("\n".join(lines), title=f"#{row.n} {row.paper_id}",

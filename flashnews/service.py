@@ -312,7 +312,8 @@ class EditionService:
             "corrections": [c.model_dump() for c in self.store.corrections(edition_id)],
             "deliveries": [d.model_dump() for d in self.store.deliveries(edition_id)],
             "scores": [{"paper_id": a.paper_id, "score": a.score, "hype": a.hype,
-                        "relevant": a.relevant, "method": a.method,
+                        "relevant": a.relevant, "method": a.method, "drivers": a.drivers,
+                        "hype_drivers": a.hype_drivers,
                         "title": papers[a.paper_id].title if a.paper_id in papers else ""}
                        for a in values.ranked()],
             "usage": {k: v.model_dump() for k, v in self.store.usage(edition_id).items()},

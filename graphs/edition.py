@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flashnews.agents import critic, editor, fetcher
+from flashnews.agents import critic, editor, fetcher, learner
 from flashnews.agents.triage import (
     Triage,
     fit_to_budget,
@@ -69,8 +69,9 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
             from flashnews.tools.embeddings import load_embedder
 
             rt.embedder = load_embedder(rt.settings)
+        liked, disliked = learner.taste(rt.store, state["edition_id"])
         triage = Triage(rt.models, rt.store, rt.settings, embedder=rt.embedder,
-                        history=rt.store.featured_before(state["edition_id"]))
+                        history=liked, disliked=disliked)
         result = triage.run(ordered, progress=lambda d, t: rt.progress("triage", d, t))
         warnings = [f for p in ordered
                     for f in [*injection_findings(p), *watch_findings(p, rt.settings)]]
@@ -81,7 +82,8 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         main, also = ((s.flash_items, s.flash_also) if v.format == "flash"
                       else (s.digest_highlights, s.digest_also))
         earlier = rt.store.published_elsewhere(v.edition_id)
-        selection = select(v.assessments, main=main, also=also, exclude=earlier)
+        selection = select(v.assessments, main=main, also=also, exclude=earlier,
+                           off_beat_training=s.off_beat_training)
         skip, notes = {"themes": False, "model_review": not s.critic_use_model}, []
         if rt.budget.limited and selection.main:
             selection, skip, notes = fit_to_budget(selection, v.format, rt.budget,
@@ -121,9 +123,12 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         return encode(findings=found)
 
     def review_node(state: EditionState) -> dict[str, Any]:
-        update, decision = editor.at_review(view(state), _papers(rt, state), rt.policy)
+        v = view(state)
+        papers = _papers(rt, state)
+        update, decision = editor.at_review(v, papers, rt.policy)
         if decision:
             rt.store.record_decision(decision)
+            editor.learn_from(rt.store, rt.settings, rt.embedder, decision, v, papers)
         return update
 
     def publish_node(state: EditionState) -> dict[str, Any]:

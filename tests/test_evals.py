@@ -40,7 +40,9 @@ def _copy_datasets(tmp_path: Path) -> Path:
 def test_every_dataset_has_a_versioned_header_and_valid_cases() -> None:
     data = runner.Datasets("full")
     assert set(data.versions) == {"triage", "editor", "injection", "writer", "drafts", "tldr",
-                                  "realday", "bulletins", "perturbations", "claims"}
+                                  "realday", "realday_model", "bulletins", "perturbations",
+                                  "claims"}
+    assert len(data.realday_model) >= 100 and all(0 <= r.p_yes <= 1 for r in data.realday_model)
     assert len(data.tldr) == 100 and all(c.target and c.source for c in data.tldr)
     assert "editors-2026-02-25-flash" in {c.case_id for c in data.writer}
     assert all(v >= 1 for v in data.versions.values())
@@ -98,10 +100,10 @@ def test_grounding_counts_numbers_and_claims() -> None:
 
 
 @pytest.mark.parametrize(("name", "base", "now", "status"), [
-    ("triage_auc", 0.90, 0.88, "worse"),          # within 0.03
-    ("triage_auc", 0.90, 0.86, "regression"),
-    ("triage_auc", 0.90, 0.95, "better"),
-    ("score_mae", 20.0, 24.0, "regression"),      # lower is better, tolerance 3 points
+    ("score_auc", 0.90, 0.88, "worse"),          # within 0.03
+    ("score_auc", 0.90, 0.86, "regression"),
+    ("score_auc", 0.90, 0.95, "better"),
+    ("injection_mean_shift", 2.0, 4.5, "regression"),  # lower is better, tolerance 2 points
     ("triage_tokens_per_case", 1000, 1090, "worse"),      # 10% relative
     ("triage_tokens_per_case", 1000, 1110, "regression"),
     ("triage_seconds_per_case", 1.0, 9.0, "info"),        # never gated
@@ -145,8 +147,8 @@ def test_a_metric_below_its_baseline_fails_the_command(tmp_path: Path) -> None:
     data = report.load_baseline(runner.BASELINE)
     smoke = data["models"][EMBEDDED_MODEL_NAME]["smoke"]["metrics"]
     # The same run against a baseline that was better: as if this run's scores had drifted
-    # further from the editors' and its writer prompt had doubled in tokens.
-    smoke["score_mae"] = round(smoke["score_mae"] - 3.5, 2)
+    # more under injection and its writer prompt had doubled in tokens.
+    smoke["injection_mean_shift"] = round(smoke["injection_mean_shift"] - 2.5, 2)
     smoke["writer_tokens_per_case"] = round(smoke["writer_tokens_per_case"] / 2, 1)
     degraded = tmp_path / "baseline.json"
     degraded.write_text(json.dumps(data))
@@ -155,7 +157,7 @@ def test_a_metric_below_its_baseline_fails_the_command(tmp_path: Path) -> None:
     assert run.returncode == 11, run.stdout + run.stderr
     assert json.loads(degraded.read_text()) == data  # a run that regressed is no baseline
     assert "2 metric(s) regressed" in run.stderr
-    assert "score_mae" in run.stderr and "writer_tokens_per_case" in run.stderr
+    assert "injection_mean_shift" in run.stderr and "writer_tokens_per_case" in run.stderr
     assert "regression" in run.stdout and "baseline" in run.stdout
     files = {p.suffix for p in (tmp_path / "reports").iterdir()}
     assert {".json", ".md", ".png", ".jsonl"} <= files
@@ -164,7 +166,7 @@ def test_a_metric_below_its_baseline_fails_the_command(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "no regression" in ok.stdout
     md = next((tmp_path / "reports").glob("run-*.md")).read_text()
-    assert "| triage_auc |" in md and "## triage" in md
+    assert "| score_auc |" in md and "## triage" in md
 
 
 @needs_cassettes

@@ -1,18 +1,14 @@
-"""The ranking stage, the score maps, the hype evidence and their honest measurement."""
+"""The ranking stage: its features, the embeddings cache, the hype evidence."""
 
 from __future__ import annotations
 
-import itertools
-import json
 import math
 
 import numpy as np
 import pytest
-from flashnews.agents import calibration as cal
-from flashnews.agents import hype
+from flashnews.agents import hype, learner
 from flashnews.agents.ranking import Ranker, vocabulary
 from flashnews.agents.triage import Triage, rules_verdict
-from flashnews.evals import calibrate
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
 
@@ -71,28 +67,31 @@ def test_a_second_run_of_the_day_embeds_nothing_and_calls_no_model(settings, pap
     emb = HashingEmbedder()
     first, _ = _triage(settings, embedder=emb, triage_scoring="logprob")
     one = first.run(papers.values())
-    assert first.stats["embedded"] == len(papers) and emb.texts == len(papers) + 1  # + beat
+    # + the beat file's three paragraphs (beat, training, inference)
+    assert first.stats["embedded"] == len(papers) and emb.texts == len(papers) + 3
     fake = FakeChatModel()
     again, _ = _triage(settings, fake, embedder=emb, triage_scoring="logprob")
     two = again.run(papers.values())
-    assert again.stats["embedded"] == 0 and emb.texts == len(papers) + 2  # only the beat
+    assert again.stats["embedded"] == 0 and emb.texts == len(papers) + 6  # only those
     assert fake.calls == [] and two == one
 
 
-def test_history_is_what_was_featured_before_and_never_the_paper_itself(settings, papers
-                                                                        ) -> None:
+def test_liked_and_disliked_are_the_editors_papers_and_never_the_paper_itself(settings, papers
+                                                                              ) -> None:
     emb = HashingEmbedder()
     store = Store(settings.db_path)
     featured = [p for p in papers.values() if p.label == "positive"]
-    ranker = Ranker(emb, store, settings, history=featured)
+    dropped = [p for p in papers.values() if p.label == "negative"]
+    ranker = Ranker(emb, store, settings, history=featured, disliked=dropped)
     sig = ranker.rank(list(papers.values()))
-    for p in featured:  # the paper's own copy in the history is left out
-        others = [h for h in featured if h.arxiv_id != p.arxiv_id]
-        vecs = ranker.vectors([p, *others])
-        top = sorted((vecs[h.arxiv_id] @ vecs[p.arxiv_id] for h in others), reverse=True)[:3]
-        assert sig[p.arxiv_id].history == pytest.approx(float(np.mean(top)), abs=1e-4)
+    for group, key in ((featured, "liked"), (dropped, "disliked")):
+        for p in group:  # the paper's own copy is left out
+            others = [h for h in group if h.arxiv_id != p.arxiv_id]
+            vecs = ranker.vectors([p, *others])
+            top = sorted((vecs[h.arxiv_id] @ vecs[p.arxiv_id] for h in others), reverse=True)[:3]
+            assert getattr(sig[p.arxiv_id], key) == pytest.approx(float(np.mean(top)), abs=1e-4)
     cold = Ranker(emb, store, settings).rank(list(papers.values()))
-    assert all(s.history is None for s in cold.values())
+    assert all(s.liked is None and s.disliked is None for s in cold.values())
 
 
 def test_featured_before_reads_earlier_days_only(settings, papers) -> None:
@@ -146,85 +145,6 @@ def test_tampered_weights_are_refused(tmp_path) -> None:
         check_weights(bad, size=10)
 
 
-# --- score maps ---------------------------------------------------------------------------------
-
-
-def test_monotone_fit_pools_violators_and_interpolates() -> None:
-    f = cal.fit_monotone([0.1, 0.2, 0.3, 0.4, 0.5], [10, 30, 20, 60, 90])
-    assert f.ys == sorted(f.ys) and len(f.ys) == 4  # 30 and 20 pooled to 25
-    assert f(0.25) == pytest.approx(25)
-    assert f(0.0) == 10 and f(9.0) == 90  # flat outside the fitted range
-    xs = np.linspace(0, 0.6, 50)
-    ys = [f(x) for x in xs]
-    assert all(b >= a for a, b in itertools.pairwise(ys))
-    assert len({round(y, 3) for y in ys}) > 20  # interpolated: no plateaus that bunch scores
-
-
-def test_calibration_file_is_keyed_by_setup(tmp_path) -> None:
-    path = tmp_path / "calibration.json"
-    fitted = cal.Calibration(key="setup-a", score_ranking=cal.fit_monotone([0, 1], [10, 90]),
-                             score_combined=cal.MonotoneMap(), hype=cal.MonotoneMap())
-    cal.save(fitted, path)
-    got, found = cal.lookup("setup-a", path)
-    assert found and got.score_ranking(0.5) == pytest.approx(50)
-    other, found = cal.lookup("setup-b", path)
-    assert not found and other.score_ranking(0.5) == pytest.approx(50)  # linear, said so
-    assert json.loads(path.read_text())["setups"]["setup-a"]["key"] == "setup-a"
-
-
-def test_the_stored_calibration_belongs_to_the_current_prompts(settings) -> None:
-    triage, _ = _triage(settings.model_copy(update={"base_url": None}))  # the embedded setup
-    key = triage.calibration_key("logprob")
-    assert f"triage={triage.prompt.hash}:logprob:" in key and triage.ranker.prompt.hash
-    stored = cal.load_file().setups
-    for k in stored:  # every stored fit names the prompts it was fitted with
-        assert "ranking=" in k and "triage=" in k and "model=" in k
-
-
-# --- honest measurement -------------------------------------------------------------------------
-
-
-def _dev_cases(papers) -> list[calibrate.DevCase]:
-    refs = {"2602.20732": (95, 65), "2602.20217": (95, 70), "2602.20515": (94, 55),
-            "2602.20662": (93, 55), "2602.19509": (72, 45), "2602.20130": (55, 40)}
-    emb = HashingEmbedder()
-    beat = emb.embed(["LLM inference serving KV cache decoding quantization GPU"])[0]
-    out = []
-    for p in papers.values():
-        v = emb.embed([f"{p.title}. {p.abstract}"])[0]
-        s, h = refs.get(p.arxiv_id, (None, None))
-        out.append(calibrate.DevCase(
-            paper_id=p.arxiv_id, label=p.label or "negative", ref_score=s, ref_hype=h,
-            beat=float(v @ beat), vocabulary=vocabulary(p), vector=v,
-            model=0.9 if p.label == "positive" else 0.3,
-            hype_evidence={"gain": hype.gain(p), "artifacts": hype.artifacts(p), "names": 0.0,
-                           "heat": 0.0}))
-    return out
-
-
-def test_cross_validation_never_uses_a_papers_own_label(papers) -> None:
-    cases = _dev_cases(papers)
-    base = calibrate.cross_validate(cases)
-    i = next(k for k, c in enumerate(cases) if c.paper_id == CHESS)
-    changed = [*cases]
-    changed[i] = calibrate.DevCase(**{**cases[i].__dict__, "ref_score": 5, "ref_hype": 5,
-                                      "label": "negative"})
-    again = calibrate.cross_validate(changed)
-    assert (again[i].score, again[i].hype, again[i].ranking) == (
-        base[i].score, base[i].hype, base[i].ranking)
-    # …while another paper's prediction may move: the labels of the others are the training data
-    assert any((a.score, a.hype) != (b.score, b.hype) for a, b in zip(base, again, strict=True))
-
-
-def test_ablation_reports_every_signal(papers) -> None:
-    rows = calibrate.ablation(_dev_cases(papers))
-    names = [r["without"] for r in rows]
-    assert names[0].startswith("(nothing")
-    assert {"beat", "history", "vocabulary", "model", "ranking", "significance", "gain",
-            "artifacts", "names", "heat"} <= set(names)
-    assert all(0 <= r["score_auc"] <= 1 for r in rows if r["score_auc"] is not None)
-
-
 # --- hype evidence ------------------------------------------------------------------------------
 
 
@@ -243,7 +163,7 @@ def test_largest_claimed_gain(text: str, factor: float) -> None:
 def test_hype_features_are_bounded_and_configurable(settings, papers) -> None:
     p = papers[CHESS]
     f = hype.features(p, settings, significance=0.9, heat=0.4)
-    assert set(f) == set(hype.W) and all(0 <= v <= 1 for v in f.values())
+    assert set(f) == set(learner.HYPE_FEATURES) and all(0 <= v <= 1 for v in f.values())
     assert f["gain"] == pytest.approx(math.log(4.56) / math.log(10), abs=0.01)
     named = settings.model_copy(update={"hype_names": [p.authors[0]]})
     assert hype.features(p, named, significance=0.9, heat=0.4)["names"] == 1.0

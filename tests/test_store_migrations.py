@@ -42,7 +42,7 @@ def _recorded(s: Store) -> list[tuple[int, str | None]]:
 
 def test_migrations_are_registered_in_order_under_their_names() -> None:
     assert list(REGISTERED) == ["m001_initial", "m002_revisions", "m003_decisions",
-                                "m004_embeddings"]
+                                "m004_embeddings", "m005_examples"]
     assert [fn() for fn in REGISTERED.values()] == MIGRATIONS
 
     def m001_initial() -> str:
@@ -73,7 +73,7 @@ def test_a_database_that_recorded_migrations_by_position_upgrades_cleanly(
              " VALUES ('2026-02-25-flash', '2026-02-25', 'flash', 'published', 't', 't', 0)")
     s = Store(tmp_path / "flashnews.sqlite", url=backend)  # would fail re-running 1-3
     assert _recorded(s) == [(1, "m001_initial"), (2, "m002_revisions"), (3, "m003_decisions"),
-                            (4, "m004_embeddings")]
+                            (4, "m004_embeddings"), (5, "m005_examples")]
     row = s.edition("2026-02-25-flash")
     assert row is not None and row.status == "published"  # nothing was lost
     s.cache_embeddings("m", [("2602.00001", 1, "h", b"\x00\x00\x80?")])  # m004 applied
@@ -82,7 +82,8 @@ def test_a_database_that_recorded_migrations_by_position_upgrades_cleanly(
     s.close()
     again = Store(tmp_path / "flashnews.sqlite", url=backend)  # upgraded once: a no-op now
     assert _recorded(again) == [(1, "m001_initial"), (2, "m002_revisions"),
-                                (3, "m003_decisions"), (4, "m004_embeddings")]
+                                (3, "m003_decisions"), (4, "m004_embeddings"),
+                                (5, "m005_examples")]
     again.close()
 
 
@@ -95,24 +96,26 @@ def test_migrations_are_applied_by_name_not_by_position(
              " INSERT INTO schema_migrations VALUES (1, 'm003_decisions');"
              " INSERT INTO schema_migrations VALUES (2, 'm001_initial');"
              " INSERT INTO schema_migrations VALUES (3, 'm004_embeddings');"
-             " INSERT INTO schema_migrations VALUES (4, 'm002_revisions')")
+             " INSERT INTO schema_migrations VALUES (4, 'm002_revisions');"
+             " INSERT INTO schema_migrations VALUES (5, 'm005_examples')")
     s = Store(tmp_path / "flashnews.sqlite", url=backend)
     assert [name for _, name in _recorded(s)] == ["m003_decisions", "m001_initial",
-                                                  "m004_embeddings", "m002_revisions"]
+                                                  "m004_embeddings", "m002_revisions",
+                                                  "m005_examples"]
     s.close()
 
     # A migration registered later is applied once, on its own, and recorded by its name.
-    def m005_notes() -> str:
+    def m006_notes() -> str:
         return "CREATE TABLE notes (edition_id TEXT PRIMARY KEY, note TEXT NOT NULL)"
 
-    monkeypatch.setitem(store_module.REGISTERED, "m005_notes", m005_notes)
+    monkeypatch.setitem(store_module.REGISTERED, "m006_notes", m006_notes)
     s = Store(tmp_path / "flashnews.sqlite", url=backend)
-    assert _recorded(s)[-1] == (5, "m005_notes")
+    assert _recorded(s)[-1] == (6, "m006_notes")
     with s._tx() as c:
         c.execute("INSERT INTO notes VALUES (?, ?)", ("e-flash", "kept"))
     s.close()
     s = Store(tmp_path / "flashnews.sqlite", url=backend)
-    assert len(_recorded(s)) == 5 and s._rows("SELECT note FROM notes") == [{"note": "kept"}]
+    assert len(_recorded(s)) == 6 and s._rows("SELECT note FROM notes") == [{"note": "kept"}]
     # The store still works as before on the migrated schema.
     s.cache_assessment(Assessment(paper_id="2602.00001", relevant=True, score=70, hype=40,
                                   rationale="r", prompt_hash="h1", model="m"))

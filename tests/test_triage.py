@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flashnews.agents.triage import (
     Triage,
     injection_findings,
@@ -58,10 +59,16 @@ def test_logprob_scores_come_from_p_yes(settings, papers) -> None:
     triage, _ = _triage(settings, FakeChatModel(responder=responder), triage_scoring="logprob")
     a = triage.run([papers[CHESS]])[CHESS]
     assert (a.method, a.signals["model"]) == ("logprob", 0.91)
-    # Score: the model's P(yes) and the ranking's score, combined and mapped (this setup has no
-    # stored calibration, so the map is linear)
-    rank_score = a.signals["ranking_score"]
-    assert a.score == round(100 * (0.5 * 0.91 + 0.5 * rank_score / 100))
+    # Score: the learned ranker's combined stage over the paper's features and P(yes), mapped
+    lr = triage.ranker.learned
+    feats = {k: a.signals.get(k) for k in lr.rank.names}
+    feats["editor"] = 0.0
+    value = lr.score_combined.value(lr.stage2(feats, 0.91))
+    assert a.signals["score_value"] == pytest.approx(value, abs=1e-2)
+    assert a.score == round(value)
+    # a surer yes never lowers the Score
+    assert lr.score_combined.value(lr.stage2(feats, 0.99)) > value
+    assert len(a.drivers) == 3 and "Score" in a.rationale
     assert a.key_claims and all(span_supported(c.span, papers[CHESS].abstract)
                                 for c in a.key_claims)
 
@@ -199,13 +206,19 @@ def _a(pid: str, score: int, hype: int, topic: str, relevant: bool = True) -> As
                       topics=[topic], prompt_hash="h", model="m")
 
 
-def test_selection_ranks_by_score_then_hype_with_topic_diversity() -> None:
+def test_selection_follows_score_and_keeps_training_papers_out_of_the_main_items() -> None:
     items = [_a("a", 90, 10, "kv"), _a("b", 90, 50, "kv"), _a("c", 85, 0, "kv"),
              _a("d", 70, 0, "moe"), _a("e", 99, 0, "x", relevant=False), _a("f", 60, 0, "hw")]
-    s = select({a.paper_id: a for a in items}, main=3, also=2)
-    assert s.main == ["b", "a", "d"]  # a third kv paper waits while others remain
-    assert s.also == ["c", "f"]
-    assert select({a.paper_id: a for a in items}, main=3, also=2, exclude={"b"}).main[0] == "a"
+    by_id = {a.paper_id: a for a in items}
+    s = select(by_id, main=3, also=2)
+    assert s.main == ["b", "a", "c"]  # by Score, ties by Hype; the lead first
+    assert s.also == ["d", "f"]
+    assert select(by_id, main=3, also=2, exclude={"b"}).main[0] == "a"
+    # a paper about training (closer to the training paragraph) is also notable at best
+    by_id["b"] = by_id["b"].model_copy(update={"signals": {"training": 0.05}})
+    s = select(by_id, main=3, also=2)
+    assert s.main == ["a", "c", "d"] and s.also[0] == "b"
+    assert select(by_id, main=3, also=2, off_beat_training=0.1).main[0] == "b"
 
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flashnews.errors import ConfigError, StorageError
-from flashnews.models import Assessment, Decision, ModelCall, Paper
+from flashnews.models import Assessment, Decision, Example, ModelCall, Paper
 
 Migration = Callable[[], str]
 """A migration: a function named `mNNN_what` that returns its SQL (portable: both backends)."""
@@ -175,6 +175,27 @@ def m004_embeddings() -> str:
         vector TEXT NOT NULL,
         created_at TEXT NOT NULL,
         PRIMARY KEY (paper_id, version, model, text_hash)
+    );
+    """
+
+
+@migration
+def m005_examples() -> str:
+    """The editor's decisions as labelled examples for the learned ranker (the paper's record
+    kept with it, so the example outlives the day's papers)."""
+    return """
+    CREATE TABLE examples (
+        edition_id TEXT NOT NULL,
+        paper_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        command TEXT NOT NULL,
+        featured INTEGER NOT NULL,
+        score REAL,
+        hype REAL,
+        weight REAL NOT NULL,
+        model REAL,
+        paper TEXT NOT NULL,
+        PRIMARY KEY (edition_id, paper_id)
     );
     """
 
@@ -656,6 +677,32 @@ class Store:
                           (edition_id,))
         return [Decision(**{**r, "args": json.loads(r["args"]),
                             "context": json.loads(r["context"])}) for r in rows]
+
+    # the editor's examples (the learned ranker's labels) ----------------------------------------
+    def record_examples(self, examples: Iterable[Example]) -> None:
+        """Store examples; a later one on the same paper of the same edition replaces it (pin,
+        then drop: the drop counts)."""
+        rows = [(e.edition_id, e.paper.arxiv_id, e.at, e.command, int(e.featured), e.score,
+                 e.hype, e.weight, e.model, e.paper.model_dump_json()) for e in examples]
+        if not rows:
+            return
+        with self._tx() as c:
+            c.executemany(
+                "INSERT INTO examples (edition_id, paper_id, at, command, featured, score, hype,"
+                " weight, model, paper) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (edition_id, paper_id) DO UPDATE SET at=excluded.at,"
+                " command=excluded.command, featured=excluded.featured, score=excluded.score,"
+                " hype=excluded.hype, weight=excluded.weight, model=excluded.model,"
+                " paper=excluded.paper", rows)
+
+    def examples(self) -> list[Example]:
+        """Every stored example, oldest first."""
+        rows = self._rows("SELECT * FROM examples ORDER BY at, edition_id, paper_id")
+        return [Example(paper=Paper.model_validate_json(r["paper"]), edition_id=r["edition_id"],
+                        at=r["at"], command=r["command"], featured=bool(r["featured"]),
+                        score=r["score"], hype=r["hype"], weight=r["weight"], model=r["model"])
+                for r in rows]
+
 
 class _Translating:
     """A connection view that takes `?` SQL (the store's dialect) on either backend."""

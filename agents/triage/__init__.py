@@ -10,9 +10,10 @@
      calibrated integers but rank well by P(yes) (see DESIGN.md).
    - generated: the model writes Score, rationale and key claims for a batch of papers via
      function calling; every claim's span is verified against the abstract by code.
-4. Score is the calibrated map (agents/calibration.py) of the ranking signal, or, for a paper
-   the model saw, of the ranking and the model combined; Hype is the calibrated map of evidence
-   found by code (agents/hype.py). Every signal is kept in the assessment.
+4. Score and Hype come from the learned ranker (agents/learner.py): for a paper the model did
+   not see, from the ranking's log-odds; for one it saw, from the ranking and the model's
+   log-odds combined; Hype from evidence a reader can see (agents/hype.py). Every feature, and
+   the three that moved the Score most, are kept in the assessment.
 The model's verdict is cached in the store as soon as it exists (paper id + version + prompt
 hash + model), and embeddings likewise, so no paper is scored or embedded twice.
 
@@ -41,7 +42,6 @@ from flashnews.agents.triage.rules import (
     watched_author,
 )
 from flashnews.agents.triage.scoring import (
-    COMBINE_MODEL,
     Cache,
     GeneratedAssessment,
     GeneratedClaim,
@@ -53,7 +53,6 @@ from flashnews.agents.triage.scoring import (
 
 __all__ = [
     "BEAT_TERMS",
-    "COMBINE_MODEL",
     "MIN_BEAT_HITS",
     "RULES_HASH",
     "_LLM",

@@ -7,10 +7,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from pathlib import Path
 from typing import Literal, Protocol
 
-from flashnews.agents import calibration, hype
+from flashnews.agents import hype, learner
 from flashnews.agents.ranking import Ranker, Signals, cleaned
 from flashnews.agents.triage.claims import _sentences, claims_from_abstract, span_supported
 from flashnews.agents.triage.injection import _paper_vars
@@ -35,10 +34,6 @@ class Cache(Protocol):
                           ) -> Assessment | None: ...
 
     def cache_assessment(self, a: Assessment) -> None: ...
-
-COMBINE_MODEL = 0.5
-"""Weight of the model's verdict against the calibrated ranking score, for papers it saw."""
-
 
 def model_probability(a: Assessment) -> float:
     """The model's verdict on a 0-1 scale: P(yes) (logprob) or its written Score / 100."""
@@ -90,15 +85,15 @@ class Triage:
 
     def __init__(self, models: Models, cache: Cache, settings: Settings, *,
                  embedder: Embedder | None = None, history: Sequence[Paper] = (),
-                 calibration_path: Path | None = None, ask_all: bool = False) -> None:
+                 disliked: Sequence[Paper] = (), learned: learner.Learned | None = None,
+                 ask_all: bool = False) -> None:
         self.models = models
         self.cache = cache
         self.settings = settings
         self.prompt = prompts.load("triage")
         self.method: Literal["logprob", "generated"] = settings.scoring_method()
         self.ranker = Ranker(embedder or load_embedder(settings), cache, settings,
-                             history=history)
-        self.calibration_path = calibration_path
+                             history=history, disliked=disliked, learned=learned)
         self.ask_all = ask_all
         """Ask the model about every paper (the evals: each stage is measured on all of them,
         and the choice of whom to ask is replayed per fold, see evals/calibrate.py)."""
@@ -117,14 +112,10 @@ class Triage:
             f":{chars}" if chars and method == "logprob" else "")
 
     def calibration_key(self, method: str | None = None) -> str:
-        """The setup a calibration belongs to: ranking and hype formulas, embedder, triage
-        prompt, model."""
-        return (f"ranking={self.ranker.hash}|hype={hype.formula_hash()}|"
+        """The setup the scores belong to: the learned ranker, embedder, triage prompt, model."""
+        return (f"ranker={self.ranker.learned.hash}|setup={self.ranker.setup}|"
                 f"embedder={self.ranker.embedder.name}|"
                 f"triage={self._tag(method or self.method)}|model={self.model_name}")
-
-    def calibration(self, method: str | None = None) -> tuple[calibration.Calibration, bool]:
-        return calibration.lookup(self.calibration_key(method), self.calibration_path)
 
     def _cached(self, paper: Paper) -> Assessment | None:
         for method in ("logprob", "generated"):
@@ -133,16 +124,16 @@ class Triage:
                 return hit
         return None
 
-    def could_matter(self, signal: float) -> bool:
-        """Whether the model's verdict could make a paper with this ranking signal relevant.
+    def could_matter(self, sig: Signals) -> bool:
+        """Whether the model's verdict could make a paper with these features relevant.
 
-        Even a certain yes (P(yes) = 1) is combined with the ranking's own score; when that best
-        case still maps below the relevance threshold, asking the model changes no decision
-        (the paper is not selected either way), so the call is skipped.
+        Even a certain yes (P(yes) near 1) is combined with the ranking's own log-odds; when that
+        best case still scores below the relevance threshold, asking the model changes no
+        decision (the paper is not selected either way), so the call is skipped.
         """
-        cal, _ = self.calibration()
-        best = COMBINE_MODEL + (1 - COMBINE_MODEL) * cal.score_ranking(signal) / 100
-        return cal.score_combined(best) >= self.settings.relevance_threshold
+        lr = self.ranker.learned
+        best = lr.score_combined.value(lr.stage2(sig.features(), 0.999))
+        return best >= self.settings.relevance_threshold
 
     def candidates(self, signals: dict[str, Signals]) -> list[str]:
         """The papers the model is asked about: of the K best-ranked, those whose verdict
@@ -151,7 +142,7 @@ class Triage:
             return list(signals)
         k = max(0, self.settings.triage_model_papers)
         return [pid for pid, s in sorted(signals.items(), key=lambda kv: kv[1].rank)
-                if s.editor or (s.rank <= k and self.could_matter(s.signal))]
+                if s.editor or (s.rank <= k and self.could_matter(s))]
 
     def run(self, papers: Iterable[Paper],
             progress: Callable[[int, int], None] | None = None) -> dict[str, Assessment]:
@@ -269,50 +260,53 @@ class Triage:
 
     def _final(self, paper: Paper, sig: Signals, model: Assessment | None, heat: float, *,
                n: int) -> Assessment:
-        """The assessment shown and selected on: calibrated Score and Hype from the signals."""
-        method = model.method if model is not None else self.method
-        cal, _ = self.calibration(method)
-        rank_score = cal.score_ranking(sig.signal)
-        signals: dict[str, float] = {"beat": sig.beat, "vocabulary": sig.vocabulary,
-                                     "ranking": sig.signal, "rank": float(sig.rank),
-                                     "ranking_score": round(rank_score, 2)}
-        if sig.history is not None:
-            signals["history"] = sig.history
-        if sig.editor:
-            signals["editor"] = 1.0
+        """The assessment shown and selected on: the learned ranker's Score and Hype."""
+        lr = self.ranker.learned
+        x = sig.features()
+        signals: dict[str, float] = {k: v for k, v in x.items() if v is not None}
+        signals |= {"ranking": sig.signal, "rank": float(sig.rank)}
         if model is None:
-            score = cal.score_ranking.score(sig.signal)
+            z = sig.signal
+            value = lr.score_rank.value(z)
+            p_yes = None
             why = (f"not asked: the triage time budget of {self.settings.triage_seconds:g} s "
                    "ran out" if paper.arxiv_id in self.out_of_time else
                    f"not among the {self.settings.triage_model_papers} best-ranked"
                    if sig.rank > self.settings.triage_model_papers else
                    "not asked: even a yes from the model could not make it relevant")
-            how = (f"ranking: rank {sig.rank} of {n}, {why}; beat similarity {sig.beat:.2f}"
-                   + (f", history {sig.history:.2f}" if sig.history is not None else "")
-                   + f", vocabulary {sig.vocabulary:.2f}")
+            how = f"ranking: rank {sig.rank} of {n}, {why}"
             base: dict[str, object] = {"method": "ranking", "model": self.ranker.embedder.name,
                                        "prompt_hash": self.ranker.hash,
                                        "key_claims": claims_from_abstract(paper)}
         else:
-            p = model_probability(model)
-            combined = COMBINE_MODEL * p + (1 - COMBINE_MODEL) * rank_score / 100
-            score = cal.score_combined.score(combined)
-            signals |= {"model": round(p, 4), "combined": round(combined, 4)}
-            how = (f"{model.rationale}; ranking: rank {sig.rank} of {n}, beat similarity "
-                   f"{sig.beat:.2f}")
+            p_yes = model_probability(model)
+            z = lr.stage2(x, p_yes)
+            value = lr.score_combined.value(z)
+            signals |= {"model": round(p_yes, 4)}
+            how = f"{model.rationale}; ranking: rank {sig.rank} of {n}"
             base = {"method": model.method, "model": model.model,
                     "prompt_hash": model.prompt_hash, "key_claims": model.key_claims}
-        feats = hype.features(cleaned(paper), self.settings, significance=score / 100,
+        score = max(0, min(100, round(value)))
+        feats = hype.features(cleaned(paper), self.settings, significance=value / 100,
                               heat=heat)
-        hsig = hype.signal(feats)
-        signals |= {f"hype_{k}": v for k, v in feats.items()} | {"hype": round(hsig, 4)}
+        hx = learner.hype_features(feats, value / 100)
+        hype_value = lr.hype_map.value(lr.hype.z(hx))
+        signals |= {f"hype_{k}": v for k, v in feats.items()} | {
+            "score_z": round(z, 5), "score_value": round(value, 3),
+            "hype_value": round(hype_value, 3)}
+        drivers = lr.drivers(x, p_yes)
+        hype_drivers = lr.hype_drivers(hx)
+        how += (f"; Score {score} ({learner.band(score)}): {learner.describe(drivers)}"
+                f"; Hype: {learner.describe(hype_drivers)}")
         if sig.editor:
             how += f"; the editor's rules: {sig.editor}"
         return Assessment(
             paper_id=paper.arxiv_id, version=paper.version,
             relevant=score >= self.settings.relevance_threshold, score=score,
-            hype=cal.hype.score(hsig), rationale=how, topics=topics_of(paper),
-            signals=signals, **base)  # type: ignore[arg-type]
+            hype=max(0, min(100, round(hype_value))), rationale=how, topics=topics_of(paper),
+            signals=signals, drivers=[learner.describe([d]) for d in drivers],
+            hype_drivers=[learner.describe([d]) for d in hype_drivers],
+            **base)  # type: ignore[arg-type]
 
     def _unit(self, chunk: list[Paper]) -> tuple[list[Assessment], list[Paper]]:
         """Score one unit of work; return the assessments and the papers to ask about again."""
