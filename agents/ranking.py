@@ -137,7 +137,8 @@ class Ranker:
         if learned is None:
             learned, self.note = load(settings.home, self.setup)
         else:
-            self.note = "given"
+            self.note = ("cold: the seed fitted on the shared examples" if learned.cold else
+                         f"learned from {learned.examples.get('editor', 0)} editor examples")
         self.learned = learned
         self.computed = 0
         """Texts embedded by this ranker (the rest came from the cache)."""

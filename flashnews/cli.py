@@ -500,7 +500,11 @@ def learn(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from flashnews.tools.store import Store
 
     settings = _settings()
-    store = Store.open(settings)
+    try:
+        store = Store.open(settings)
+    except FlashnewsError as exc:
+        _fail(exc)
+        raise
     try:
         fitted, path, seconds = learner.learn(store, settings, load_embedder(settings))
     except learner.RankerFileError as exc:

@@ -119,13 +119,13 @@ class Settings(BaseSettings):
     gave ROC AUC 0.99 and Spearman 0.71 against 0.96 and 0.63 for whole abstracts, in 36% less
     time."""
 
-    triage_model_papers: int = 32
+    triage_model_papers: int = 40
     """K: how many of the day's best-ranked papers the model is asked about (the rest keep the
     ranking stage's Score). Sized by the time target of the embedded stack: a 1,000-paper day
-    triaged in 3 minutes on 2 cores (ranking about 40 s, the model about 4.5 s per paper). The
-    learned ranking stage puts every featured paper of the real days within its listing's best
-    25, cross-validated (docs/triage.md). Papers the editor's include keywords or watched
-    authors name are asked about on top of these."""
+    triaged in 3 minutes on 2 cores (`make bench-embedded`: the 837-paper day took 131 s with
+    K = 32, about 2.8 s per question; its featured papers rank within the best 40 of the whole
+    day, and within the best 25 of their own listing cross-validated; docs/triage.md). Papers
+    the editor's include keywords or watched authors name are asked about on top of these."""
 
     triage_seconds: float = Field(default=0.0, ge=0.0)
     """A wall-clock budget for the whole triage, ranking included (0: none). When set, the model

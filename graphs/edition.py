@@ -28,7 +28,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from flashnews.models import Paper
+from flashnews.models import Finding, Paper
 from flashnews.runtime import Runtime
 from flashnews.state import EditionState, encode, view
 
@@ -75,6 +75,9 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         result = triage.run(ordered, progress=lambda d, t: rt.progress("triage", d, t))
         warnings = [f for p in ordered
                     for f in [*injection_findings(p), *watch_findings(p, rt.settings)]]
+        # Which ranker scored the day (cold: the seed, no editor decision learned yet).
+        warnings.append(Finding(check="ranker", severity="info", source="triage",
+                                message=f"ranker: {triage.ranker.note}"))
         return encode(assessments=result, triage_findings=warnings)
 
     def select_node(state: EditionState) -> dict[str, Any]:

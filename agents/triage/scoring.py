@@ -276,7 +276,7 @@ class Triage:
                    "not asked: even a yes from the model could not make it relevant")
             how = f"ranking: rank {sig.rank} of {n}, {why}"
             base: dict[str, object] = {"method": "ranking", "model": self.ranker.embedder.name,
-                                       "prompt_hash": self.ranker.hash,
+                                       "prompt_hash": f"{self.ranker.hash}:{lr.hash}",
                                        "key_claims": claims_from_abstract(paper)}
         else:
             p_yes = model_probability(model)
