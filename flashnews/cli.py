@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flashnews.config import Settings
+from flashnews.config import Settings, config_problems
 from flashnews.errors import ConfigError, FlashnewsError
 from flashnews.models import Assessment, Edition
 
@@ -83,7 +84,9 @@ def _options(
 def _settings() -> Settings:
     try:
         return Settings()
-    except Exception as exc:  # pydantic ValidationError: one line per bad value
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {config_problems(exc)}") from None
+    except Exception as exc:  # a settings source that cannot be read at all
         raise ConfigError(f"invalid configuration: {' '.join(str(exc).split())[:400]}") from None
 
 

@@ -6,7 +6,14 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Role = Literal["triage", "writer", "critic"]
@@ -49,11 +56,16 @@ class Settings(BaseSettings):
     """The webhook's receiver drops a repeated `Idempotency-Key` (Slack does not): a delivery
     of unknown outcome (a crash between sending and recording) is then sent again by itself."""
 
-    webhook_attempts: int = 4
+    webhook_attempts: int = Field(default=4, ge=1, le=20)
     """Tries per delivery (connection errors, 429 and 5xx are retried; other answers are not)."""
 
-    webhook_backoff: float = 1.0
+    webhook_backoff: float = Field(default=1.0, ge=0.0)
     """Seconds before the first retry; doubles each time."""
+
+    webhook_timeout: float = Field(default=15.0, gt=0.0)
+    """Seconds to wait for the receiver's answer. A timeout after the body was sent is an
+    unknown outcome: held for `resume --resend` or `--assume-delivered`, not retried blindly
+    (unless FLASHNEWS_WEBHOOK_IDEMPOTENT)."""
 
     public_url: str | None = None
     """Where the output dir is served (e.g. https://news.example.org/flash/), for feed links.
@@ -74,16 +86,16 @@ class Settings(BaseSettings):
     )
     """API key for the endpoint (never printed, logged or checkpointed)."""
 
-    request_timeout: float = 120.0
+    request_timeout: float = Field(default=120.0, gt=0.0)
     """Seconds before one model request times out."""
 
-    max_retries: int = 2
+    max_retries: int = Field(default=2, ge=0, le=20)
     """Retries of a failed model request (connection errors, 429, 5xx, timeouts) with backoff."""
 
     send_max_tokens: bool | None = None
     """Also send `max_tokens` (llama.cpp ignores `max_completion_tokens`). Default: unless OpenAI."""
 
-    writer_max_tokens: int = 220
+    writer_max_tokens: int = Field(default=220, ge=16)
     writer_phrasing: Literal["headline", "model", "code"] = "headline"
     """Who phrases each item from the facts code found. headline: code writes the "what it
     does" sentence, the model gives each main item a headline and writes the lead (all checked
@@ -92,8 +104,8 @@ class Settings(BaseSettings):
     the evals (README, Evals): the embedded model's rephrasings failed the checks on 6 of 6
     items, so headline is the default."""
 
-    critic_max_tokens: int = 400
-    triage_max_tokens: int = 400
+    critic_max_tokens: int = Field(default=400, ge=16)
+    triage_max_tokens: int = Field(default=400, ge=16)
 
     server_embedded: bool = False
     """On LangGraph Server with no endpoint configured, serve the embedded model from the server
@@ -103,9 +115,9 @@ class Settings(BaseSettings):
     local_model: Path | None = None
     """A GGUF to serve instead of the bundled Qwen2.5-Coder-1.5B-Instruct Q4_K_M."""
 
-    local_n_ctx: int = 4096
-    local_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
-    local_start_timeout: float = 180.0
+    local_n_ctx: int = Field(default=4096, ge=512)
+    local_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+    local_start_timeout: float = Field(default=180.0, gt=0.0)
 
     triage_scoring: Literal["auto", "logprob", "generated"] = "auto"
     """logprob: score = P(yes) of two yes/no questions per paper; generated: the model writes the
@@ -113,13 +125,13 @@ class Settings(BaseSettings):
     write useful scores but ranks well by P(yes)), generated for an endpoint (fewer calls and
     tokens); logprob falls back to generated if the endpoint has no token probabilities."""
 
-    triage_abstract_chars: int = 800
+    triage_abstract_chars: int = Field(default=800, ge=0)
     """Yes/no scoring reads the abstract's opening sentences up to this many characters (0: all).
     Measured on the dev papers with the embedded model (bench/triage_input.py): 800 characters
     gave ROC AUC 0.99 and Spearman 0.71 against 0.96 and 0.63 for whole abstracts, in 36% less
     time."""
 
-    triage_model_papers: int = 40
+    triage_model_papers: int = Field(default=40, ge=0)
     """K: how many of the day's best-ranked papers the model is asked about (the rest keep the
     ranking stage's Score). Sized by the time target of the embedded stack: a 1,000-paper day
     triaged in 3 minutes on 2 cores (`make bench-embedded`: the 837-paper day took 131 s with
@@ -147,15 +159,15 @@ class Settings(BaseSettings):
     """Model calls in flight during triage. Default: 1 for the embedded model (one llama.cpp
     slot, and its prefix cache favours one paper at a time), 4 for an endpoint."""
 
-    triage_batch: int = 4
+    triage_batch: int = Field(default=4, ge=1, le=64)
     """Papers per call when the model writes scores (generated scoring)."""
 
-    relevance_threshold: int = 50
+    relevance_threshold: int = Field(default=50, ge=0, le=100)
     """Score at or above which a model-scored paper counts as relevant."""
     learn_after_review: bool = True
     """Fit the learned ranker again on every stored editor example when an editor approves an
     edition (`flashnews learn` does the same on demand)."""
-    off_beat_training: float = 0.0
+    off_beat_training: float = Field(default=0.0, ge=-2.0, le=2.0)
     """A paper closer to the beat file's `training` paragraph than to its `inference` one by
     more than this (cosine difference) is off the beat: it can be an also-notable item, and a
     main item only when the editor pins it."""
@@ -177,18 +189,18 @@ class Settings(BaseSettings):
     watch_authors: list[str] = Field(default_factory=list)
     """Papers by these authors always reach model scoring and are pointed out to the editor."""
 
-    arxiv_page_size: int = 200
-    arxiv_delay: float = 3.0
+    arxiv_page_size: int = Field(default=200, ge=1, le=2000)
+    arxiv_delay: float = Field(default=3.0, ge=0.0)
     """Seconds between arXiv API requests (arXiv asks for 3)."""
 
-    arxiv_retries: int = 4
-    arxiv_timeout: float = 30.0
+    arxiv_retries: int = Field(default=4, ge=0, le=20)
+    arxiv_timeout: float = Field(default=30.0, gt=0.0)
 
-    flash_items: int = 5
-    flash_also: int = 2
-    digest_highlights: int = 5
-    digest_also: int = 6
-    critic_rounds: int = 2
+    flash_items: int = Field(default=5, ge=1, le=50)
+    flash_also: int = Field(default=2, ge=0, le=50)
+    digest_highlights: int = Field(default=5, ge=1, le=50)
+    digest_also: int = Field(default=6, ge=0, le=100)
+    critic_rounds: int = Field(default=2, ge=0, le=10)
     """How many times the writer may revise a draft after blocking findings."""
 
     critic_use_model: bool = True
@@ -274,3 +286,16 @@ class Settings(BaseSettings):
         for role in ROLES:
             out[f"model[{role}]"] = self.model_for(role)
         return out
+
+
+def config_problems(exc: ValidationError) -> str:
+    """One line naming each bad setting by its environment variable, its value and its range."""
+    parts = []
+    for e in exc.errors():
+        field = str(e["loc"][0]) if e.get("loc") else ""
+        name = f"FLASHNEWS_{field.upper()}" if field else "settings"
+        value = e.get("input")
+        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+        parts.append(f"{name}{shown}: {e['msg'].lower()}")
+    return "; ".join(parts)[:600]
+

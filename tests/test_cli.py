@@ -189,7 +189,7 @@ def test_bad_input_is_one_line_without_traceback(env, tmp_path) -> None:
     unknown = flashnews(["resume", "2026-02-26-flash"], env)
     assert unknown.returncode == 1 and "has never run" in unknown.stderr
     cfg = flashnews(["config"], dict(env, FLASHNEWS_CRITIC_ROUNDS="many"))
-    assert cfg.returncode == 2 and "critic_rounds" in cfg.stderr
+    assert cfg.returncode == 2 and "FLASHNEWS_CRITIC_ROUNDS='many'" in cfg.stderr
 
 
 def test_api_key_appears_in_no_output_log_or_checkpoint(env, stub, tmp_path) -> None:
@@ -415,3 +415,23 @@ def test_review_without_a_terminal_refuses(env, stub, tmp_path) -> None:
     assert held.returncode == 3 and f"flashnews review {digest} --out" in held.stdout
     again = flashnews(["review", digest], env)  # stdin is /dev/null
     assert again.returncode == 2 and "review needs a terminal" in again.stderr
+
+
+@pytest.mark.parametrize(("var", "value", "says"), [
+    ("FLASHNEWS_REQUEST_TIMEOUT", "-5", "greater than 0"),
+    ("FLASHNEWS_MAX_RETRIES", "-1", "greater than or equal to 0"),
+    ("FLASHNEWS_FLASH_ITEMS", "0", "greater than or equal to 1"),
+    ("FLASHNEWS_TRIAGE_BATCH", "0", "greater than or equal to 1"),
+    ("FLASHNEWS_RELEVANCE_THRESHOLD", "150", "less than or equal to 100"),
+])
+def test_a_setting_out_of_range_is_one_line_naming_the_variable(env, tmp_path, var, value,
+                                                                 says) -> None:
+    # Before: a negative timeout or retry count crashed mid-run with a long traceback; zero
+    # flash items said "no paper passed triage"; a zero batch was blamed on the model.
+    res = flashnews(run_args(dict(env, **{var: value}), tmp_path / "out"), dict(env, **{var: value}))
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in res.stderr
+    text = " ".join(res.stderr.split())
+    assert f"{var}={value!r}" in text and says in text, res.stderr
+    assert len(lines) <= 3  # one message (rich may wrap it)

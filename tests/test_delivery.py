@@ -39,6 +39,8 @@ class Hook:
         self.received: list[dict[str, Any]] = []
         self.redirect: str | None = None
         self.kill_pid: int | None = None
+        self.slow = 0.0
+        """Seconds to wait after reading the body, before answering (a slow receiver)."""
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +48,8 @@ class Hook:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 hook.received.append({"path": self.path, "json": json.loads(body),
                                       "key": self.headers.get("Idempotency-Key")})
+                if hook.slow:
+                    time.sleep(hook.slow)
                 if hook.kill_pid:
                     # The client dies after sending, before it can record the answer.
                     os.kill(hook.kill_pid, signal.SIGKILL)
@@ -213,6 +217,44 @@ def test_a_receiver_that_honours_the_key_gets_it_again_by_itself(env, hook, tmp_
     done = _cli(["resume", EID, "--headless"], env)
     assert done.returncode == 0, done.stderr
     assert [r["key"] for r in hook.received] == [f"flashnews:{EID}:r0"] * 2
+
+
+def test_a_slow_receiver_gets_the_bulletin_once_and_the_outcome_is_held(env, hook,
+                                                                       tmp_path) -> None:
+    # The receiver reads the body, then answers after the client's timeout: it may have
+    # posted the bulletin. Before, that read timeout was retried like a failure (3 posts).
+    hook.slow = 1.5
+    env = dict(env, FLASHNEWS_WEBHOOK_TIMEOUT="0.5")
+    out = tmp_path / "out"
+    first = _cli(["run", "--date", "2026-02-25", "--source", env["SNAPSHOT"], "--out", str(out),
+                  "--headless"], env)
+    assert first.returncode == 5, first.stdout + first.stderr
+    assert "did not answer within 0.5 s" in first.stderr and "--assume-delivered" in first.stderr
+    assert "secret" not in first.stderr
+    time.sleep(1.2)  # the receiver's late answer
+    assert len(hook.received) == 1
+    assert _webhook_row(env).status == "sending"  # unknown, not failed
+    held = _cli(["resume", EID, "--headless"], env)
+    assert held.returncode == 5 and len(hook.received) == 1  # still held, not re-sent
+    hook.slow = 0.0
+    done = _cli(["resume", EID, "--headless", "--assume-delivered"], env)
+    assert done.returncode == 0, done.stderr
+    assert len(hook.received) == 1 and _webhook_row(env).status == "delivered"
+
+
+def test_a_slow_receiver_that_honours_the_key_is_retried(hook) -> None:
+    from flashnews.tools.publish import UnknownDelivery, post_webhook
+
+    hook.slow = 0.6
+    with pytest.raises(UnknownDelivery):
+        post_webhook(hook.url, _pub(), timeout=0.2, attempts=3, wait=0.01)
+    time.sleep(0.6)
+    assert len(hook.received) == 1
+    hook.received.clear()
+    with pytest.raises(PublishError, match="failed after 3 attempts: ReadTimeout"):
+        post_webhook(hook.url, _pub(), timeout=0.2, attempts=3, wait=0.01, repeatable=True)
+    time.sleep(0.7)
+    assert len(hook.received) == 3
 
 
 # -- concurrent publishers on one output dir ------------------------------------------------------

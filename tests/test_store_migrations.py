@@ -122,3 +122,36 @@ def test_migrations_are_applied_by_name_not_by_position(
     p = Paper(arxiv_id="2602.00001", title="P", abstract="An abstract.")
     assert s.cached_assessment(p, "h1", "m") is not None
     s.close()
+
+
+def test_a_migration_another_process_applied_meanwhile_is_not_applied_again(tmp_path: Path
+                                                                           ) -> None:
+    # Two first runs on a fresh data dir: both read "nothing applied", the first applies every
+    # migration, then the second gets the write lock. Before, it ran them again and failed
+    # ("duplicate column name ... fix it", exit 13).
+    first = Store(tmp_path / "flashnews.sqlite")
+    second = Store(tmp_path / "flashnews.sqlite")
+    record = ("INSERT INTO schema_migrations (version, name) SELECT COALESCE(MAX(version), 0)"
+              " + 1, '{}' FROM schema_migrations")
+    for name, fn in REGISTERED.items():  # what the second process would do with a stale read
+        second._apply_sqlite(name, fn(), record.format(name))
+    assert len(_recorded(second)) == len(REGISTERED)
+    first.close()
+    second.close()
+
+
+def test_two_first_runs_at_once_both_open_the_store(tmp_path: Path) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        results = pool.map(_open_store, [str(tmp_path / "fresh.sqlite")] * 4)
+    assert results == [len(REGISTERED)] * 4
+
+
+def _open_store(path: str) -> int:
+    s = Store(Path(path))
+    try:
+        return len(_recorded(s))
+    finally:
+        s.close()

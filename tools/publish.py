@@ -305,6 +305,12 @@ class _Retryable(Exception):
     """A webhook answer worth retrying (connection error, 429, 5xx)."""
 
 
+class UnknownDelivery(PublishError):
+    """The body was sent and no answer came in time: it may have arrived. Not retried blindly
+    (a receiver that ignores Idempotency-Key would post twice); held like a crash after the
+    POST, for `resume --resend` or `--assume-delivered`."""
+
+
 def webhook_text(pub: Publication) -> str:
     """The Slack mrkdwn message: title, the featured items with scores, correction notes."""
     lines = [f"*{pub.title} — {pub.date}*"]
@@ -325,7 +331,7 @@ def _slack_escape(text: str) -> str:
 
 
 def post_webhook(url: str, pub: Publication, *, timeout: float = 15.0, attempts: int = 4,
-                 wait: float = 1.0) -> str:
+                 wait: float = 1.0, repeatable: bool = False) -> str:
     """POST the edition once; retries connection errors, 429 and 5xx with backoff.
 
     Redirects are not followed to another origin: a 307/308 would re-POST the whole bulletin
@@ -347,6 +353,14 @@ def post_webhook(url: str, pub: Publication, *, timeout: float = 15.0, attempts:
             try:
                 answer = requests.post(target, json=payload, headers=headers, timeout=timeout,
                                        allow_redirects=False)
+            except requests.ReadTimeout:
+                # Sent, unanswered: repeat only to a receiver that honours Idempotency-Key.
+                if repeatable:
+                    raise _Retryable("ReadTimeout") from None
+                raise UnknownDelivery(
+                    f"webhook {where} got the bulletin but did not answer within {timeout:g} s: "
+                    "it may have arrived. Check it, then resume with --resend (send again) or "
+                    "--assume-delivered (it arrived)") from None
             except requests.RequestException as exc:
                 raise _Retryable(f"{type(exc).__name__}") from None
             if answer.status_code == 429 or answer.status_code >= 500:
@@ -465,7 +479,9 @@ class Publisher:
         assert self.settings.webhook_url is not None  # checked by Settings
         return post_webhook(self.settings.webhook_url.get_secret_value(), pub,
                             attempts=self.settings.webhook_attempts,
-                            wait=self.settings.webhook_backoff)
+                            wait=self.settings.webhook_backoff,
+                            timeout=self.settings.webhook_timeout,
+                            repeatable=self.settings.webhook_idempotent)
 
     def _repeatable(self, channel: Channel) -> bool:
         return channel in _FILE_CHANNELS or (channel == "webhook"
@@ -537,6 +553,11 @@ class Publisher:
                                  target=self._target_hint(channel, pub))
         try:
             target = handler(pub)
+        except UnknownDelivery as exc:
+            # The attempt stays `sending` (outcome unknown): the next resume holds it the same
+            # way, until the editor says --resend or --assume-delivered.
+            held.append(f"{channel}: {exc}")
+            return
         except PublishError as exc:
             self.store.record_attempt(pub.edition_id, channel, pub.revision, target=None,
                                       error=str(exc))

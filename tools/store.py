@@ -370,10 +370,26 @@ class Store:
                     self._conn.execute(pg)  # several statements: allowed without parameters
                     self._conn.execute(record.format(name))
             else:
-                with self._lock:
+                self._apply_sqlite(name, sql, record.format(name))
+
+    def _apply_sqlite(self, name: str, sql: str, record: str) -> None:
+        """Apply one migration under SQLite's write lock, unless another process applied it
+        while this one was reading: two first runs on a fresh data dir must not both apply it
+        (the second failed with "duplicate column name")."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")  # the write lock, or wait busy_timeout for it
+            try:
+                if self._conn.execute("SELECT 1 FROM schema_migrations WHERE name=?",
+                                      (name,)).fetchone() is None:
+                    for statement in (st.strip() for st in sql.split(";")):
+                        if statement:
+                            self._conn.execute(statement)
                     # The name is a Python identifier (a registered function's): safe in SQL.
-                    self._conn.executescript("BEGIN;" + sql + ";" + record.format(name) +
-                                             "; COMMIT;")
+                    self._conn.execute(record)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     # editions -------------------------------------------------------------------------------
     def edition(self, edition_id: str) -> EditionRow | None:
