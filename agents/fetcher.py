@@ -61,10 +61,17 @@ def fetch(rt: Runtime, edition_id: str, date: dt.date) -> dict[str, Any]:
             "message": f"{name} returned no papers for {date.isoformat()}, a working day; "
                        "check https://arxiv.org/list/cs.DC/new before re-running"}}
     rt.store.save_papers(edition_id, papers)
+    skipped = list(getattr(rt.source, "skipped", []) or [])
+    findings = [*version_findings(rt, edition_id, papers),
+                *(Finding(check="no-abstract", severity="warning", source="code",
+                          message=f"{s}: no title or abstract in the source; skipped (not "
+                                  "scored, not in the bulletin)") for s in skipped)]
+    note = f"; {len(skipped)} skipped without an abstract: {', '.join(skipped)}" \
+        if skipped else ""
     return {"paper_ids": [p.arxiv_id for p in papers],
-            "fetch_findings": [f.model_dump() for f in version_findings(rt, edition_id, papers)],
+            "fetch_findings": [f.model_dump() for f in findings],
             "fetch": {"outcome": "ok", "count": len(papers), "source": name,
-                      "message": f"{len(papers)} papers from {name}"}}
+                      "message": f"{len(papers)} papers from {name}{note}"}}
 
 
 def run_input(values: dict[str, Any]) -> dict[str, Any]:

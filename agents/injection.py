@@ -304,15 +304,35 @@ def _escape(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
+MAX_FIELD_CHARS = 6000
+"""The most of one abstract any prompt reads: about 1,500 tokens (arXiv's own limit is 1,920
+characters, so a real abstract is never cut), so a 200 KB field cannot overflow a small
+model's context, in any role or scoring path; one bad paper never blocks the day."""
+MAX_TITLE_CHARS = 400
+
+
+def capped(text: str, limit: int) -> str:
+    """`text` if it fits, else its first whole sentences within `limit` characters (a first
+    sentence longer than that is cut at a word and marked with an ellipsis)."""
+    if len(text) <= limit:
+        return text
+    out = ""
+    for s in sentences(text):
+        if len(out) + len(s) + 1 > limit:
+            break
+        out = f"{out} {s}".strip()
+    return out or text[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def neutralise(text: str) -> str:
     """The text as it may appear inside a prompt's data block: injections removed, tags
-    escaped, invisible characters dropped."""
-    return _escape(without_injections(text))
+    escaped, invisible characters dropped, at most MAX_FIELD_CHARS."""
+    return _escape(capped(without_injections(text[:20 * MAX_FIELD_CHARS]), MAX_FIELD_CHARS))
 
 
 def neutralise_title(title: str) -> str:
-    """A title for a prompt: normalised and escaped (a title is one line; nothing is cut)."""
-    return _escape(clean_text(title))
+    """A title for a prompt: normalised and escaped, one line, at most MAX_TITLE_CHARS."""
+    return _escape(capped(clean_text(title[:4 * MAX_TITLE_CHARS]), MAX_TITLE_CHARS))
 
 
 def paper_block(paper: Paper, *, abstract: str | None = None, categories: bool = False,

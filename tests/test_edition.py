@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -296,3 +297,22 @@ def test_a_run_killed_between_a_nodes_writes_and_its_checkpoint_resumes(settings
     assert len(fake.calls) == calls
     assert (tmp_path / "out" / f"{DEMO.id}.md").is_file()
     svc.close()
+
+
+def test_a_paper_without_an_abstract_is_skipped_not_blocking(service, tmp_path) -> None:
+    # Before: one record with an empty abstract made the whole snapshot "malformed" (exit 6).
+    from flashnews.tools.arxiv import demo_snapshot, read_snapshot, write_snapshot
+
+    papers = read_snapshot(demo_snapshot())
+    snap = tmp_path / "day.jsonl"
+    write_snapshot(snap, papers)
+    lines = snap.read_text().splitlines()
+    bad = json.loads(lines[0])
+    bad["abstract"] = "   "
+    snap.write_text("\n".join([json.dumps(bad), *lines[1:]]) + "\n")
+    result = service.run(DEMO, source=str(snap), out_dir=tmp_path / "out")
+    assert result.outcome == "published" and result.exit_code == 0, result.message
+    report = service.status_report(DEMO.id)
+    assert f"1 skipped without an abstract: {bad['arxiv_id']}" in report["fetch"]["message"]
+    assert bad["arxiv_id"] not in service.store.papers(DEMO.id)
+    assert bad["arxiv_id"] not in (tmp_path / "out" / "2026-02-25-flash.md").read_text()

@@ -262,3 +262,20 @@ def test_a_time_budget_asks_the_best_ranked_first_and_leaves_the_rest_to_the_ran
              if a.method == "logprob"}
     assert len(fake.calls) == 10 and set(ranks) == timed.out_of_time | set(asked)
     assert min(ranks, key=ranks.__getitem__) == asked[0]
+
+
+def test_a_huge_abstract_is_cut_for_every_scoring_path(settings, papers) -> None:
+    # Before: a 200 KB abstract went whole to generated triage (~50K tokens); an 8K-context
+    # endpoint answered 400, and resume failed the same way forever.
+    huge = papers[CHESS].model_copy(update={
+        "arxiv_id": "2602.99999", "abstract": papers[CHESS].abstract + " " +
+        "We further evaluate the method on many settings and report consistent gains. " * 2700})
+    assert len(huge.abstract) > 200_000
+    for method in ("generated", "logprob"):
+        fake = FakeChatModel(responder=grounded_responder) if method == "generated" \
+            else FakeChatModel()
+        triage, _ = _triage(settings, fake, triage_scoring=method)
+        out = triage.run([huge, papers[TOM]])
+        assert out[huge.arxiv_id].method == method
+        sizes = [sum(len(m["content"]) for m in c.messages) for c in fake.calls]
+        assert sizes and max(sizes) < 16_000, (method, max(sizes))

@@ -42,8 +42,11 @@ def demo_snapshot() -> Path:
     return Path(str(resources.files("flashnews.data").joinpath("papers-2026-02-25.jsonl")))
 
 
-def read_snapshot(path: Path) -> list[Paper]:
-    """Read a JSONL snapshot; a bad line is an error naming the file and line."""
+def read_snapshot(path: Path, skipped: list[str] | None = None) -> list[Paper]:
+    """Read a JSONL snapshot; a bad line is an error naming the file and line.
+
+    With `skipped`, a record whose title or abstract is empty is left out and its id (and
+    line) added there instead: one paper without an abstract must not block the day."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -57,6 +60,12 @@ def read_snapshot(path: Path) -> list[Paper]:
         try:
             paper = Paper.model_validate(json.loads(line))
         except (json.JSONDecodeError, ValidationError) as exc:
+            if skipped is not None and isinstance(exc, ValidationError) and all(
+                    e["loc"] in (("title",), ("abstract",)) and "empty" in e["msg"]
+                    for e in exc.errors()):
+                record = json.loads(line)
+                skipped.append(f"{record.get('arxiv_id') or '?'} (line {number})")
+                continue
             first = str(exc).splitlines()[0] if isinstance(exc, json.JSONDecodeError) else \
                 "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise SourceError(f"malformed paper record at {path}:{number}: {first}") from None
@@ -79,9 +88,12 @@ class SnapshotSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
+        self.skipped: list[str] = []
+        """Records left out of the last read: no title or no abstract."""
 
     def papers(self, date: dt.date) -> list[Paper]:
-        return read_snapshot(self.path)
+        self.skipped = []
+        return read_snapshot(self.path, self.skipped)
 
 
 ANNOUNCE_AT = dt.time(20, 0)
