@@ -435,3 +435,16 @@ def test_a_setting_out_of_range_is_one_line_naming_the_variable(env, tmp_path, v
     text = " ".join(res.stderr.split())
     assert f"{var}={value!r}" in text and says in text, res.stderr
     assert len(lines) <= 3  # one message (rich may wrap it)
+
+
+@pytest.mark.parametrize("home", ["ro", "ro/not-yet"])
+def test_a_read_only_data_dir_says_so_in_one_line(env, tmp_path, home) -> None:
+    # Before: a data dir that did not exist yet under a read-only folder was a traceback
+    # (PermissionError from mkdir), and a read-only one "unable to open database file".
+    wrap = unwritable_dir(tmp_path / "ro")
+    e = dict(env, FLASHNEWS_HOME=str(tmp_path / home))
+    for args in (run_args(e, tmp_path / "out"), ["history"], ["status", "2026-02-25-flash"]):
+        res = flashnews(args, e, wrap=wrap)
+        assert res.returncode == 13, (args, res.stderr)
+        assert "Traceback" not in res.stderr
+        assert f"{tmp_path / 'ro'} is read-only" in " ".join(res.stderr.split()), res.stderr

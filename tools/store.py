@@ -278,7 +278,10 @@ class Store:
         else:
             if path is None:
                 raise ConfigError("the store needs a SQLite path or a postgresql:// URL")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise storage_error(exc, path, when="opening") from None
             try:
                 self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
                 # WAL lets the checkpointer's connection and ours work on the same file.
@@ -757,9 +760,26 @@ def storage_error(exc: BaseException, where: Path | str | None, *, when: str = "
                   "a backup")
     elif "full" in low or "no space" in low:
         advice = "free disk space, then " + (f"resume with: {resume}" if resume else "run again")
+    elif "://" not in name and _read_only(Path(name)):
+        return StorageError(
+            f"database error {when} {name}: {_read_only(Path(name))} is read-only "
+            "(or not writable by this user): make it writable or point FLASHNEWS_HOME "
+            "elsewhere")
     else:
         advice = (f"resume with: {resume}" if resume else "fix it and run again")
     return StorageError(f"database error {when} {name}: {first}; {advice}")
+
+
+def _read_only(path: Path) -> Path | None:
+    """The nearest existing folder of `path` (or the file itself) this process cannot write."""
+    import os
+
+    if path.exists() and not os.access(path, os.W_OK):
+        return path
+    for folder in path.parents:
+        if folder.exists():
+            return None if os.access(folder, os.W_OK) else folder
+    return None
 
 
 def pg_connect(url: str, **options: Any) -> Any:
