@@ -307,6 +307,9 @@ class EditionService:
             "fetch": values.get("fetch"),
             "selection": values.get("selection"),
             "findings": len(values.get("findings", [])),
+            # What fetch and triage noticed: injections, watched papers, skipped records, which
+            # ranker scored the day.
+            "notes": [f"{n.check}: {n.message}" for n in values.notes],
             "published": values.get("published", {}),
             "revision": row.revision if row else 0,
             "corrections": [c.model_dump() for c in self.store.corrections(edition_id)],

@@ -314,5 +314,7 @@ def test_a_paper_without_an_abstract_is_skipped_not_blocking(service, tmp_path) 
     assert result.outcome == "published" and result.exit_code == 0, result.message
     report = service.status_report(DEMO.id)
     assert f"1 skipped without an abstract: {bad['arxiv_id']}" in report["fetch"]["message"]
+    notes = " ".join(report["notes"])
+    assert f"no-abstract: {bad['arxiv_id']}" in notes and "ranker: " in notes
     assert bad["arxiv_id"] not in service.store.papers(DEMO.id)
     assert bad["arxiv_id"] not in (tmp_path / "out" / "2026-02-25-flash.md").read_text()
