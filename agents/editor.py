@@ -10,6 +10,7 @@ Reading commands is agents/editor_commands.py's; what the editor sees, agents/ed
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from pydantic import BaseModel, Field
 from flashnews.models import Assessment, Decision, Draft, DraftItem, Finding, Paper
 from flashnews.state import EditionView, encode
 from flashnews.text import first_sentence
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CANDIDATES", "EVAL_OF", "GRAPH_VERBS", "HELP", "LOCAL", "STATE_CHANGING", "Desk",
            "EditorCommand", "InvalidAnswer", "Outcome", "Row", "Verb", "at_review", "command",
@@ -367,11 +370,8 @@ def learn_from(store: Any, settings: Any, embedder: Any, decision: Decision,
     """Store a decision's labelled examples; at approval, fit the ranker again on them all.
 
     Learning never stops the review: a failure is logged and the edition goes on."""
-    import logging
-
     from flashnews.agents import learner
 
-    log = logging.getLogger(__name__)
     try:
         store.record_examples(learner.examples_of(
             decision, state.assessments, state.selection.ids, papers,

@@ -243,6 +243,18 @@ class Learned(BaseModel):
     def stage2(self, x: Mapping[str, float | None], p_yes: float) -> float:
         return self.combined.z({**x, "model": logit(p_yes)})
 
+    def score(self, x: Mapping[str, float | None], p_yes: float | None) -> tuple[float, float]:
+        """(Score value, log-odds): stage 2 when the model answered, else stage 1."""
+        if p_yes is None:
+            z = self.stage1(x)
+            return self.score_rank.value(z), z
+        z = self.stage2(x, p_yes)
+        return self.score_combined.value(z), z
+
+    def hype_of(self, evidence: Mapping[str, float | None], score_value: float) -> float:
+        """The Hype value from the evidence and the Score the paper shows."""
+        return self.hype_map.value(self.hype.z(hype_features(evidence, score_value / 100)))
+
     def drivers(self, x: Mapping[str, float | None], p_yes: float | None,
                 n: int = 3) -> list[tuple[str, float]]:
         """The `n` features that moved this paper's Score most: (how it reads, log-odds)."""
@@ -372,15 +384,9 @@ def _count(rows: Sequence[Row]) -> dict[str, int]:
 
 def predict(learned: Learned, row: Row) -> tuple[float, float, float]:
     """(Score value, Hype value, stage log-odds) of one row, as an edition computes them."""
-    z1 = learned.stage1(row.features)
     p = row.features.get("model")
-    if p is not None:
-        z = learned.stage2(row.features, float(p))
-        s = learned.score_combined.value(z)
-    else:
-        z, s = z1, learned.score_rank.value(z1)
-    h = learned.hype_map.value(learned.hype.z(hype_features(row.features, s / 100)))
-    return s, h, z
+    s, z = learned.score(row.features, None if p is None else float(p))
+    return s, learned.hype_of(row.features, s), z
 
 
 def cross_validate(rows: Sequence[Row], *, setup: str = "cv") -> tuple[dict[str, float | None],
@@ -388,8 +394,8 @@ def cross_validate(rows: Sequence[Row], *, setup: str = "cv") -> tuple[dict[str,
                                                                                   float, float]]]:
     """Leave one group out (a day, an edition): every prediction from a fit without its group.
 
-    Returns the figures and (row, Score, Hype, z) per row. A group with one class only is
-    predicted but not fitted without (there is always something to fit on)."""
+    Returns the figures and (row, Score, Hype, z) per row. A group whose removal leaves one
+    class only (nothing to fit on) is not predicted."""
     rows = list(rows)
     groups = sorted({r.group for r in rows})
     preds: dict[int, tuple[float, float, float]] = {}
@@ -424,24 +430,14 @@ def _spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
     return float(spearmanr(a, b)[0])
 
 
-class _M:
-    auc = staticmethod(_auc)
-    spearman = staticmethod(_spearman)
-
-    @staticmethod
-    def ratio(num: float, den: float) -> float | None:
-        return num / den if den else None
-
-
 def figures(out: Sequence[tuple[Row, float, float, float]]) -> dict[str, float | None]:
-    m = _M
     feat = [(r, s, h) for r, s, h, _ in out if r.featured and r.score is not None]
     pos = [s for r, s, _, _ in out if r.featured]
     neg = [s for r, s, _, _ in out if not r.featured]
     return {
-        "auc": m.auc(pos, neg),
-        "score_spearman": m.spearman([s for _, s, _ in feat], [r.score for r, _, _ in feat]),  # type: ignore[misc]
-        "hype_spearman": m.spearman([h for r, _, h in feat if r.hype is not None],
+        "auc": _auc(pos, neg),
+        "score_spearman": _spearman([s for _, s, _ in feat], [r.score for r, _, _ in feat]),  # type: ignore[misc]
+        "hype_spearman": _spearman([h for r, _, h in feat if r.hype is not None],
                                     [r.hype for r, _, _ in feat if r.hype is not None]),  # type: ignore[misc]
         "rows": float(len(out)), "featured": float(len(pos))}
 
@@ -449,7 +445,6 @@ def figures(out: Sequence[tuple[Row, float, float, float]]) -> dict[str, float |
 def neutral(setup: str) -> Learned:
     """Beat similarity and vocabulary, equal weights, a linear Score: when no seed can be read."""
     ident = ScoreMap(a=0.0, b=1.0)
-    n = len(COMBINED_FEATURES)
     coef = [1.0 if f in ("beat", "vocabulary") else 0.0 for f in RANK_FEATURES]
     mean = [0.4 if f == "beat" else 0.5 if f == "vocabulary" else 0.0 for f in RANK_FEATURES]
     scale = [0.1 if f == "beat" else 0.3 if f == "vocabulary" else 1.0 for f in RANK_FEATURES]
@@ -460,7 +455,7 @@ def neutral(setup: str) -> Learned:
                    score_rank=ident, score_combined=ident,
                    hype=Linear(names=list(HYPE_FEATURES), mean=[0.0] * 5, scale=[1.0] * 5,
                                coef=[3.0, 0.3, 0.3, 0.3, 0.3], intercept=-2.0),
-                   hype_map=ident, trained_at="", examples={}) if n else ident  # type: ignore[return-value]
+                   hype_map=ident, trained_at="", examples={})
 
 
 # Storage ------------------------------------------------------------------------------------
@@ -614,10 +609,10 @@ def retrain(seed: Learned, examples: Sequence[Any], ranker: Any) -> Learned:
     rows = [*seed.rows, *editor_rows(examples, ranker)]
     cv, out = cross_validate(rows)
     ed = [(r, s) for r, s, _, _ in out if r.source == "editor"]
-    m = _M
-    cv["editor_auc"] = m.auc([s for r, s in ed if r.featured], [s for r, s in ed
-                                                                if not r.featured])
-    cv["editor_agreement"] = m.ratio(sum((s >= 60) == r.featured for r, s in ed), len(ed))
+    cv["editor_auc"] = _auc([s for r, s in ed if r.featured], [s for r, s in ed
+                                                               if not r.featured])
+    cv["editor_agreement"] = sum((s >= 60) == r.featured for r, s in ed) / len(ed) if ed \
+        else None
     fitted = fit(rows, setup=seed.setup, content=seed.content,
                  content_intercept=seed.content_intercept, triage_prompt=seed.triage_prompt,
                  model=seed.model, keep_rows=seed.rows)

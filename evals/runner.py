@@ -442,7 +442,7 @@ class Runner:
              if c.ref_score is not None and c.ref_hype is not None},
             {c.paper_id: c.label for c in data}, {p.arxiv_id: p for p in papers}, model,
             triage.ranker, self._exemplars(triage), self.settings, oof_out=oof)
-        fig = seed.evaluate(rows, k=self.settings.triage_model_papers)
+        fig, predicted = seed.evaluate(rows, k=self.settings.triage_model_papers)
         if realday:
             replay, cases["editor_replay"] = seed.replay_review(
                 rows, oof, self.data.realday_listings, triage.ranker)
@@ -452,10 +452,9 @@ class Runner:
                                  content_intercept=content[1],
                                  triage_prompt=triage._tag(triage.method),
                                  model=triage.model_name)
-            self.seed = fitted.model_copy(update={"cv": {k: v for k, v in fig.items()
-                                                         if k != "_rows"}})
+            self.seed = fitted.model_copy(update={"cv": fig})
         by_id = {r.paper_id: r for r in rows}
-        cv = {r.paper_id: (s, h) for r, s, h, _ in fig.pop("_rows")}  # type: ignore[union-attr]
+        cv = {r.paper_id: (s, h) for r, s, h, _ in predicted}
         cases["triage"] = [
             {"case": c.case_id, "label": c.label, "score": got[c.paper_id].score,
              "hype": got[c.paper_id].hype, "method": got[c.paper_id].method,
@@ -465,7 +464,7 @@ class Runner:
              **{k: by_id[c.paper_id].features.get(k) for k in ("beat", "vocabulary", "content",
                                                             "training", "model")}}
             for c in data]
-        out |= {k: _r(v) for k, v in fig.items() if not k.startswith("_")}
+        out |= {k: _r(v) for k, v in fig.items()}
         out |= self._cost("triage", len(data))
         return got
 

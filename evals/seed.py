@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from flashnews.agents import hype as hype_mod
 from flashnews.agents import learner
-from flashnews.agents.ranking import HEAT_TOP, HISTORY_TOP, Ranker, top_mean
+from flashnews.agents.ranking import HEAT_TOP, HISTORY_TOP, Ranker, top_mean, vocabulary
 from flashnews.evals import schema
 
 from flashnews.config import Settings
@@ -103,7 +103,7 @@ def build_rows(realday: Mapping[str, Paper], listing: Mapping[str, str],
         heat = top_mean(np.stack([vecs[q] for q in pool]) @ v, HEAT_TOP) if pool else 0.0
         feats: dict[str, float | None] = {
             "beat": round(float(v @ beat), 5),
-            "vocabulary": round(float(_vocab(p)), 5),
+            "vocabulary": round(vocabulary(p), 5),
             "content": round(float(coef @ v + icpt), 5),
             "training": round(float(v @ train - v @ infer), 5),
             "liked": round(top_mean(np.stack(liked_pool) @ v, HISTORY_TOP), 5)
@@ -126,34 +126,10 @@ def build_rows(realday: Mapping[str, Paper], listing: Mapping[str, str],
     return rows, content_full
 
 
-def _vocab(p: Paper) -> float:
-    from flashnews.agents.ranking import vocabulary
-
-    return vocabulary(p)
-
-
-def seed(realday_cases: Sequence[Any], triage_cases: Sequence[schema.TriageCase],
-         dev_papers: Mapping[str, Paper], model: Mapping[str, float], ranker: Ranker,
-         settings: Settings, *, triage_prompt: str, model_name: str,
-         exemplars: Path = EXEMPLARS) -> learner.Learned:
-    """The seed ranker, fitted on every row, with its leave-one-listing-out figures."""
-    realday = {c.paper.arxiv_id: c.paper for c in realday_cases}
-    listing = {c.paper.arxiv_id: c.listing for c in realday_cases}
-    refs = {c.paper_id: (c.ref_score, c.ref_hype) for c in triage_cases
-            if c.ref_score is not None and c.ref_hype is not None}
-    dev = {c.paper_id: c.label for c in triage_cases}
-    ex = ranker.embedder.embed(exemplar_titles(exemplars))
-    rows, (coef, icpt) = build_rows(realday, listing, refs, dev, dev_papers, model, ranker, ex,
-                                    settings)
-    cv = evaluate(rows)
-    out = learner.fit(rows, setup=ranker.setup, content=coef, content_intercept=icpt,
-                      triage_prompt=triage_prompt, model=model_name)
-    return out.model_copy(update={"cv": cv})
-
-
 def evaluate(rows: Sequence[learner.Row], *, select: int = 7, k: int = 64
-             ) -> dict[str, Any]:
-    """Leave-one-listing-out figures of each stage on its own and combined.
+             ) -> tuple[dict[str, float | None], list[tuple[learner.Row, float, float, float]]]:
+    """Leave-one-listing-out figures of each stage on its own and combined, and the combined
+    predictions (row, Score, Hype, log-odds).
 
     - ranking alone: stage-1 Score (no model answer used) on every row of the real days;
     - model alone: P(yes) on the rows the model answered (nothing else);
@@ -213,8 +189,7 @@ def evaluate(rows: Sequence[learner.Row], *, select: int = 7, k: int = 64
     feat = sorted((s for r, s, _, _ in comb_out if r.featured), reverse=True)
     out["score_spread"] = float(np.std([s for _, s, _, _ in comb_out])) if comb_out else None
     out["featured_score_range"] = feat[0] - feat[-1] if feat else None
-    out["_rows"] = comb_out
-    return out
+    return out, comb_out
 
 
 def replay_review(rows: Sequence[learner.Row], oof: Mapping[str, tuple[np.ndarray, float]],

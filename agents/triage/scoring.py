@@ -1,4 +1,5 @@
-"""The Triage stage: rank every paper, ask the model about the top K, calibrate the result."""
+"""The Triage stage: rank every paper, ask the model about the top K, score by the learned
+ranker."""
 
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ class Triage:
                              history=history, disliked=disliked, learned=learned)
         self.ask_all = ask_all
         """Ask the model about every paper (the evals: each stage is measured on all of them,
-        and the choice of whom to ask is replayed per fold, see evals/calibrate.py)."""
+        and each stage is cross-validated in evals/seed.py)."""
         self.stats: dict[str, float] = {}
         """What the last run did: papers, candidates, embeddings computed, seconds per stage."""
         self.out_of_time: set[str] = set()
@@ -265,10 +266,9 @@ class Triage:
         x = sig.features()
         signals: dict[str, float] = {k: v for k, v in x.items() if v is not None}
         signals |= {"ranking": sig.signal, "rank": float(sig.rank)}
+        p_yes = None if model is None else model_probability(model)
+        value, z = lr.score(x, p_yes)
         if model is None:
-            z = sig.signal
-            value = lr.score_rank.value(z)
-            p_yes = None
             why = (f"not asked: the triage time budget of {self.settings.triage_seconds:g} s "
                    "ran out" if paper.arxiv_id in self.out_of_time else
                    f"not among the {self.settings.triage_model_papers} best-ranked"
@@ -279,10 +279,7 @@ class Triage:
                                        "prompt_hash": f"{self.ranker.hash}:{lr.hash}",
                                        "key_claims": claims_from_abstract(paper)}
         else:
-            p_yes = model_probability(model)
-            z = lr.stage2(x, p_yes)
-            value = lr.score_combined.value(z)
-            signals |= {"model": round(p_yes, 4)}
+            signals |= {"model": round(p_yes, 4)}  # type: ignore[arg-type]
             how = f"{model.rationale}; ranking: rank {sig.rank} of {n}"
             base = {"method": model.method, "model": model.model,
                     "prompt_hash": model.prompt_hash, "key_claims": model.key_claims}
@@ -290,7 +287,7 @@ class Triage:
         feats = hype.features(cleaned(paper), self.settings, significance=value / 100,
                               heat=heat)
         hx = learner.hype_features(feats, value / 100)
-        hype_value = lr.hype_map.value(lr.hype.z(hx))
+        hype_value = lr.hype_of(feats, value)
         signals |= {f"hype_{k}": v for k, v in feats.items()} | {
             "score_z": round(z, 5), "score_value": round(value, 3),
             "hype_value": round(hype_value, 3)}
