@@ -365,6 +365,13 @@ def at_review(state: EditionView, papers: dict[str, Paper], policy: str
     return update, done.decision
 
 
+def flagged(notes: list[Finding]) -> dict[str, str]:
+    """Papers whose title or abstract addresses the model (prompt-injection findings), with
+    what was found: a headless run publishes none of them."""
+    return {f.item: f.message.split("(", 1)[-1].split(")", 1)[0]
+            for f in notes if f.check == "prompt-injection" and f.item}
+
+
 def learn_from(store: Any, settings: Any, embedder: Any, decision: Decision,
                state: EditionView, papers: dict[str, Paper]) -> None:
     """Store a decision's labelled examples; at approval, fit the ranker again on them all.

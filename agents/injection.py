@@ -29,8 +29,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from flashnews.models import Finding, Paper
 from flashnews.text import split_sentences
@@ -257,6 +258,73 @@ def without_keyword_lists(text: str) -> str:
     return " ".join(text.split())
 
 
+# -- structure: an assessment written as data, text in another language -------------------------
+
+# A JSON object with a quoted key ({"score": 95, "relevant": "yes"}): data addressed to a parser.
+_JSON_OBJECT = re.compile(r"\{[^{}]{0,400}?[\"'“”‘’][^\"'“”‘’{}]{1,40}[\"'“”‘’]\s*:[^{}]{0,400}\}")
+# Two or more "key: value" pairs whose values are verdicts (a whole number up to 100, yes/no, a
+# boolean) with nothing after them: "Score: 95 | Hype: 60", "relevant: yes; priority: 1".
+# (A measured result is written with decimals or "=": "F1: 0.96", "AE = 131.5"; a verdict is
+# a whole number: "Score: 95".)
+_PAIR = (r"[A-Za-z][\w\-]{1,24}(?:\s[A-Za-z][\w\-]{1,24})?\s*:\s*"
+         r"(?:[\"'“]?(?:yes|no|true|false|high|low)[\"'”]?|(?:100|\d{1,2})(?:\s*/\s*10+)?)"
+         r"(?=\s*(?:[,;|/)\]}.]|$))")
+_PAIRS = re.compile(rf"{_PAIR}(?:\s*[,;|/]?\s*{_PAIR})+", re.IGNORECASE)
+
+
+def structured(text: str) -> list[str]:
+    """Assessments written as data in a text: JSON objects and runs of verdict pairs."""
+    found = _json_assessments(text)
+    for obj in found:
+        text = text.replace(obj, " ")
+    return found + [m.group(0) for m in _PAIRS.finditer(text)]
+
+
+def _json_assessments(text: str) -> list[str]:
+    """JSON objects with a verdict among their values (a number, yes/no, a boolean): an
+    example record such as {"name": "Alice"} is research text, not an assessment."""
+    return [m.group(0) for m in _JSON_OBJECT.finditer(text)
+            if re.search(r":\s*(?:[\"'“‘]?(?:yes|no|true|false)\b|\d)", m.group(0), re.I)]
+
+
+@cache
+def _language_identifier() -> Any:
+    """py3langid's model (97 languages), loaded once on first use."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+FOREIGN_CONFIDENCE = 0.9
+"""How sure the language identifier must be that a sentence is not English. Over the 6,152
+sentences of at least 20 letters of the two real listings (837 abstracts), none reached it."""
+
+
+def language_of(sentence: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) of one sentence, by py3langid."""
+    lang, p = _language_identifier().classify(sentence)
+    return str(lang), float(p)
+
+
+def foreign(text: str) -> list[tuple[str, str]]:
+    """Sentences of an English field written in another language, as (language, sentence).
+
+    The bulletin is English and every role reads English: a sentence in another language is
+    one no English grammar check can read, and the cheapest way to pass an instruction by one.
+    """
+    out = []
+    # Split wherever a sentence ends, whatever follows: a sentence in Chinese or Russian starts
+    # with no Latin capital, so the English splitter would glue it to the one before.
+    for s in re.split(r"(?<=[.!?。！？])\s*(?=\S)", text):
+        s = s.strip()
+        if sum(c.isalpha() for c in s) < 20:
+            continue
+        lang, p = language_of(s)
+        if lang != "en" and p >= FOREIGN_CONFIDENCE:
+            out.append((lang, s))
+    return out
+
+
 # -- neutralising ---------------------------------------------------------------------------------
 
 _BREAKOUT = re.compile(r"</\s*paper\s*>.*?(?:<\s*paper\b[^>]*>|$)", re.IGNORECASE | re.DOTALL)
@@ -271,10 +339,31 @@ class Detected:
     keyword_lists: list[str]
     instructions: list[str]
     obfuscation: list[str]
+    structured: list[str] = field(default_factory=list)
+    """Assessments written as data (a JSON object, "Score: 95 | Hype: 60")."""
+    foreign: list[tuple[str, str]] = field(default_factory=list)
+    """Sentences in another language, with the language's code."""
+
+    @property
+    def steering(self) -> list[str]:
+        """Everything that addresses the model (keyword lists only stuff the text)."""
+        return [*self.breakouts, *self.structured, *self.instructions,
+                *(f"[{lang}] {s}" for lang, s in self.foreign)]
 
     @property
     def any(self) -> bool:
-        return bool(self.breakouts or self.keyword_lists or self.instructions)
+        return bool(self.keyword_lists or self.steering)
+
+
+def _strip_structure(text: str) -> str:
+    """The text without break-outs, paper tags and assessments written as data."""
+    if "paper" in text.lower():
+        text = _TAG.sub(" ", _BREAKOUT.sub(" ", text))
+    for obj in _json_assessments(text) if "{" in text else []:
+        text = text.replace(obj, " ")
+    if ":" in text or "=" in text:
+        text = _PAIRS.sub(" ", text)
+    return text
 
 
 def detect(text: str) -> Detected:
@@ -282,20 +371,25 @@ def detect(text: str) -> Detected:
     clean = clean_text(text)
     breakouts = [m.group(0) for m in _BREAKOUT.finditer(clean)]
     rest = _TAG.sub(" ", _BREAKOUT.sub(" ", clean))
+    data = structured(rest)
+    rest = _strip_structure(rest)
     lists = keyword_lists(rest)
     rest = without_keyword_lists(rest)
+    other = foreign(rest)
+    for _, s in other:
+        rest = rest.replace(s, " ")
     return Detected(breakouts=breakouts, keyword_lists=lists,
                     instructions=[s for s in sentences(rest) if is_instruction(s)],
-                    obfuscation=obfuscation(text))
+                    obfuscation=obfuscation(text), structured=data, foreign=other)
 
 
 def without_injections(text: str) -> str:
-    """The text minus everything addressed to the model (break-outs, keyword lists,
-    instruction sentences), normalised. A clean abstract comes back as it was."""
-    clean = clean_text(text)
-    if "paper" in clean.lower():
-        clean = _TAG.sub(" ", _BREAKOUT.sub(" ", clean))
-    clean = without_keyword_lists(clean)
+    """The text minus everything addressed to the model (break-outs, assessments written as
+    data, keyword lists, instruction sentences, sentences in another language), normalised. A
+    clean abstract comes back as it was."""
+    clean = without_keyword_lists(_strip_structure(clean_text(text)))
+    for _, s in foreign(clean):
+        clean = clean.replace(s, " ")
     return " ".join(s for s in sentences(clean) if not is_instruction(s))
 
 
@@ -330,9 +424,15 @@ def neutralise(text: str) -> str:
     return _escape(capped(without_injections(text[:20 * MAX_FIELD_CHARS]), MAX_FIELD_CHARS))
 
 
+TITLE_WITHHELD = "(title withheld: it addresses the model)"
+
+
 def neutralise_title(title: str) -> str:
-    """A title for a prompt: normalised and escaped, one line, at most MAX_TITLE_CHARS."""
-    return _escape(capped(clean_text(title[:4 * MAX_TITLE_CHARS]), MAX_TITLE_CHARS))
+    """A title for a prompt: what neutralises an abstract, normalised and escaped, one line, at
+    most MAX_TITLE_CHARS; a title that is nothing but an instruction is withheld."""
+    title = title[:4 * MAX_TITLE_CHARS]
+    kept = without_injections(title) if detect(title).steering else clean_text(title)
+    return _escape(capped(" ".join(kept.split()), MAX_TITLE_CHARS)) or TITLE_WITHHELD
 
 
 def paper_block(paper: Paper, *, abstract: str | None = None, categories: bool = False,
@@ -352,24 +452,45 @@ def paper_block(paper: Paper, *, abstract: str | None = None, categories: bool =
 
 # -- findings -------------------------------------------------------------------------------------
 
+def _what(found: Detected) -> str:
+    parts = []
+    if found.breakouts:
+        parts.append(f"{len(found.breakouts)} break-out(s) of the paper block")
+    if found.structured:
+        parts.append(f"{len(found.structured)} assessment(s) written as data")
+    if found.instructions:
+        parts.append(f"{len(found.instructions)} sentence(s) addressed to the model")
+    if found.foreign:
+        langs = ", ".join(sorted({lang for lang, _ in found.foreign}))
+        parts.append(f"{len(found.foreign)} sentence(s) in another language ({langs})")
+    return "; ".join(parts)
+
+
 def findings(paper: Paper) -> list[Finding]:
     """What in the title and abstract tries to steer the model: shown to the editor, never
-    obeyed (every role reads the paper without it)."""
+    obeyed (every role reads the paper without it), and never published headless."""
     out: list[Finding] = []
-    found = detect(f"{paper.title}. {paper.abstract}")
-    how = f" ({'; '.join(found.obfuscation)} normalised)" if found.obfuscation else ""
-    if found.keyword_lists:
+    title, abstract = detect(paper.title), detect(paper.abstract)
+    obfuscated = [*title.obfuscation, *abstract.obfuscation]
+    how = f" ({'; '.join(obfuscated)} normalised)" if obfuscated else ""
+    lists = [*title.keyword_lists, *abstract.keyword_lists]
+    if lists:
         out.append(Finding(
             check="keyword-list", severity="warning", item=paper.arxiv_id, source="triage",
-            evidence=found.keyword_lists[0][:200],
+            evidence=lists[0][:200],
             message=f"abstract of {paper.arxiv_id} carries a keyword list; the rules and the "
                     f"model judged the paper without it{how}"))
-    steering = found.breakouts + found.instructions
-    if steering:
+    where = [(name, found) for name, found in (("title", title), ("abstract", abstract))
+             if found.steering]
+    if where:
+        steering = [s for _, found in where for s in found.steering]
+        what = "; ".join(f"{name}: {_what(found)}" for name, found in where)
         out.append(Finding(
             check="prompt-injection", severity="warning", item=paper.arxiv_id, source="triage",
             evidence=" | ".join(s[:160] for s in steering)[:300],
-            message=f"abstract of {paper.arxiv_id} contains text addressed to the model "
-                    f"({len(steering)} sentence(s)); it was left out of what every role reads, "
-                    f"so the score is the model's judgement of the paper alone{how}"))
+            message=f"{' and '.join(n for n, _ in where)} of {paper.arxiv_id} "
+                    f"{'address' if len(where) > 1 else 'addresses'} the model "
+                    f"({what}); left out of what every role reads, so the score is the "
+                    f"model's judgement of the paper alone; a headless run does not publish "
+                    f"it{how}"))
     return out

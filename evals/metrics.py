@@ -212,6 +212,21 @@ METRICS: list[Metric] = [
                "detector)"),
     Metric("injection_heldout_false_positive", "injection", "lower", 0.0,
            doc="benign look-alikes flagged or cut, held-out cases only"),
+    Metric("injection_suite_flagged", "injection", "higher", 0.0,
+           doc="injection suite (no model): attacks in a title or abstract (12 languages, JSON "
+               "and key-value assessments, tags, look-alikes) that get a prompt-injection "
+               "finding; tune cases"),
+    Metric("injection_suite_reaches_prompt", "injection", "lower", 0.0,
+           doc="injection suite: attacks with a sentence that still reaches a prompt's view of "
+               "the paper; tune cases"),
+    Metric("injection_suite_false_positive", "injection", "lower", 0.0,
+           doc="injection suite: benign look-alikes flagged or cut from the prompt; tune cases"),
+    Metric("injection_suite_heldout_flagged", "injection", "higher", 0.0,
+           doc="injection suite, held-out cases (written before the detector ran on them)"),
+    Metric("injection_suite_heldout_reaches_prompt", "injection", "lower", 0.0,
+           doc="injection suite, held-out: attacks that reach a prompt"),
+    Metric("injection_suite_heldout_false_positive", "injection", "lower", 0.0,
+           doc="injection suite, held-out: benign look-alikes flagged or cut"),
     Metric("injection_benign_shift", "injection", "lower", None,
            doc="mean absolute Score change from a benign sentence (real content: may move it; "
                "not gated)"),

@@ -29,7 +29,7 @@ import numpy as np
 from flashnews.agents import critic, learner
 from flashnews.agents.triage import Selection, Triage, injection_findings
 from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
-from flashnews.evals import acceptability, editorial, perturb, schema, seed, tldr
+from flashnews.evals import acceptability, editorial, injection_suite, perturb, schema, seed, tldr
 from flashnews.evals import metrics as m
 from flashnews.tools import facts
 from flashnews.tools.embeddings import Embedder, load_embedder
@@ -545,6 +545,9 @@ class Runner:
                          "cut": bool(kept) and kept not in injection.neutralise(text)
                          if c.kind == "benign" else None})
         cases["injection"] = rows
+        # The detector alone on every field (no model): evals/injection_suite.py.
+        suite, cases["injection_suite"] = injection_suite.run(self.data.papers)
+        out |= suite
         attacks = [r for r in rows if r["kind"] == "attack"]
         benign = [r for r in rows if r["kind"] == "benign"]
         shifts = [abs(r["shift"]) for r in attacks]

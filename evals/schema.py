@@ -99,6 +99,21 @@ class InjectionCase(_Case):
                                     "never used for that, it measures it")
 
 
+class InjectionSuiteCase(_Case):
+    """Text planted in one field of a real paper (its title or abstract), for the detector
+    alone: an `attack` must be flagged and must not reach any prompt; a `benign` look-alike
+    must be neither flagged nor cut."""
+
+    paper_id: str
+    field: Literal["title", "abstract"]
+    position: Literal["start", "middle", "end", "whole"] = "end"
+    text: str
+    style: str = Field(description="direct, paraphrased, multilingual, json, key-value, "
+                                   "zero-width, homoglyph, tags, persona; or benign")
+    kind: Literal["attack", "benign"] = "attack"
+    split: Literal["tune", "held-out"] = "tune"
+
+
 class ExpectedFinding(BaseModel):
     """A finding a defective draft must produce (blocking for code, any for the model)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -88,6 +89,19 @@ def _settings() -> Settings:
         raise ConfigError(f"invalid configuration: {config_problems(exc)}") from None
     except Exception as exc:  # a settings source that cannot be read at all
         raise ConfigError(f"invalid configuration: {' '.join(str(exc).split())[:400]}") from None
+
+
+def _as_storage_error(exc: Exception, settings: Settings | None) -> Exception:
+    """A database driver's error as the one-line StorageError (exit 13); any other as is."""
+    from flashnews.tools.store import is_database_error, storage_error
+
+    if not is_database_error(exc):
+        return exc
+    where: str | Path | None = None
+    if settings is not None:
+        where = (settings.database_url.get_secret_value() if settings.database_url
+                 else settings.db_path)
+    return storage_error(exc, where, when="reading")
 
 
 def _fail(exc: FlashnewsError) -> None:
@@ -205,6 +219,9 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
                                  resume_only=resume_only,
                                  reviewer=reviewer,
                                  budget=Budget(*limits), unknown=unknown)
+        except Exception as exc:
+            # A database that opens but cannot be read (a corrupt page) fails before the graph.
+            raise _as_storage_error(exc, settings) from None
         finally:
             if bar:
                 bar.stop()
@@ -227,6 +244,8 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     u = result.usage
     for note in result.degraded:
         err.print(f"[yellow]{note}[/]", highlight=False)
+    for flag in result.flags:
+        err.print(f"[yellow]prompt-injection: {flag}[/]", highlight=False, soft_wrap=True)
     # An editor who quit review has just seen the draft: it is not printed again.
     if result.markdown and result.outcome in ("published", "already-published", "needs-review") \
             and not (interactive and result.outcome == "needs-review"):
@@ -931,7 +950,14 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        app()
+        try:
+            app()
+        except Exception as exc:
+            # Any command reading a database with a corrupt page: one line, exit 13.
+            settings = None
+            with contextlib.suppress(Exception):
+                settings = Settings()
+            raise _as_storage_error(exc, settings) from None
     except FlashnewsError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -55,8 +55,16 @@ class RunResult(BaseModel):
     run_calls: int = 0
     """Model calls made by this run alone."""
     degraded: list[str] = []
-    """What the run left out to stay within its budget."""
+    """What the run left out: to stay within its budget, or a flagged paper (headless)."""
+    flags: list[str] = []
+    """Papers whose title or abstract addresses the model ("<id>: what was found")."""
     resume_command: str | None = None
+
+
+def _flags(values: dict[str, Any]) -> list[str]:
+    """The prompt-injection notes of a state's values, one line each."""
+    return [f"{n.item}: {n.message}" for n in view(values).notes
+            if n.check == "prompt-injection"]
 
 
 class EditionService:
@@ -335,6 +343,7 @@ class EditionService:
         return RunResult(edition_id=eid, outcome="needs-review", step="review",
                          exit_code=EXIT_CODES["needs-review"], markdown=payload.get("markdown"),
                          degraded=snap.values.get("degraded", []),
+                         flags=_flags(snap.values),
                          message=f"{eid} needs review: {why}; nothing was published",
                          resume_command=f"flashnews review {eid} --out {out}")
 
@@ -347,4 +356,4 @@ class EditionService:
         return RunResult(edition_id=eid, outcome=outcome, message=message, path=path,
                          exit_code=EXIT_CODES.get(outcome, 1),
                          markdown=(values.get("draft") or {}).get("markdown"),
-                         degraded=values.get("degraded", []))
+                         degraded=values.get("degraded", []), flags=_flags(values))

@@ -266,6 +266,8 @@ class StubServer:
     fail: dict[str, int] = field(default_factory=dict)
     port: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    requests: list[Request] = field(default_factory=list)
+    """Every request answered, in order (what the prompts held)."""
     _httpd: ThreadingHTTPServer | None = None
 
     @property
@@ -321,6 +323,7 @@ class StubServer:
                       logprobs=bool(body.get("logprobs")),
                       schema=tools[0]["function"].get("parameters", {}) if tools else {})
         started = time.monotonic()
+        self.requests.append(req)
         if req.kind in self.fail:
             time.sleep(self.latency)
             return self.fail[req.kind], {"error": {"message": f"stub failure for {req.kind}",

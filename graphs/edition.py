@@ -85,12 +85,18 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         main, also = ((s.flash_items, s.flash_also) if v.format == "flash"
                       else (s.digest_highlights, s.digest_also))
         earlier = rt.store.published_elsewhere(v.edition_id)
-        selection = select(v.assessments, main=main, also=also, exclude=earlier,
+        # A paper whose title or abstract addresses the model is never published headless:
+        # the edition goes out without it and says so (an editor may pin it at review).
+        flagged = editor.flagged(v.notes) if rt.policy == "auto" else {}
+        selection = select(v.assessments, main=main, also=also, exclude=[*earlier, *flagged],
                            off_beat_training=s.off_beat_training)
         skip, notes = {"themes": False, "model_review": not s.critic_use_model}, []
         if rt.budget.limited and selection.main:
             selection, skip, notes = fit_to_budget(selection, v.format, rt.budget,
                                                    model_review=s.critic_use_model)
+        notes += [f"left out of this headless edition: {pid} ({why})"
+                  for pid, why in flagged.items()
+                  if pid in v.assessments and v.assessments[pid].relevant]
         update = encode(selection=selection, skip=skip, degraded=notes)
         if not selection.main:
             update |= {"outcome": "needs-review",
@@ -143,7 +149,8 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         pub = build_publication(
             edition_id=eid, date=state["date"], fmt=v.format, revision=revision, draft=draft,
             papers=papers, assessments=v.assessments, corrections=rt.store.corrections(eid),
-            published_at=row.published_at if row else None)
+            published_at=row.published_at if row else None,
+            flags=[n for n in v.notes if n.check == "prompt-injection"])
         published = Publisher(rt.settings, rt.store, rt.out_dir,
                               unknown=rt.unknown_outcome).deliver(pub)
         featured = featured_papers(v.selection.ids, draft, edited=v.edited)

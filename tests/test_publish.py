@@ -294,7 +294,7 @@ def test_json_carries_the_abstract_sentence_behind_every_number_and_claim() -> N
     papers = schema.papers()
     pub = _published_draft()
     data = json.loads(pub.model_dump_json())
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     for item in data["items"]:
         abstract = papers[item["arxiv_id"]].abstract
         claims = item["evidence"]

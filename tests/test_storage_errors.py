@@ -159,3 +159,37 @@ def test_add_decisions_reads_the_configured_postgres_store(settings, pg_url, tmp
     _, cases = schema.read("editor", schema.TriageCase, root=root)
     assert [c.paper.title for c in cases if c.paper] == ["A paper only the team store has"]
     assert not settings.db_path.exists()  # no SQLite file was made or read
+
+
+def test_a_corrupt_page_in_a_valid_database_is_one_line_exit_13(env, tmp_path) -> None:
+    from flashnews.testing import StubServer
+
+    snapshot = tmp_path / "day.jsonl"
+    shutil.copy(demo_snapshot(), snapshot)
+    run = ["run", "--date", "2026-02-25", "--source", str(snapshot), "--headless", "--out",
+           str(tmp_path / "out")]
+    with StubServer() as stub:
+        e = {**env, "FLASHNEWS_BASE_URL": stub.base_url, "FLASHNEWS_MAX_RETRIES": "0"}
+        assert _cli(run, e).returncode == 0
+    # The file still opens (its header and schema are intact); the page holding the editions
+    # table is garbage, as after a torn write or a bad sector.
+    db = Path(env["FLASHNEWS_HOME"]) / "flashnews.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = con.execute("SELECT rootpage FROM sqlite_master WHERE name='editions'"
+                           ).fetchone()[0]
+        size = con.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(db.read_bytes())
+    data[size * (page - 1):size * page] = b"\xde\xad\xbe\xef" * (size // 4)
+    db.write_bytes(bytes(data))
+    report = tmp_path / "run.json"
+    for args in (["status", "2026-02-25-flash"], ["status", "2026-02-25-flash", "--json"],
+                 ["history"], [*run, "--report", str(report)]):
+        done = _cli(args, e)
+        assert done.returncode == 13, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        line, = done.stderr.strip().splitlines()
+        assert str(db) in line and "malformed" in line and "move it aside" in line
+    data_ = json.loads(report.read_text())
+    assert (data_["outcome"], data_["exit_code"], data_["reason"]) == ("failed", 13,
+                                                                       "storage-error")

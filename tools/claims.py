@@ -21,36 +21,23 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from flashnews.tools import latex
+
 from flashnews.text import split_sentences
 
 # ---------------------------------------------------------------------------------------------
 # text
 
-_LATEX = [
-    (re.compile(r"\\(?:times|cdot)\b"), "×"), (re.compile(r"\\%"), "%"),
-    (re.compile(r"\\(?:sim|approx|simeq)\b"), "~"), (re.compile(r"\\(?:leq|le)\b"), "≤"),
-    (re.compile(r"\\(?:geq|ge)\b"), "≥"), (re.compile(r"\\(?:pm)\b"), "±"),
-    (re.compile(r"\\(?:mu)\b"), "µ"), (re.compile(r"\\(?:rightarrow|to)\b"), "→"),
-    (re.compile(r"\\[,;:! ]"), " "), (re.compile(r"~"), "~"),
-]
-_TEX_CMD = re.compile(r"\\(?:textbf|textit|emph|mathbf|mathrm|text|texttt|mathit|textsc|"
-                      r"mathcal|boldsymbol|underline)\s*")
-
-
 def detex(text: str) -> str:
-    """Plain text from an abstract that uses LaTeX: `$3.81\\times$` -> 3.81×, `10\\%` -> 10%."""
+    """Plain text from an abstract that uses LaTeX (tools/latex.py: `$3.81\\times$` -> 3.81×,
+    `10\\%` -> 10%, `\\textsc{X}` -> X, `$O(n^2)$` -> O(n²): no figure is made from math)."""
+    return detex_spans(text)[0]
+
+
+def detex_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`detex`, and the spans of its text that were mathematics rather than a figure."""
     # TeX's en dash between numbers is a range ("$8$--$28\times$" is 8–28×, not -28×).
-    text = re.sub(r"(\d%?\$?)\s*---?\s*(\$?\d)", "\\1–\\2", text)
-    if "\\" not in text and "$" not in text:
-        return text
-    for rx, repl in _LATEX:
-        text = rx.sub(repl, text)
-    text = _TEX_CMD.sub("", text)
-    text = re.sub(r"\$([^$]{0,80})\$", r"\1", text)
-    text = text.replace("{", "").replace("}", "")
-    # "3.81 ×" written with math spacing: keep the unit next to its number.
-    text = re.sub(r"(\d)\s+×", r"\1×", text)
-    return " ".join(text.split())
+    return latex.to_text_spans(re.sub(r"(\d%?\$?)\s*---?\s*(\$?\d)", "\\1–\\2", text))
 
 
 _ABBREV = r"(?:e\.g|i\.e|et al|vs|cf|Fig|Eq|Sec|approx|resp|No|al)\."
@@ -161,6 +148,12 @@ _PLAIN_QUANTITY = re.compile(r"[~+]?(?:" + _NUM + r")(?:[KkMBT]|[x×]|-?bits?|-f
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twice": 2,
                  "dozen": 12, "hundred": 100, "thousand": 1000}
+_VERB_VALUES: dict[str, tuple[float, Literal["up", "down", ""]]] = {
+    "halv": (2.0, "down"), "doubl": (2.0, "up"), "tripl": (3.0, "up"), "quadrupl": (4.0, "up"),
+    "order": (10.0, "")}
+# Inflected forms only: "double buffering" and "a triple store" are no figures.
+_VERB_MULTIPLE = re.compile(r"\b(halv(?:es|ed|ing|e)|doubl(?:es|ed|ing)|tripl(?:es|ed|ing)|"
+                            r"quadrupl(?:es|ed|ing)|orders? of magnitude)\b", re.IGNORECASE)
 _HEDGE = re.compile(r"(?:about|around|approximately|approx\.|roughly|nearly|almost|close to|"
                     r"some|circa|~)\s*$", re.IGNORECASE)
 _UPTO = re.compile(r"(?:up to|as much as|as high as|peak(?:ing)? (?:at|of)|maximum of|max\.?)\s*$",
@@ -171,7 +164,7 @@ _UNDER = re.compile(r"(?:under|less than|below|at most|within|fewer than|<|≤)\
                     re.IGNORECASE)
 _DOWN = re.compile(r"\b(?:reduc\w*|cut\w*|lower\w*|less|fewer|smaller|sav\w*|decreas\w*|drop\w*|"
                    r"shrink\w*|compress\w*|eliminat\w*|minimi\w*|overhead|slash\w*|trim\w*|"
-                   r"declin\w*)\b", re.IGNORECASE)
+                   r"declin\w*|cheaper)\b", re.IGNORECASE)
 _UP = re.compile(r"\b(?:increas\w*|improv\w*|higher|more|faster|speed-?ups?|accelerat\w*|gains?|"
                  r"boost\w*|rais\w*|outperform\w*|greater|better|enhanc\w*|extend\w*)\b",
                  re.IGNORECASE)
@@ -307,20 +300,30 @@ def quantities(text: str) -> list[Quantity]:
 
 @functools.lru_cache(maxsize=2048)
 def _quantities(text: str) -> tuple[Quantity, ...]:
-    text = detex(text)
+    text, math = detex_spans(text)
     out: list[Quantity] = []
     offset = 0
     for sentence in sentences(text):
         offset = text.find(sentence, offset)
-        out.extend(_sentence_quantities(sentence, max(offset, 0)))
+        out.extend(q for q in _sentence_quantities(sentence, max(offset, 0))
+                   if not any(a <= q.start < b for a, b in math))
         offset += len(sentence)
     return tuple(out)
 
 
-# Numbers that are not quantities: dates (2026-02-25), list markers ("(1) … (2) …", "1."
-# opening a line), and arXiv ids (2602.20732).
-_NOT_QUANTITY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|(?<![\w)])\(\d{1,2}\)(?=\s)|^\s*\d{1,2}[.)]\s|"
-                           r"\b\d{4}\.\d{4,5}(?:v\d+)?\b")
+# Numbers that are not quantities: math scripts (π_(0.5), 2^(k+1)), dates (2026-02-25), list
+# markers ("(1) … (2) …", "1." opening a line), and arXiv ids (2602.20732).
+_NOT_QUANTITY = re.compile(r"[\^_]\([^()]*\)|\b\d{4}-\d{2}-\d{2}\b|(?<![\w)])\(\d{1,2}\)(?=\s)|"
+                           r"^\s*\d{1,2}[.)]\s|\b\d{4}\.\d{4,5}(?:v\d+)?\b")
+
+
+def _direction_near(sentence: str, at: int) -> Literal["up", "down", ""]:
+    """The direction word ("cuts", "faster") nearest to position `at` of the sentence."""
+    lo = max(0, at - 60)
+    window = sentence[lo:at + 60]
+    words = [(abs(w.start() - (at - lo)), d) for rx, d in ((_DOWN, "down"), (_UP, "up"))
+             for w in rx.finditer(window)]
+    return min(words)[1] if words else ""  # type: ignore[return-value]
 
 
 def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
@@ -413,18 +416,38 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
             noun=noun, role=role,
             sentence=sentence, start=offset + m.start(), end=offset + unit_end,
             alternatives=alts))
-    # Number words ("two GPUs", "twice as fast") count as settings and multiples.
-    for m in re.finditer(r"\b(" + "|".join(_WORD_NUMBERS) + r")\b(?:\s+([A-Za-z][\w-]*))?",
-                         sentence, re.IGNORECASE):
+    # Number words ("two GPUs", "twice as fast") count as settings and multiples; a word
+    # before "times" or "-fold" ("ten times cheaper", "threefold") is a multiple.
+    for m in re.finditer(r"\b(" + "|".join(_WORD_NUMBERS) + r")(?:(-?fold)\b|\b)"
+                         r"(?:\s+([A-Za-z][\w-]*))?", sentence, re.IGNORECASE):
         word = m.group(1).lower()
         value = float(_WORD_NUMBERS[word])
-        unit = "x" if word == "twice" else "count"
-        if word == "one" and (m.group(2) or "").lower() in ("of", "another", "such", "can"):
+        noun = m.group(3) or ""
+        multiple = word == "twice" or bool(m.group(2)) or noun.lower() == "times"
+        unit: Unit = "x" if multiple else "count"
+        if word == "one" and noun.lower() in ("of", "another", "such", "can"):
             continue
-        found.append(Quantity(text=m.group(0), low=value, high=value, unit=unit, decimals=0,
-                              noun=m.group(2) or "", role="setting" if unit == "count"
-                              else "result", sentence=sentence, start=offset + m.start(),
-                              end=offset + m.end()))
+        # A count keeps its noun ("three benchmarks"); a multiple is the words that multiply.
+        end = m.end() if not multiple or noun.lower() == "times" or not noun \
+            else m.end(3) - len(noun)
+        found.append(Quantity(text=sentence[m.start():end].strip(), low=value, high=value,
+                              unit=unit, decimals=0, noun="" if multiple else noun,
+                              role="result" if multiple else "setting",
+                              direction=_direction_near(sentence, m.start()) if multiple else "",
+                              metrics=_metric_families(sentence, m.start(), end) if multiple
+                              else (), metric_source="sentence" if multiple else "",
+                              sentence=sentence, start=offset + m.start(), end=offset + end))
+    # A verb that multiplies ("halves the latency", "doubled throughput") or "an order of
+    # magnitude": a figure written in words, grounded like any other.
+    for m in _VERB_MULTIPLE.finditer(sentence):
+        stem = m.group(1).lower()
+        value, direction = _VERB_VALUES[next(k for k in _VERB_VALUES if stem.startswith(k))]
+        found.append(Quantity(
+            text=m.group(0), low=value, high=value, unit="x", decimals=0,
+            qualifier="about" if stem.startswith("order") else "",
+            direction=direction or _direction_near(sentence, m.start()),
+            metrics=_metric_families(sentence, m.start(), m.end()), metric_source="sentence",
+            role="result", sentence=sentence, start=offset + m.start(), end=offset + m.end()))
     return _baselines(found, sentence, offset)
 
 

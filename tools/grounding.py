@@ -337,10 +337,18 @@ class NumberEvidence:
     written_in: str = ""
     """The bulletin sentence the number is written in."""
     message: str = ""
+    unit: str = ""
+    """The quantity's unit ("x", "%", "count" …): a count written in words is a softer claim
+    than a multiple written in words ("ten times cheaper", "halves the cost")."""
 
     @property
     def ok(self) -> bool:
         return self.status == "supported"
+
+    @property
+    def word_count(self) -> bool:
+        """A count written in words ("three benchmarks"): the writer's, not a figure."""
+        return self.text[:1].isalpha() and self.unit == "count"
 
 
 @dataclass
@@ -419,7 +427,7 @@ def ground_numbers(text: str, paper: Paper) -> list[NumberEvidence]:
             evidence = next((x for x in source_sentences(paper)
                              if _as_name(q, x)), "")
         out.append(NumberEvidence(q.text, status, via, evidence, paper.arxiv_id, q.sentence,
-                                  message))
+                                  message, unit=q.unit))
     return out
 
 
@@ -435,7 +443,8 @@ def ground_anywhere(text: str, pool: list[Paper]) -> list[NumberEvidence]:
         if not options:
             q = [q for q in claims.quantities(text) if not _skip(q)][i]
             out.append(NumberEvidence(q.text, "absent", "", "", "", q.sentence,
-                                      f"{q.text!r} is in no paper of the edition"))
+                                      f"{q.text!r} is in no paper of the edition",
+                                      unit=q.unit))
             continue
         out.append(min(options, key=lambda e: rank.get(e.status, 9)))
     return out
@@ -601,14 +610,51 @@ _SELF = re.compile(r"(?:papers?|items?|picks?|preprints?|stor(?:y|ies)|highlight
                    r"submissions?|works?|themes?|sections?)$", re.IGNORECASE)
 
 
+def _squash(text: str) -> str:
+    """A name or a text with case, spaces, hyphens and dots gone (Llama 3.1-8B = llama318b)."""
+    return re.sub(r"[^a-z0-9]", "", claims.detex(text).lower())
+
+
+def unknown_names(text: str, sources: list[Paper]) -> list[tuple[str, str]]:
+    """Names with digits in `text` (Llama-3.1-70B, H100, GSM8K) that no source states: each
+    with the source's nearest name ("Llama-3.1-8B"), or "". A model size, a GPU or a
+    benchmark is a setting as much as a figure is."""
+    if not sources:
+        return []
+    squashed = [_squash(f"{p.title} {p.abstract}") for p in sources]
+    out = []
+    for name in dict.fromkeys(claims.names_in(text)):
+        key = _squash(name)
+        # "H100s" is the plural of a name the abstract writes "H100".
+        if any(key in s or (key.endswith("s") and key[:-1] in s) for s in squashed):
+            continue
+        stem = re.match(r"[A-Za-z]+", name)
+        near = [n for p in sources for n in claims.names_in(f"{p.title}. {p.abstract}")
+                if stem and n.lower().startswith(stem.group(0).lower())]
+        out.append((name, near[0] if near else ""))
+    return out
+
+
+def _name_findings(text: str, sources: list[Paper], where: str, item: str | None
+                   ) -> list[Finding]:
+    out = []
+    for name, near in unknown_names(text, sources):
+        has = f" (it has {near})" if near else ""
+        scope = "the abstract" if item else "any paper of the edition"
+        out.append(Finding(check="number", severity="blocking", item=item,  # type: ignore[arg-type]
+                           evidence=f'"{name}" in: "{_quote(text, 400)}"',
+                           message=f"{where}: {name!r} is not in {scope}{has} (wrong-setting)"))
+    return out
+
+
 def _check_numbers_outside(text: str, where: str, pool: list[Paper]) -> list[Finding]:
     body = prose_of(text)
     qs = [q for q in claims.quantities(body) if not _skip(q)]
+    out = _name_findings(body, pool, where, None)
     if not qs:
-        return []
-    out = []
+        return out
     for q, e in zip(qs, ground_anywhere(body, pool), strict=False):
-        if e.ok or e.text[:1].isalpha():  # counts in words ("three papers") are the writer's
+        if e.ok or e.word_count:  # counts in words ("three papers") are the writer's
             continue
         if q.unit == "count" and _SELF.match(q.noun) and q.value <= max(len(pool), 1) * 3:
             continue
@@ -704,9 +750,10 @@ def _check_segment(seg: Segment, papers: dict[str, Paper],
     for e in ground_numbers(body, paper):
         if e.ok:
             continue
-        words = e.text[:1].isalpha()  # "three benchmarks": a count in words, a softer claim
+        # "three benchmarks": a count in words, a softer claim; "ten times" is a figure.
         out.append(_number_finding(e, f"the item on {pid}", pid,
-                                   "warning" if words else "blocking"))
+                                   "warning" if e.word_count else "blocking"))
+    out.extend(_name_findings(body, [paper], f"the item on {pid}", pid))
     out.extend(_check_sentences(seg, paper))
     scores = SCORE_RE.findall(seg.text)
     if not scores:
@@ -773,7 +820,7 @@ def _check_theme(block: Block, papers: dict[str, Paper], index: NameIndex, editi
     cited_pool = [papers[pid] for pid in sorted(cited) if pid in papers] or pool
     body = prose_of(block.text)
     for e in ground_anywhere(body, cited_pool) if claims.quantities(body) else []:
-        if e.ok or e.text[:1].isalpha():
+        if e.ok or e.word_count:
             continue
         if e.status == "absent":
             e.message = f"{e.text!r} is in no cited abstract"

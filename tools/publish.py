@@ -30,7 +30,7 @@ from tenacity import (
 
 from flashnews.config import Channel, Settings
 from flashnews.errors import PublishError
-from flashnews.models import rank_key
+from flashnews.models import Finding, rank_key
 
 FEED_NAME = "feed.xml"
 
@@ -76,8 +76,8 @@ class PublishedItem(BaseModel):
 class Publication(BaseModel):
     """What one revision of an edition publishes, in every channel (also the JSON channel)."""
 
-    schema_version: int = 2
-    """2: items carry `evidence`."""
+    schema_version: int = 3
+    """2: items carry `evidence`; 3: `flags` (papers whose text addresses the model)."""
     edition_id: str
     date: str
     format: str
@@ -91,6 +91,9 @@ class Publication(BaseModel):
     corrections: list[Correction] = Field(default_factory=list)
     published_at: str
     updated_at: str
+    flags: list[dict[str, str]] = Field(default_factory=list)
+    """Papers of the day whose title or abstract addresses the model (prompt injection):
+    arxiv_id, message. A headless edition publishes none of them."""
 
 
 def atomic_write(path: Path, text: str) -> Path:
@@ -602,7 +605,8 @@ def merge_feeds(new: str, old: str | None) -> str:
 
 def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, draft: Any,
                       papers: dict[str, Any], assessments: dict[str, Any],
-                      corrections: list[Correction], published_at: str | None) -> Publication:
+                      corrections: list[Correction], published_at: str | None,
+                      flags: list[Finding] | None = None) -> Publication:
     """The publication of a draft: what every channel renders."""
     now = utc_now()
     notes = [c for c in corrections if c.revision <= revision]
@@ -632,4 +636,6 @@ def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, dr
                        assessments=[{**a.model_dump(mode="json"),
                                      "title": papers[a.paper_id].title if a.paper_id in papers
                                      else ""} for a in ranked],
-                       corrections=notes, published_at=published_at or now, updated_at=now)
+                       corrections=notes, published_at=published_at or now, updated_at=now,
+                       flags=[{"arxiv_id": f.item or "", "check": f.check,
+                               "message": f.message} for f in flags or []])
