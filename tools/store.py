@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from flashnews.errors import ConfigError, StorageError
 from flashnews.models import Assessment, Decision, Example, ModelCall, Paper
@@ -284,9 +285,8 @@ class Store:
                 raise storage_error(exc, path, when="opening") from None
             try:
                 self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-                # WAL lets the checkpointer's connection and ours work on the same file.
-                self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA busy_timeout=30000")
+                _wal(self._conn)
             except sqlite3.Error as exc:
                 raise storage_error(exc, path, when="opening") from None
         try:
@@ -324,14 +324,21 @@ class Store:
         return rows[0] if rows else None
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
-        """A transaction; yields an object with execute/executemany taking `?` SQL."""
+    def _tx(self, *, immediate: bool = False) -> Iterator[Any]:
+        """A transaction; yields an object with execute/executemany taking `?` SQL.
+
+        `immediate` (SQLite): take the write lock first. A transaction that reads and then
+        writes can otherwise fail at once with "database is locked" when another process wrote
+        in between (SQLite does not wait for a stale read snapshot).
+        """
         with self._lock:
             if self.url:
                 with self._conn.transaction():
                     yield _Translating(self._conn, self._sql)
             else:
                 with self._conn:
+                    if immediate:
+                        self._conn.execute("BEGIN IMMEDIATE")
                     yield _Translating(self._conn, self._sql)
 
     def _migrate(self) -> None:
@@ -341,7 +348,7 @@ class Store:
         order it was applied in. Databases from before names were recorded hold versions only
         (1 for the first migration in the list, ...): their names are filled in once, here.
         """
-        with self._tx() as c:
+        with self._tx(immediate=True) as c:
             if self.url:
                 # Two processes starting at once must not both migrate.
                 c.execute("SELECT pg_advisory_xact_lock(4242)")
@@ -741,6 +748,17 @@ class _Translating:
         else:
             with self._conn.cursor() as cur:
                 cur.executemany(self._t(sql), rows)
+
+
+@retry(retry=retry_if_exception(lambda e: isinstance(e, sqlite3.OperationalError)
+                                 and "locked" in str(e)),
+       wait=wait_exponential(multiplier=0.05, max=1), stop=stop_after_delay(30), reraise=True)
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch a SQLite file to WAL (lets the checkpointer's connection and ours work on it at
+    once). Two first runs on a fresh file both switch it, and SQLite answers the loser "locked"
+    at once, without waiting its busy timeout: wait and try again."""
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode=WAL")
 
 
 def is_database_error(exc: BaseException) -> bool:
