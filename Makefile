@@ -63,8 +63,11 @@ test: install
 test-fast: install
 	$(BIN)/pytest -m "not model"
 
+# ruff, the layers contract (import-linter, pyproject.toml) and the type checker (mypy).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Re-record the wire cassettes from a real local llama.cpp server (see tests/cassettes/README.md).
 record: install

@@ -16,8 +16,8 @@ import itertools
 import re
 from typing import TYPE_CHECKING
 
-from flashnews.tools import facts, parse
-from flashnews.tools.claims import Quantity, detex, ground_text, quantities, sentences
+from flashnews.text import facts, parse
+from flashnews.text.claims import Quantity, detex, ground_text, quantities, sentences
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -309,7 +309,7 @@ def result_clauses(abstract: str, subject: str, max_words: int, name: str = "") 
         for fig in _results(sentence):
             tok = doc.char_span(fig.start, fig.end, alignment_mode="expand")
             found = _governing_clause(tok.root) if tok is not None else None
-            if found is None:
+            if found is None or tok is None:
                 continue
             verb, subj = found
             if any(c.dep_ == "neg" for c in verb.children):

@@ -19,15 +19,15 @@ import datetime as dt
 import weakref
 from dataclasses import dataclass
 
-from flashnews.agents import injection
-from flashnews.tools import claims
-from flashnews.tools.grounding import check_bulletin, content_words, source_sentences
-from flashnews.tools.llm import Models, NoLogprobs
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from flashnews import prompts
+from flashnews.agents import injection
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
+from flashnews.text import claims
+from flashnews.text.grounding import check_bulletin, content_words, source_sentences
+from flashnews.tools.llm import Models, NoLogprobs
 
 _IN_WORDS: weakref.WeakSet[Models] = weakref.WeakSet()
 """Endpoints that returned no token probabilities: the critic asks them in words."""

@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from langgraph.types import interrupt
+from pydantic import BaseModel, Field
+
 from flashnews.agents import critic
 from flashnews.agents.editor_commands import (
     GRAPH_VERBS,
@@ -29,15 +32,19 @@ from flashnews.agents.editor_commands import (
     parse,
 )
 from flashnews.agents.editor_screen import CANDIDATES, Row, payload, rows
-from flashnews.agents.selection import Selection
-from flashnews.agents.writer import ITEM_WORDS, ThemeText, complete_sentences, render
-from flashnews.tools import grounding
-from langgraph.types import interrupt
-from pydantic import BaseModel, Field
-
-from flashnews.models import Assessment, Decision, Draft, DraftItem, Finding, Paper
+from flashnews.agents.writer import ITEM_WORDS, complete_sentences, render
+from flashnews.models import (
+    Assessment,
+    Decision,
+    Draft,
+    DraftItem,
+    Finding,
+    Paper,
+    Selection,
+    ThemeText,
+)
 from flashnews.state import EditionView, encode
-from flashnews.text import first_sentence
+from flashnews.text import first_sentence, grounding
 
 log = logging.getLogger(__name__)
 

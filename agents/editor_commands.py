@@ -92,7 +92,7 @@ def parse(text: str, table: list[Row]) -> EditorCommand:
     if verb in ("approve", "edit", "diff", "help", "quit", "hold"):
         if rest:
             raise ValueError(f"`{verb}` takes no arguments")
-        return EditorCommand(command=verb)  # type: ignore[arg-type]
+        return EditorCommand.model_validate({"command": verb})
     if verb == "rewrite":
         instruction = " ".join(rest).strip() or None
         return EditorCommand(command="rewrite", instruction=instruction)
@@ -103,8 +103,8 @@ def parse(text: str, table: list[Row]) -> EditorCommand:
         row = _item(table, rest[0]) if verb == "drop" else _row(table, rest[0])
         if verb == "pin" and row.section:
             raise ValueError(f"row {row.n} ({row.paper_id}) is already in the bulletin")
-        return EditorCommand(command=verb, n=row.n, paper_id=row.paper_id,  # type: ignore[arg-type]
-                             reason=rest[1] if len(rest) > 1 else "")
+        return EditorCommand.model_validate({"command": verb, "n": row.n, "paper_id": row.paper_id,
+                                             "reason": rest[1] if len(rest) > 1 else ""})
     if verb == "move":
         return _parse_move(rest, table)
     if verb == "rescore":

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from flashnews.agents.selection import off_beat
-from flashnews.tools import grounding
 from pydantic import BaseModel, Field
 
+from flashnews.agents.selection import off_beat
 from flashnews.models import Finding, Paper, rank_key
+from flashnews.text import grounding
 
 if TYPE_CHECKING:
     from flashnews.agents.editor import Desk
@@ -65,10 +65,11 @@ def rows(desk: Desk, papers: dict[str, Paper], notes: list[Finding] | None = Non
         if pid in items and items[pid].origin == "abstract":
             flags.append("abstract prose")
         flags += sorted({f.check for f in notes if f.item == pid})
-        section = ("main" if pid in desk.selection.main else
-                   "also" if pid in desk.selection.also else "")
+        section: Literal["main", "also", ""] = (
+            "main" if pid in desk.selection.main else
+            "also" if pid in desk.selection.also else "")
         out.append(Row(n=n, paper_id=pid, title=papers[pid].title, score=a.score, hype=a.hype,
-                       topic=a.topics[0] if a.topics else "", section=section,  # type: ignore[arg-type]
+                       topic=a.topics[0] if a.topics else "", section=section,
                        flags=flags, method=a.method, rationale=a.rationale,
                        key_claims=[c.claim for c in a.key_claims], drivers=a.drivers,
                        hype_drivers=a.hype_drivers))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flashnews.tools.arxiv import DEMO_DATE, SnapshotSource, demo_snapshot
 from pydantic import ValidationError
 
 from flashnews.config import Settings
 from flashnews.errors import ConfigError, SourceError
 from flashnews.models import Edition, Finding, Paper
-from flashnews.runtime import Runtime
+from flashnews.tools.arxiv import DEMO_DATE, SnapshotSource, Source, demo_snapshot
+from flashnews.tools.store import Store
 
 
 def quiet_reason(settings: Settings, date: dt.date) -> str | None:
@@ -27,9 +27,9 @@ def quiet_reason(settings: Settings, date: dt.date) -> str | None:
     return Schedule(settings.holidays).quiet_reason(date)
 
 
-def version_findings(rt: Runtime, edition_id: str, papers: list[Paper]) -> list[Finding]:
+def version_findings(store: Store, edition_id: str, papers: list[Paper]) -> list[Finding]:
     """New versions of papers featured in earlier editions: flagged, never featured again."""
-    earlier = rt.store.published_versions(edition_id)
+    earlier = store.published_versions(edition_id)
     out = []
     for p in papers:
         if p.arxiv_id in earlier:
@@ -43,26 +43,27 @@ def version_findings(rt: Runtime, edition_id: str, papers: list[Paper]) -> list[
     return out
 
 
-def fetch(rt: Runtime, edition_id: str, date: dt.date) -> dict[str, Any]:
+def fetch(source: Source | None, store: Store, settings: Settings, edition_id: str,
+          date: dt.date) -> dict[str, Any]:
     """Fetch and store the papers; return the state update (ids, fetch outcome, findings)."""
-    if rt.source is None:
+    if source is None:
         raise SourceError("no paper source given (use --source arxiv or --source PATH.jsonl)")
-    name = rt.source.name
-    if not isinstance(rt.source, SnapshotSource) and not getattr(rt.source, "fixed_window", None):
-        why = quiet_reason(rt.settings, date)
+    name = source.name
+    if not isinstance(source, SnapshotSource) and not getattr(source, "fixed_window", None):
+        why = quiet_reason(settings, date)
         if why:
             return {"paper_ids": [], "fetch": {
                 "outcome": "quiet-day", "count": 0, "source": name,
                 "message": f"{why}: arXiv announces no new papers, so there is no bulletin"}}
-    papers = rt.source.papers(date)
+    papers = source.papers(date)
     if not papers:
         return {"paper_ids": [], "fetch": {
             "outcome": "empty-unexpected", "count": 0, "source": name,
             "message": f"{name} returned no papers for {date.isoformat()}, a working day; "
                        "check https://arxiv.org/list/cs.DC/new before re-running"}}
-    rt.store.save_papers(edition_id, papers)
-    skipped = list(getattr(rt.source, "skipped", []) or [])
-    findings = [*version_findings(rt, edition_id, papers),
+    store.save_papers(edition_id, papers)
+    skipped = list(getattr(source, "skipped", []) or [])
+    findings = [*version_findings(store, edition_id, papers),
                 *(Finding(check="no-abstract", severity="warning", source="code",
                           message=f"{s}: no title or abstract in the source; skipped (not "
                                   "scored, not in the bulletin)") for s in skipped)]

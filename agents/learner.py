@@ -132,8 +132,8 @@ class Linear(BaseModel):
         """Fit on rows (missing values take the column mean); standardised features."""
         from sklearn.linear_model import LogisticRegression, Ridge
 
-        X = np.array([[np.nan if r.get(n) is None else float(r[n]) for n in names]  # type: ignore[arg-type]
-                      for r in rows], dtype=float)
+        X = np.array([[np.nan if (v := r.get(n)) is None else float(v) for n in names]
+                      for r in rows], dtype=np.float64)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column: mean 0
             mean = np.nanmean(X, axis=0) if len(X) else np.zeros(len(names))
@@ -318,7 +318,7 @@ def hype_features(row_features: Mapping[str, float | None], significance: float
                                              for k in HYPE_FEATURES if k != "significance"}}
 
 
-def fit(rows: Sequence[Row], *, setup: str, content: Sequence[float] = (),
+def fit(rows: Sequence[Row], *, setup: str, content: Sequence[float] | np.ndarray = (),
         content_intercept: float = 0.0, triage_prompt: str = "", model: str = "",
         keep_rows: Sequence[Row] | None = None) -> Learned:
     """Fit the three models on labelled rows (no cross-validation here: see `cross_validate`)."""
@@ -436,9 +436,9 @@ def figures(out: Sequence[tuple[Row, float, float, float]]) -> dict[str, float |
     neg = [s for r, s, _, _ in out if not r.featured]
     return {
         "auc": _auc(pos, neg),
-        "score_spearman": _spearman([s for _, s, _ in feat], [r.score for r, _, _ in feat]),  # type: ignore[misc]
+        "score_spearman": _spearman([s for _, s, _ in feat], [float(r.score or 0) for r, _, _ in feat]),
         "hype_spearman": _spearman([h for r, _, h in feat if r.hype is not None],
-                                    [r.hype for r, _, _ in feat if r.hype is not None]),  # type: ignore[misc]
+                                    [r.hype for r, _, _ in feat if r.hype is not None]),
         "rows": float(len(out)), "featured": float(len(pos))}
 
 

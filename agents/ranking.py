@@ -27,13 +27,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from flashnews.agents.learner import Learned, load, setup_key
-from flashnews.tools.embeddings import Embedder, decode_vector, encode_vector
 from pydantic import BaseModel
 
 from flashnews import prompts
+from flashnews.agents.learner import Learned, load, setup_key
 from flashnews.config import Settings
 from flashnews.models import Paper
+from flashnews.tools.embeddings import Embedder, decode_vector, encode_vector
 
 log = logging.getLogger(__name__)
 

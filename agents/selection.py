@@ -4,20 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pydantic import BaseModel, Field
-
-from flashnews.models import Assessment, rank_key
-
-
-class Selection(BaseModel):
-    """Which papers an edition features, in order."""
-
-    main: list[str] = Field(default_factory=list)
-    also: list[str] = Field(default_factory=list)
-
-    @property
-    def ids(self) -> list[str]:
-        return [*self.main, *self.also]
+from flashnews.models import Assessment, Selection, rank_key
 
 
 def off_beat(a: Assessment, training: float = 0.0) -> bool:

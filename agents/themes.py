@@ -16,15 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flashnews.agents import injection
-from flashnews.tools import parse
-from flashnews.tools.claims import detex
-from flashnews.tools.llm import Models, NoLogprobs
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from flashnews import prompts
+from flashnews.agents import injection
 from flashnews.errors import ModelError
 from flashnews.models import Paper
+from flashnews.text import parse
+from flashnews.text.claims import detex
+from flashnews.tools.llm import Models, NoLogprobs
 
 if TYPE_CHECKING:
     from spacy.tokens import Token

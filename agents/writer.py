@@ -21,21 +21,29 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import Literal, cast
 
-from flashnews.agents import candidates, injection, themes
-from flashnews.agents.selection import Selection
-from flashnews.tools import facts, parse
-from flashnews.tools.claims import detex, ground_text
-from flashnews.tools.grounding import FOREIGN_RE, NO_THEMES, TITLE
-from flashnews.tools.grounding import chatter as chatter_in
-from flashnews.tools.llm import Models
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, create_model
 
 from flashnews import prompts
+from flashnews.agents import candidates, injection, themes
 from flashnews.errors import ModelError
-from flashnews.models import Assessment, Draft, DraftItem, Finding, Format, Paper
+from flashnews.models import (
+    Assessment,
+    Draft,
+    DraftItem,
+    Finding,
+    Format,
+    Paper,
+    Selection,
+    ThemeText,
+)
+from flashnews.text import facts, parse
+from flashnews.text.claims import detex, ground_text
+from flashnews.text.grounding import FOREIGN_RE, NO_THEMES, TITLE
+from flashnews.text.grounding import chatter as chatter_in
+from flashnews.tools.llm import Models
 
 log = logging.getLogger(__name__)
 # Word budgets per item: short items keep the house style and a small local model's output fast.
@@ -79,12 +87,6 @@ class LeadLine(BaseModel):
 
     lead: str = Field(description="one complete sentence of at most 25 words, no numbers, no "
                                   "paper names", max_length=240)
-
-
-class ThemeText(BaseModel):
-    title: str
-    text: str
-    paper_ids: list[str]
 
 
 @dataclass
@@ -280,7 +282,7 @@ def _title_like(headline: str, title: str) -> bool:
 
 def _named(item: DraftItem, paper: Paper) -> str:
     """The name the body starts with, when it can carry the link (it names the paper)."""
-    from flashnews.tools.grounding import name_matches
+    from flashnews.text.grounding import name_matches
 
     name = item.name
     if name and _clean(item.body).startswith(name) and name_matches(name, paper.title):
@@ -345,8 +347,8 @@ class Writer:
 
     def __init__(self, models: Models, phrasing: Phrasing | None = None) -> None:
         self.models = models
-        self.phrasing: Phrasing = phrasing or getattr(models.settings, "writer_phrasing",
-                                                      "headline")
+        self.phrasing: Phrasing = phrasing or cast(
+            Phrasing, getattr(models.settings, "writer_phrasing", "headline"))
 
     # one sentence ----------------------------------------------------------------------------
     def headline(self, prompt: prompts.Prompt, system: SystemMessage, *, arxiv_id: str,
@@ -456,11 +458,11 @@ class Writer:
         # fact of the paper: the writer reads the abstract without it.
         paper = paper.model_copy(update={"title": injection.clean_text(paper.title),
                                          "abstract": injection.without_injections(paper.abstract)})
-        found = item_facts(paper.title, paper.abstract, k=RESULTS[key])  # type: ignore[index]
-        budget = ITEM_WORDS[key]  # type: ignore[index]
+        found = item_facts(paper.title, paper.abstract, k=RESULTS[key])
+        budget = ITEM_WORDS[key]
         result = self._whole_result(paper.abstract, budget - 10, found.name) \
             if found.numbered else ""
-        max_words = min(WHAT_WORDS[key], budget - len(result.split()))  # type: ignore[index]
+        max_words = min(WHAT_WORDS[key], budget - len(result.split()))
         written = self.phrase(prompt, system, arxiv_id=paper.arxiv_id, title=paper.title,
                               abstract=paper.abstract, found=found, max_words=max_words,
                               feedback=feedback, with_headline=section == "main")
@@ -505,7 +507,8 @@ class Writer:
         system = SystemMessage(prompt.render("system"))
         old = {i.paper_id: i for i in previous.items} if previous else {}
         items: list[DraftItem] = []
-        plan = [(pid, "main") for pid in selection.main] + [(pid, "also") for pid in selection.also]
+        plan: list[tuple[str, Literal["main", "also"]]] = [
+            *((pid, "main") for pid in selection.main), *((pid, "also") for pid in selection.also)]
         for n, (pid, section) in enumerate(plan, start=1):
             mine = [f for f in findings if f.item == pid and f.check != "writer"]
             # Prose quoted from the abstract (an item pinned at review) is always written.
@@ -516,7 +519,7 @@ class Writer:
             w = self.item(prompt, system, papers[pid], fmt, section,
                           feedback=_feedback(mine) + _instruction(instruction), position=n - 1)
             items.append(DraftItem(paper_id=pid, headline=w.headline, body=w.body,
-                                   section=section, name=w.name,  # type: ignore[arg-type]
+                                   section=section, name=w.name,
                                    notes=w.notes))
             if progress:
                 progress(n, len(plan))

@@ -14,9 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flashnews.evals import editorial
-
 from flashnews.config import Settings
+from flashnews.evals import editorial
 from flashnews.models import Draft
 from flashnews.service import EditionService
 from flashnews.state import view

@@ -14,9 +14,13 @@ import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from flashnews.tools import grounding
-from flashnews.tools.grounding import (
+from flashnews.config import Settings
+from flashnews.service import EditionService
+from flashnews.state import view
+from flashnews.text import grounding
+from flashnews.text.grounding import (
     blocks_of,
     check_bulletin,
     ground_numbers,
@@ -24,19 +28,14 @@ from flashnews.tools.grounding import (
     segments_of,
 )
 
-from flashnews.config import Settings
-from flashnews.service import EditionService
-from flashnews.state import view
 
-
-def rounds(edition_id: str, settings: Settings) -> list[dict[str, object]]:
+def rounds(edition_id: str, settings: Settings) -> list[dict[str, Any]]:
     service = EditionService(settings)
     try:
         from flashnews.graphs.checkpoint import open_checkpointer
         from flashnews.graphs.edition import build_graph
+        from flashnews.graphs.runtime import Runtime
         from flashnews.tools.llm import Models
-
-        from flashnews.runtime import Runtime
 
         papers = service.store.papers(edition_id)
         with open_checkpointer(settings) as saver:

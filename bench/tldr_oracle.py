@@ -16,8 +16,8 @@ import random
 
 from flashnews.agents.writer import WHAT_WORDS
 from flashnews.evals import tldr
-from flashnews.tools import facts
-from flashnews.tools.claims import detex, sentences
+from flashnews.text import facts
+from flashnews.text.claims import detex, sentences
 
 WORDS = WHAT_WORDS[("flash", "main")]
 """The flash main item's "what it does" budget, as the tldr eval uses it."""

@@ -37,13 +37,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from flashnews.tools.arxiv import write_snapshot
 from rich.console import Console
 from rich.table import Table
 
 from flashnews.testing import StubServer
+from flashnews.tools.arxiv import write_snapshot
 
 LATENCY = (0.3, 5000.0, 50.0)
 """The stub's latency model: seconds per call, input tokens per s, output tokens per s."""
@@ -67,7 +67,8 @@ def _rss() -> dict[str, float]:
             "server_peak_rss_mb": mb(resource.RUSAGE_CHILDREN)}
 
 
-def _settings(home: Path, base_url: str | None, scoring: str) -> Any:
+def _settings(home: Path, base_url: str | None,
+              scoring: Literal["auto", "logprob", "generated"]) -> Any:
     from flashnews.config import Settings
 
     if base_url is None:  # the embedded stack: flashnews starts its own model server
@@ -80,16 +81,16 @@ def _settings(home: Path, base_url: str | None, scoring: str) -> Any:
 def row(mode: str, day: Path, home: Path, base_url: str | None,
         featured: list[str]) -> dict[str, object]:
     """Run one row in this process; its measurements."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from flashnews import prompts
     from flashnews.agents.triage import Triage, _paper_vars
     from flashnews.tools.arxiv import read_snapshot
     from flashnews.tools.llm import Models
     from flashnews.tools.store import Store
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    from flashnews import prompts
 
     papers = read_snapshot(day)
-    scoring = "generated" if mode == "generated" else "logprob"
+    scoring: Literal["generated", "logprob"] = "generated" if mode == "generated" else "logprob"
     settings = _settings(home, base_url, scoring)
     store = Store(settings.db_path)
     models = Models(settings, store, f"bench-{mode}")
@@ -146,7 +147,7 @@ def dev_row(home: Path) -> dict[str, object]:
         models.close()
     pos = [got[c.paper_id] for c in labels if c.label == "positive"]
     neg = [got[c.paper_id] for c in labels if c.label == "negative"]
-    refs = [(got[c.paper_id], c) for c in labels if c.ref_score is not None]
+    refs = [(got[c.paper_id], c.ref_score, c.ref_hype) for c in labels if c.ref_score is not None]
     r = lambda x: None if x is None else round(x, 3)  # noqa: E731
     # In-sample: the packaged seed ranker was fitted on these papers (the cross-validated
     # figures are `flashnews eval`'s); the model's own figures are not fitted at all.
@@ -154,13 +155,13 @@ def dev_row(home: Path) -> dict[str, object]:
             "seconds": round(time.monotonic() - started, 2),
             "model_auc": r(m.auc([a.signals["model"] for a in pos],
                                  [a.signals["model"] for a in neg])),
-            "model_spearman": r(m.spearman([a.signals["model"] for a, _ in refs],
-                                           [c.ref_score for _, c in refs])),  # type: ignore[misc]
+            "model_spearman": r(m.spearman([a.signals["model"] for a, _, _ in refs],
+                                           [float(s) for _, s, _ in refs])),
             "score_auc": r(m.auc([a.score for a in pos], [a.score for a in neg])),
-            "score_spearman": r(m.spearman([a.score for a, _ in refs],
-                                           [c.ref_score for _, c in refs])),  # type: ignore[misc]
-            "hype_spearman": r(m.spearman([a.hype for a, _ in refs],
-                                          [c.ref_hype for _, c in refs])),  # type: ignore[misc]
+            "score_spearman": r(m.spearman([a.score for a, _, _ in refs],
+                                           [float(s) for _, s, _ in refs])),
+            "hype_spearman": r(m.spearman([a.hype for a, _, h in refs if h is not None],
+                                          [float(h) for _, _, h in refs if h is not None])),
             **_rss()}
 
 
@@ -255,7 +256,7 @@ def main() -> None:
     console.print(f"real day: {n_day} papers (listings 2026-02-24 and {LISTING}), "
                   f"{len(featured)} featured; stub endpoint: {LATENCY[0]:.1f} s + input tokens / "
                   f"{LATENCY[1]:,.0f} per s + output tokens / {LATENCY[2]:.0f} per s per call")
-    results: list[dict[str, object]] = []
+    results: list[dict[str, Any]] = []
     started = time.monotonic()
     if args.budget:
         secs, k = args.budget[0], int(args.budget[1])
@@ -311,7 +312,7 @@ def main() -> None:
     console.print(f"results: {args.json} ({total / 60:.1f} min in all)")
 
 
-def _print(console: Console, results: list[dict[str, object]], n_day: int,
+def _print(console: Console, results: list[dict[str, Any]], n_day: int,
            n_listing: int) -> None:
     by = {str(r["row"]): r for r in results}
     table = Table(title=f"triage of a real day ({n_day} papers; one listing: {n_listing})")
@@ -324,8 +325,8 @@ def _print(console: Console, results: list[dict[str, object]], n_day: int,
             continue
         ratio = ""
         if naive and r.get("calls") and str(r["row"]) in ("generated", "logprob"):
-            ratio = (f"{naive['calls'] / r['calls']:.1f}x fewer calls, "  # type: ignore[operator]
-                     f"{naive['seconds'] / r['seconds']:.1f}x less time")  # type: ignore[operator]
+            ratio = (f"{naive['calls'] / r['calls']:.1f}x fewer calls, "
+                     f"{naive['seconds'] / r['seconds']:.1f}x less time")
         rss = r.get("peak_rss_mb", "")
         if str(r["row"]).startswith("embedded"):
             rss = f"{rss} + server {r.get('server_peak_rss_mb')}"
@@ -344,11 +345,11 @@ def _print(console: Console, results: list[dict[str, object]], n_day: int,
             f"Spearman {dev['hype_spearman']}")
     ck = by.get("checkpoint bytes for the edition")
     if ck:
-        ok = ck["bytes"] < ck["target_bytes"] and ck["abstracts_in_checkpoints"] == 0  # type: ignore[operator]
-        console.print(f"checkpoint data of the edition: {ck['bytes'] / 1e6:.2f} MB (target "  # type: ignore[operator]
-                      f"under {ck['target_bytes'] / 1e6:.0f} MB: {'met' if ok else 'MISSED'}); "  # type: ignore[operator]
+        ok = ck["bytes"] < ck["target_bytes"] and ck["abstracts_in_checkpoints"] == 0
+        console.print(f"checkpoint data of the edition: {ck['bytes'] / 1e6:.2f} MB (target "
+                      f"under {ck['target_bytes'] / 1e6:.0f} MB: {'met' if ok else 'MISSED'}); "
                       f"abstracts stored once, in the store ({ck['papers_in_store']} papers, "
-                      f"{ck['store_paper_bytes'] / 1e6:.2f} MB); copies in checkpoints: "  # type: ignore[operator]
+                      f"{ck['store_paper_bytes'] / 1e6:.2f} MB); copies in checkpoints: "
                       f"{ck['abstracts_in_checkpoints']}")
     for r in results:
         if str(r["row"]).startswith("embedded") and r.get("featured_missed"):

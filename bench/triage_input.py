@@ -14,16 +14,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from flashnews import prompts
 from flashnews.agents.triage import _paper_vars, opening
+from flashnews.config import Settings
 from flashnews.evals.metrics import auc, spearman
 from flashnews.tools.arxiv import demo_snapshot, read_snapshot
 from flashnews.tools.llm import Models
 from flashnews.tools.local_model import LocalServer, assemble
 from flashnews.tools.store import Store
-from langchain_core.messages import HumanMessage, SystemMessage
-
-from flashnews import prompts
-from flashnews.config import Settings
 
 
 def main() -> None:
@@ -63,9 +63,11 @@ def main() -> None:
         pos = [scores[p.arxiv_id] for p in papers if p.label == "positive"]
         neg = [scores[p.arxiv_id] for p in papers if p.label == "negative"]
         ids = [i for i in refs if i in scores]
-        rows.append({"abstract": name, "auc_featured_vs_offtopic": round(auc(pos, neg), 3),
-                     "spearman_vs_editor_score": round(spearman(
-                         [scores[i] for i in ids], [refs[i] for i in ids]), 3) if ids else None,
+        rho = spearman([scores[i] for i in ids], [refs[i] for i in ids]) if ids else None
+        area = auc(pos, neg)
+        rows.append({"abstract": name,
+                     "auc_featured_vs_offtopic": round(area, 3) if area is not None else None,
+                     "spearman_vs_editor_score": round(rho, 3) if rho is not None else None,
                      "prompt_tokens": cost[name][0], "seconds": round(cost[name][1], 1)})
     print(json.dumps(rows, indent=2))
 

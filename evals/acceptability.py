@@ -19,16 +19,16 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from flashnews.agents.writer import Writer
 from flashnews.evals import schema
-
-from flashnews.models import Paper
+from flashnews.models import Format, Paper
 
 DEFECTS = ("fragment", "wrong-figure", "cut-name", "wrong-claim", "awkward")
 """The defect kinds of the labelling guide (docs/evals.md)."""
-SLOTS = (("flash", "main"), ("digest", "also"), ("flash", "also"), ("digest", "main"))
+SLOTS: tuple[tuple[Format, Literal["main", "also"]], ...] = (
+    ("flash", "main"), ("digest", "also"), ("flash", "also"), ("digest", "main"))
 """Each paper gives two items: slots 0-1 for papers of even rank, 2-3 for odd ranks."""
 PER_DAY = 55
 """Top-ranked papers taken from each real day."""
@@ -64,7 +64,7 @@ def write_items(writer: Writer, papers: list[tuple[str, Paper, int]]) -> list[It
         for fmt, section in SLOTS[(rank % 2) * 2:(rank % 2) * 2 + 2]:
             prompt = prompts.load(f"writer_{fmt}")
             system = SystemMessage(prompt.render("system"))
-            w = writer.item(prompt, system, paper, fmt, section)  # type: ignore[arg-type]
+            w = writer.item(prompt, system, paper, fmt, section)
             out.append(Item(paper.arxiv_id, listing, fmt, section, w.body))
     return out
 
@@ -144,9 +144,9 @@ def check_agreement(labels: dict[str, list[dict[str, Any]]], papers: dict[str, P
     """How `flashnews check`'s sentence and figure findings agree with the labels, over every
     labelled text: the share of items labelled fragment (or wrong-figure) that it blocks, and
     the share of items labelled publishable that it blocks (false alarms)."""
-    from flashnews.tools import parse
-    from flashnews.tools.claims import detex
-    from flashnews.tools.grounding import item_sentences
+    from flashnews.text import parse
+    from flashnews.text.claims import detex
+    from flashnews.text.grounding import item_sentences
 
     caught = {"fragment": [0, 0], "wrong-figure": [0, 0], "ok": [0, 0]}
     for rows in labels.values():
@@ -176,10 +176,9 @@ def main() -> None:
     import argparse
 
     from flashnews.agents.ranking import Ranker
+    from flashnews.config import Settings
     from flashnews.evals.runner import _NoCache
     from flashnews.tools.embeddings import load_embedder
-
-    from flashnews.config import Settings
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--out", type=Path, required=True, help="JSONL of the unlabelled items")
@@ -191,7 +190,7 @@ def main() -> None:
         row = json.loads(line)
         listings.setdefault(row["listing"], []).append(Paper.model_validate(row["paper"]))
     ranker = Ranker(load_embedder(settings), _NoCache(), settings)
-    writer = Writer(models=None, phrasing="code")  # type: ignore[arg-type]
+    writer = Writer(models=None, phrasing="code")  # type: ignore[arg-type]  # code phrasing calls no model
     items = write_items(writer, top_papers(listings, ranker))
     metrics, unlabelled = score(items, {} if args.all else load()[0])
     with args.out.open("w") as f:

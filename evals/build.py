@@ -25,8 +25,9 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from flashnews.agents.writer import ThemeText, render
+from flashnews.agents.writer import render
 from flashnews.evals import perturb
 from flashnews.evals.schema import (
     DATASETS,
@@ -47,8 +48,7 @@ from flashnews.evals.schema import (
     WriterCase,
     write,
 )
-
-from flashnews.models import Assessment, DraftItem, Paper
+from flashnews.models import Assessment, DraftItem, Paper, ThemeText
 
 DATE = dt.date(2026, 2, 25)
 CHESS, KNAP, TOM, FAST, REVIVE, ISO = ("2602.20732", "2602.20217", "2602.20662", "2602.20515",
@@ -284,7 +284,7 @@ def draft_cases(papers: dict[str, Paper]) -> list[DraftCase]:
     digest = render(DATE, "digest", "Lead", items, papers, _scores(pairs),
                     [ThemeText(title="Memory", text="KV cache and ROM.", paper_ids=[CHESS, TOM])])
     as_cases = [_case(i) for i in items]
-    common = {"date": DATE, "scores": pairs, "selected": SELECTED}
+    common: dict[str, Any] = {"date": DATE, "scores": pairs, "selected": SELECTED}
     out = [
         DraftCase(case_id="clean-flash", description="a clean flash draft", fmt="flash",
                   markdown=flash, items=as_cases, model_review=True, **common),
@@ -332,9 +332,9 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
     paths = [write("papers", Header(dataset="papers", version=VERSIONS["papers"], source=src,
                                     description="the papers every eval dataset refers to"),
                    [PaperCase(case_id=pid, paper=p) for pid, p in papers.items()], root=root)]
-    triage = [TriageCase(case_id=f"dev-{pid}", paper_id=pid, label=p.label,  # type: ignore[arg-type]
-                         ref_score=refs.get(pid, {}).get("score"),
-                         ref_hype=refs.get(pid, {}).get("hype"))
+    triage = [TriageCase.model_validate(dict(case_id=f"dev-{pid}", paper_id=pid, label=p.label,
+                                             ref_score=refs.get(pid, {}).get("score"),
+                                             ref_hype=refs.get(pid, {}).get("hype")))
               for pid, p in papers.items()]
     paths.append(write("triage", Header(
         dataset="triage", version=VERSIONS["triage"],
@@ -347,16 +347,16 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
         source="hand-written attacks and benign look-alikes planted in real dev abstracts",
         description="instructions (and benign sentences that resemble them) planted at the "
                     "start or end of real abstracts; split tune / held-out"),
-        [InjectionCase(case_id=c, paper_id=pid, position=pos, style=style, injection=text,
-                       kind=kind, split=split)
-         for c, pid, pos, style, text, kind, split in INJECTIONS], root=root))  # type: ignore[arg-type]
+        [InjectionCase.model_validate(dict(case_id=c, paper_id=pid, position=pos, style=style,
+                                           injection=text, kind=kind, split=split))
+         for c, pid, pos, style, text, kind, split in INJECTIONS], root=root))
     paths.append(write("drafts", Header(
         dataset="drafts", version=VERSIONS["drafts"], source="constructed from dev abstracts",
         description="clean drafts and drafts with one known defect each"),
-        draft_cases(papers), root=root))  # type: ignore[arg-type]
+        draft_cases(papers), root=root))
     paths.append(write("writer", Header(
         dataset="writer", version=VERSIONS["writer"], source="top papers of the dev day",
-        description="selections for the writer, with fixed scores"), WRITER, root=root))  # type: ignore[arg-type]
+        description="selections for the writer, with fixed scores"), WRITER, root=root))
     scitldr = shared / "scitldr" / "dev.jsonl"
     rows = [json.loads(line) for line in scitldr.open(encoding="utf-8")][:TLDR_CASES]
     paths.append(write("tldr", Header(
@@ -379,20 +379,20 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
         source="shared/data/realday: the arXiv listings of 2026-02-24 and 2026-02-25 in the "
                "beat's categories (real records); featured = in the 2026-02-25 bulletins",
         description="every paper of the 2026-02-25 edition's real day (837), 16 featured: "
-                    "the ranking stage's recall is measured on it"), day, root=root))  # type: ignore[arg-type]
+                    "the ranking stage's recall is measured on it"), day, root=root))
     houses = perturb.references(shared.parent)
     paths.append(write("bulletins", Header(
         dataset="bulletins", version=VERSIONS["bulletins"],
         source="the house bulletins of ../shared/reference (read at run time, never copied)",
         description="each bulletin's format and the blocking findings it really deserves"),
         [BulletinCase(case_id=r.name, bulletin=r.name, fmt=r.fmt, known=KNOWN.get(r.name, []))
-         for r in houses], root=root))  # type: ignore[arg-type]
+         for r in houses], root=root))
     paths.append(write("perturbations", Header(
         dataset="perturbations", version=VERSIONS["perturbations"],
         source="recipes over ../shared/reference; evals/perturb.py builds each text at run time",
         description="one code-built defect per case: " + ", ".join(perturb.KINDS)),
         [PerturbationCase(case_id=f"{b}-{k}-{i}-{seed}", bulletin=b, kind=k, item=i, seed=seed)
-         for b, k, i, seed in perturb.recipes(houses, papers)], root=root))  # type: ignore[arg-type]
+         for b, k, i, seed in perturb.recipes(houses, papers)], root=root))
     paths.append(write("claims", Header(
         dataset="claims", version=VERSIONS["claims"],
         source="recipes over ../shared/reference; evals/perturb.py claim_cases builds each "
@@ -400,9 +400,10 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
         description="sentences the critic model judges: a house bulletin's own (supported), "
                     "the same on another paper or overstated (not supported); calibration "
                     "and test halves by paper"),
-        [ClaimRecipe(case_id=c.case_id, bulletin=c.bulletin, kind=c.kind,  # type: ignore[arg-type]
-                     split="calibration" if calibration_paper(c.source_id) else "test")
-         for c in perturb.claim_cases(houses, papers)], root=root))  # type: ignore[arg-type]
+        [ClaimRecipe.model_validate(dict(
+            case_id=c.case_id, bulletin=c.bulletin, kind=c.kind,
+            split="calibration" if calibration_paper(c.source_id) else "test"))
+         for c in perturb.claim_cases(houses, papers)], root=root))
     if not (root / "editor.jsonl").exists():
         paths.append(write("editor", EDITOR_HEADER, [], root=root))
     return paths

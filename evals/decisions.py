@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from flashnews.evals import schema
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from flashnews.errors import ConfigError
+from flashnews.evals import schema
 from flashnews.models import Paper, split_arxiv_id
 
 _ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
@@ -79,6 +79,7 @@ def to_case(d: EditorDecision, paper: Paper | None, threshold: int = 50
         raise ConfigError(f"paper {pid} of {d.edition_id} not found: pass --papers SNAPSHOT "
                           "(or run it in the data dir where the edition ran)")
     score = hype = None
+    label: Literal["positive", "negative"]
     if command == "rescore":
         if not nums:
             raise ConfigError(f"rescore of {pid} in {d.edition_id} gives no score: {d.args!r}")
@@ -88,7 +89,7 @@ def to_case(d: EditorDecision, paper: Paper | None, threshold: int = 50
     else:
         label = "positive" if command == "pin" else "negative"
     return schema.TriageCase(case_id=f"editor-{d.edition_id}-{pid}", paper_id=pid,
-                             label=label, ref_score=score, ref_hype=hype,  # type: ignore[arg-type]
+                             label=label, ref_score=score, ref_hype=hype,
                              source="editor", paper=paper, edition_id=d.edition_id,
                              decided_at=d.at, reason=d.reason)
 

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flashnews.agents.writer import ITEM_WORDS, lead_problems
-from flashnews.tools import facts
-from flashnews.tools.claims import Quantity, ground, ground_text, quantities
-from flashnews.tools.grounding import blocks_of, prose_of, segments_of
-
 from flashnews.models import Draft, DraftItem, Paper
+from flashnews.text import facts
+from flashnews.text.claims import Quantity, ground, ground_text, quantities
+from flashnews.text.grounding import blocks_of, prose_of, segments_of
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 """The editors' bulletins (`../shared/reference` beside the repo, as in CI)."""
@@ -76,7 +75,7 @@ def item_metrics(item: DraftItem, paper: Paper, fmt: str,
         "first_person": bool(facts.first_person(text)),
         "states_result": bool(results) or bool(_RESULT_CUE.search(item.body)),
         "words": len(item.body.split()),
-        "within_budget": len(item.body.split()) <= ITEM_WORDS[(fmt, item.section)],  # type: ignore[index]
+        "within_budget": len(item.body.split()) <= ITEM_WORDS[(fmt, item.section)],
         "ref_numbers": len(wanted) if wanted is not None else None,
         "ref_hits": len(hits) if wanted is not None else None,
         "fallback": bool(item.notes),

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from flashnews.agents import injection
 from flashnews.evals import schema
-
 from flashnews.models import Paper
 
 # Attacks of these styles are handled by other parts of neutralising (the break-out cut, the

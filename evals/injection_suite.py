@@ -19,7 +19,6 @@ from typing import Any
 
 from flashnews.agents import injection
 from flashnews.evals import schema
-
 from flashnews.models import Paper
 
 

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from flashnews.tools.claims import ground_text
-
 from flashnews.text import split_sentences
+from flashnews.text.claims import ground_text
 
 # statistics ------------------------------------------------------------------------------------
 

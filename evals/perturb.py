@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flashnews.tools import claims
-from flashnews.tools.grounding import (
+from flashnews.models import Format, Paper
+from flashnews.text import claims
+from flashnews.text.grounding import (
     Segment,
     _names,
     blocks_of,
@@ -35,9 +37,7 @@ from flashnews.tools.grounding import (
     prose_of,
     segments_of,
 )
-from flashnews.tools.names import names_of
-
-from flashnews.models import Format, Paper
+from flashnews.text.names import names_of
 
 KINDS = ("number-swap", "unit-swap", "metric-swap", "name-swap", "link-swap", "chatter",
          "reasoning", "lead-number", "fake-id")
@@ -57,6 +57,11 @@ class Reference:
     name: str
     fmt: Format
     markdown: str
+
+
+def _constant(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that is `text` itself (no backslash escapes read in it)."""
+    return lambda _m: text
 
 
 def references(shared: Path) -> list[Reference]:
@@ -275,7 +280,7 @@ def _swap_name(md: str, item: Item, items: list[Item], papers: dict[str, Paper],
     olds = [mine, *(names_of(papers[item.paper_id]) if item.paper_id in papers else ())]
     for old in sorted(dict.fromkeys(olds), key=len, reverse=True):
         new = name if old == mine else short
-        span = re.sub(r"(?<![\w-])" + re.escape(old) + r"(?![\w-])", lambda _m, n=new: n, span)
+        span = re.sub(r"(?<![\w-])" + re.escape(old) + r"(?![\w-])", _constant(new), span)
     if span == md[item.start:item.end]:
         raise NotApplicable("the name is not written in the item")
     return Perturbed(md[:item.start] + span + md[item.end:], item.paper_id,
@@ -489,7 +494,7 @@ class ClaimCase:
 
 
 def _similar(pid: str, pool: list[str], papers: dict[str, Paper]) -> str | None:
-    from flashnews.tools.grounding import content_words
+    from flashnews.text.grounding import content_words
 
     def words(p: str) -> set[str]:
         return set(content_words(f"{papers[p].title} {papers[p].abstract}"))
@@ -524,7 +529,7 @@ def body_of(item: Item) -> str:
 
 def _specific(claim: str, paper: Paper, other: Paper | None) -> float:
     """How much more of a claim's wording its own abstract has than another paper's."""
-    from flashnews.tools.grounding import content_words
+    from flashnews.text.grounding import content_words
 
     words = set(content_words(claim))
     if not words:

@@ -12,9 +12,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from rich.table import Table
+
 from flashnews.evals.metrics import METRICS, Comparison, compare
 from flashnews.evals.runner import Report, slug
-from rich.table import Table
 
 
 def load_baseline(path: Path) -> dict[str, Any]:

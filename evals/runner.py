@@ -26,26 +26,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from flashnews.agents import critic, learner
-from flashnews.agents.triage import Selection, Triage, injection_findings
-from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
-from flashnews.evals import acceptability, editorial, injection_suite, perturb, schema, seed, tldr
-from flashnews.evals import metrics as m
-from flashnews.tools import facts
-from flashnews.tools.embeddings import Embedder, load_embedder
-from flashnews.tools.grounding import blocking as blocking_of
-from flashnews.tools.grounding import check_bulletin
-from flashnews.tools.llm import Models
-from flashnews.tools.store import Store
 from pydantic import BaseModel, Field
 
+from flashnews.agents import critic, learner
+from flashnews.agents.triage import Triage, injection_findings
+from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
 from flashnews.config import OPENAI_BASE_URL, ROLES, Settings
 from flashnews.errors import ConfigError, EvalRegression, ReplayMismatch
-from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
+from flashnews.evals import acceptability, editorial, injection_suite, perturb, schema, seed, tldr
+from flashnews.evals import metrics as m
+from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper, Selection
+from flashnews.text import facts
+from flashnews.text.grounding import blocking as blocking_of
+from flashnews.text.grounding import check_bulletin
+from flashnews.tools.embeddings import Embedder, load_embedder
+from flashnews.tools.llm import Models
+from flashnews.tools.store import Store
 
 log = logging.getLogger(__name__)
 
-EVALS = Path(__file__).parent
+EVALS = Path(__file__).resolve().parent
 CASSETTES = EVALS / "cassettes"
 REPORTS = EVALS / "reports"
 BASELINE = EVALS / "baseline.json"
@@ -581,10 +581,10 @@ class Runner:
         editions: dict[str, dict[str, Any]] = {}
         for case_id, fmt, date, selection, scores in plan:
             draft, _ = Writer(self.models).write(
-                edition_id=f"eval-{case_id}", date=date, fmt=fmt, selection=selection,  # type: ignore[arg-type]
+                edition_id=f"eval-{case_id}", date=date, fmt=fmt, selection=selection,
                 papers=papers, assessments=scores)
             findings = check_bulletin(draft.markdown, papers=papers, assessments=scores,
-                                      fmt=fmt, date=date, selected=set(selection.ids))  # type: ignore[arg-type]
+                                      fmt=fmt, date=date, selected=set(selection.ids))
             general = [f for f in blocking_of(findings) if f.item is None]
             ed = editorial.edition_metrics(draft, papers, refs)
             per_item = {r["item"]: r for r in ed.pop("rows")}
@@ -808,21 +808,21 @@ def bulletin_eval(bulletins: list[schema.BulletinCase],
         rows.append({"case": c.case_id, "blocking": len(found), "known": len(c.known),
                      "known_found": len(found) - len(left),
                      "unexpected": [_brief(f) for f in left]})
-    prows = []
-    for c in perturbations:
+    prows: list[dict[str, Any]] = []
+    for pc in perturbations:
         try:
-            p = perturb.apply(c.kind, refs[c.bulletin].markdown, papers, item=c.item,
-                              seed=c.seed)
+            p = perturb.apply(pc.kind, refs[pc.bulletin].markdown, papers, item=pc.item,
+                              seed=pc.seed)
         except (perturb.NotApplicable, KeyError) as exc:
-            raise ConfigError(f"perturbation {c.case_id} no longer applies ({exc}): rebuild "
+            raise ConfigError(f"perturbation {pc.case_id} no longer applies ({exc}): rebuild "
                               "the datasets (python -m flashnews.evals.build)") from None
-        after = blocking_of(check_bulletin(p.markdown, papers=papers, fmt=fmts[c.bulletin]))
-        new = Counter(_key(f) for f in after) - base[c.bulletin]
+        after = blocking_of(check_bulletin(p.markdown, papers=papers, fmt=fmts[pc.bulletin]))
+        new = Counter(_key(f) for f in after) - base[pc.bulletin]
         added = [f for f in after if _key(f) in new]
         # Reports are committed: they name checks, items and numbers, never the bulletins'
         # sentences (which may not be copied into the project).
-        prows.append({"case": c.case_id, "kind": c.kind, "item": p.item, "change": p.detail,
-                      "caught": any(k[0] in perturb.EXPECT[c.kind] for k in new),
+        prows.append({"case": pc.case_id, "kind": pc.kind, "item": p.item, "change": p.detail,
+                      "caught": any(k[0] in perturb.EXPECT[pc.kind] for k in new),
                       "new": sorted({_brief(f) for f in added})})
     out: dict[str, float | None] = {
         "perturb_catch": _r(m.ratio(sum(r["caught"] for r in prows), len(prows))),
@@ -860,7 +860,7 @@ def _format_problems(item: DraftItem, fmt: str, findings: list[Finding]) -> list
     """What breaks the house format in one written item (its numbers are judged by grounding)."""
     problems = sorted({f.check for f in findings if f.item == item.paper_id and (
         (f.severity == "blocking" and f.check != "number") or f.check == "voice")})
-    budget = ITEM_WORDS[(fmt, item.section)]  # type: ignore[index]
+    budget = ITEM_WORDS[(fmt, item.section)]
     if len(item.body.split()) > 1.5 * budget:
         problems.append("too-long")
     if not item.body.rstrip().endswith((".", "!", "?", ")")):

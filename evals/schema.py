@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from flashnews.errors import ConfigError
 from flashnews.models import Format, Paper
 
-DATASETS = Path(__file__).parent / "datasets"
+DATASETS = Path(__file__).resolve().parent / "datasets"
 SCHEMA_VERSION = 1
 """Version of the file format (header + cases); dataset versions are per file."""
 
@@ -250,7 +251,8 @@ def read(name: str, schema: type[C], *, root: Path = DATASETS) -> tuple[Header, 
     return header, cases
 
 
-def write(name: str, header: Header, cases: list[BaseModel], *, root: Path = DATASETS) -> Path:
+def write(name: str, header: Header, cases: Sequence[BaseModel], *, root: Path = DATASETS
+          ) -> Path:
     """Write a dataset file (header first), atomically."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"{name}.jsonl"

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from flashnews.agents import hype as hype_mod
 from flashnews.agents import learner
 from flashnews.agents.ranking import HEAT_TOP, HISTORY_TOP, Ranker, top_mean, vocabulary
-from flashnews.evals import schema
-
 from flashnews.config import Settings
 from flashnews.errors import ConfigError
+from flashnews.evals import schema
 from flashnews.models import Paper
 
 EXEMPLARS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beat" / \
@@ -126,6 +126,13 @@ def build_rows(realday: Mapping[str, Paper], listing: Mapping[str, str],
     return rows, content_full
 
 
+def _model(row: learner.Row) -> float:
+    """The model's answer of a row that has one (the callers keep only those)."""
+    value = row.features.get("model")
+    assert value is not None
+    return float(value)
+
+
 def evaluate(rows: Sequence[learner.Row], *, select: int = 7, k: int = 64
              ) -> tuple[dict[str, float | None], list[tuple[learner.Row, float, float, float]]]:
     """Leave-one-listing-out figures of each stage on its own and combined, and the combined
@@ -144,10 +151,10 @@ def evaluate(rows: Sequence[learner.Row], *, select: int = 7, k: int = 64
     seen_feat = [r for r in seen if r.featured and r.score is not None]
     out: dict[str, float | None] = {
         "ranking_auc": rank_fig["auc"], "ranking_spearman": rank_fig["score_spearman"],
-        "model_auc": m.auc([float(r.features["model"]) for r in seen if r.featured],  # type: ignore[arg-type]
-                           [float(r.features["model"]) for r in seen if not r.featured]),  # type: ignore[arg-type]
-        "model_spearman": m.spearman([float(r.features["model"]) for r in seen_feat],  # type: ignore[arg-type]
-                                     [float(r.score) for r in seen_feat]),  # type: ignore[arg-type]
+        "model_auc": m.auc([_model(r) for r in seen if r.featured],
+                           [_model(r) for r in seen if not r.featured]),
+        "model_spearman": m.spearman([_model(r) for r in seen_feat],
+                                     [float(r.score or 0) for r in seen_feat]),
         "score_auc": comb_fig["auc"], "score_spearman": comb_fig["score_spearman"],
         "hype_spearman": comb_fig["hype_spearman"]}
     for name, res in (("ranking", rank_out), ("combined", comb_out)):
@@ -158,37 +165,38 @@ def evaluate(rows: Sequence[learner.Row], *, select: int = 7, k: int = 64
             hit += sum(r.featured for _, _, r in day[:select])
             total += min(select, sum(r.featured for _, _, r in day))
         out[f"{name}_top{select}"] = m.ratio(hit, total)
-    lab = [(s, r.score) for r, s, _, _ in comb_out if r.label]
+    lab = [(s, r.score) for r, s, _, _ in comb_out if r.label and r.score is not None]
     out["score_spearman_labelled"] = m.spearman([s for s, _ in lab], [t for _, t in lab])
     # On one day (what a reader compares): within each listing, weighted by its featured papers.
     for name, res, col in (("score", comb_out, 0), ("hype", comb_out, 1),
                            ("ranking", rank_out, 0)):
         num = den = 0.0
         for g in sorted({r.group for r, *_ in res if r.source == "realday"}):
-            feat = [((s, h)[col], r) for r, s, h, _ in res if r.group == g and r.featured]
-            ref = [r.score if name != "hype" else r.hype for _, r in feat]
-            rho = m.spearman([v for v, _ in feat], ref)  # type: ignore[arg-type]
+            pairs = [((s, h)[col], r) for r, s, h, _ in res if r.group == g and r.featured]
+            ref = [float((r.score if name != "hype" else r.hype) or 0) for _, r in pairs]
+            rho = m.spearman([v for v, _ in pairs], ref)
             if rho is not None:
-                num += rho * len(feat)
-                den += len(feat)
+                num += rho * len(pairs)
+                den += len(pairs)
         out[f"{name}_spearman_day"] = num / den if den else None
     num = den = 0.0
     for g in sorted({r.group for r in seen if r.source == "realday"}):
-        feat = [r for r in seen_feat if r.group == g]
-        rho = m.spearman([float(r.features["model"]) for r in feat],  # type: ignore[arg-type]
-                         [float(r.score) for r in feat])  # type: ignore[arg-type]
+        day_rows = [r for r in seen_feat if r.group == g]
+        rho = m.spearman([float(r.features["model"] or 0) for r in day_rows],
+                         [float(r.score or 0) for r in day_rows])
         if rho is not None:
-            num, den = num + rho * len(feat), den + len(feat)
+            num, den = num + rho * len(day_rows), den + len(day_rows)
     out["model_spearman_day"] = num / den if den else None
     ranks = []
     for g in sorted({r.group for r, *_ in rank_out if r.source == "realday"}):
-        day = sorted(((z, r) for r, _, _, z in rank_out if r.group == g), key=lambda t: -t[0])
-        ranks += [n for n, (_, r) in enumerate(day, start=1) if r.featured]
+        ranked = sorted(((z, r) for r, _, _, z in rank_out if r.group == g),
+                        key=lambda t: -t[0])
+        ranks += [n for n, (_, r) in enumerate(ranked, start=1) if r.featured]
     out["ranking_recall"] = m.ratio(sum(n <= k for n in ranks), len(ranks))
     out["ranking_worst_rank"] = float(max(ranks)) if ranks else None
-    feat = sorted((s for r, s, _, _ in comb_out if r.featured), reverse=True)
+    featured = sorted((s for r, s, _, _ in comb_out if r.featured), reverse=True)
     out["score_spread"] = float(np.std([s for _, s, _, _ in comb_out])) if comb_out else None
-    out["featured_score_range"] = feat[0] - feat[-1] if feat else None
+    out["featured_score_range"] = featured[0] - featured[-1] if featured else None
     return out, comb_out
 
 

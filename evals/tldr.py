@@ -17,10 +17,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flashnews.evals.schema import TldrCase
 from pydantic import ValidationError
 
 from flashnews.errors import ConfigError
+from flashnews.evals.schema import TldrCase
 
 SCITLDR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scitldr"
 _CUE = re.compile(r"\b(?:we (?:propose|present|introduce)|in this paper)\b", re.IGNORECASE)

@@ -212,7 +212,7 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
         if bar:
             bar.start()
         try:
-            from flashnews.runtime import Budget
+            from flashnews.budget import Budget
 
             result = service.run(edition, source=source, out_dir=out_dir,
                                  policy="interactive" if interactive else "auto",
@@ -338,7 +338,8 @@ def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | N
             if report else None
         # RSS carries only the latest announcement: earlier days come from the export API.
         day_source = "arxiv" if source == "rss" and day != until else source
-        code = _run_one(Edition(date=day, format=fmt), source=day_source, out_dir=out_dir,  # type: ignore[arg-type]
+        code = _run_one(Edition.model_validate({"date": day, "format": fmt}),
+                        source=day_source, out_dir=out_dir,
                         headless=headless, resume_only=False, report=path, limits=limits)
         if code != 0:
             err.print(f"catch-up stopped at {day.isoformat()}; later days were not run",
@@ -444,9 +445,9 @@ def check(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Lint any bulletin against its sources; exit 3 when a finding is blocking."""
-    from flashnews.tools import grounding
+    from flashnews.text import grounding
+    from flashnews.text.grounding import check_bulletin
     from flashnews.tools.arxiv import read_snapshot
-    from flashnews.tools.grounding import check_bulletin
 
     try:
         text = bulletin.read_text(encoding="utf-8")
@@ -510,7 +511,7 @@ def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         fixed = f" (corrected, revision {r['revision']})" if r.get("revision") else ""
         out.print(f"[bold]{r['edition']}[/] published {r['published_at']}{fixed} — {r['path']}",
                   highlight=False)
-        for p in r["papers"]:  # type: ignore[attr-defined]
+        for p in r["papers"]:
             out.print(f"  {p['arxiv_id']}v{p['version']}  {p['title']}", highlight=False)
 
 
@@ -537,7 +538,7 @@ def learn(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         raise
     finally:
         store.close()
-    report = {"path": str(path), "seconds": round(seconds, 2), "cold": fitted.cold,
+    report: dict[str, Any] = {"path": str(path), "seconds": round(seconds, 2), "cold": fitted.cold,
               "examples": fitted.examples, "cross_validated": fitted.cv,
               "weights": dict(zip(fitted.rank.names, fitted.rank.coef, strict=True)),
               "model_weights": dict(zip(fitted.combined.names, fitted.combined.coef,

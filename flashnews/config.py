@@ -30,6 +30,35 @@ def _default_home() -> Path:
     return Path(base) / "flashnews"
 
 
+def check_webhook_url(url: str) -> str:
+    """The webhook URL if its scheme and host are acceptable, else ValueError (config time).
+
+    https with a host name; http only to the loopback interface (a local relay, tests).
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"FLASHNEWS_WEBHOOK_URL is not a valid URL ({exc})") from None
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError(f"FLASHNEWS_WEBHOOK_URL must be https://HOST/…, not "
+                         f"{parts.scheme or 'no scheme'}://{host}")
+    if parts.scheme == "http" and not loopback:
+        raise ValueError(f"FLASHNEWS_WEBHOOK_URL must use https (http only to localhost): "
+                         f"http://{host}")
+    if any(c in host for c in " /\\"):
+        raise ValueError(f"FLASHNEWS_WEBHOOK_URL has an invalid host: {host!r}")
+    return url.strip()
+
+
+def _markdown_only() -> list[Channel]:
+    return ["markdown"]
+
+
 class Settings(BaseSettings):
     """Every setting flashnews reads; `flashnews config` prints them (secrets masked)."""
 
@@ -45,7 +74,7 @@ class Settings(BaseSettings):
     """`postgresql://user:pass@host/db`: checkpoints and flashnews' tables in PostgreSQL
     (teams, LangGraph Server). Unset: one SQLite file in the data dir."""
 
-    channels: Annotated[list[Channel], NoDecode] = Field(default_factory=lambda: ["markdown"])
+    channels: Annotated[list[Channel], NoDecode] = Field(default_factory=_markdown_only)
     """Where an edition is published, comma-separated: markdown, html, json, atom (a feed of
     all published editions in the output dir), webhook (added by itself when a URL is set)."""
 
@@ -222,8 +251,6 @@ class Settings(BaseSettings):
         if "webhook" in self.channels and not self.webhook_url:
             raise ValueError("the webhook channel needs FLASHNEWS_WEBHOOK_URL")
         if self.webhook_url:
-            from flashnews.tools.publish import check_webhook_url
-
             check_webhook_url(self.webhook_url.get_secret_value())
         if self.database_url:
             scheme = self.database_url.get_secret_value().split(":", 1)[0]

@@ -172,7 +172,8 @@ class Edition(BaseModel):
             raise ValueError(
                 f"not an edition id: {edition_id!r} (expected DATE-FORMAT, e.g. 2026-02-25-flash)"
             )
-        return cls(date=dt.date.fromisoformat(m.group(1)), format=m.group(2))  # type: ignore[arg-type]
+        return cls.model_validate({"date": dt.date.fromisoformat(m.group(1)),
+                                   "format": m.group(2)})
 
 
 class ModelCall(BaseModel):
@@ -224,3 +225,21 @@ class Example(BaseModel):
     model: float | None = None
     """The model's P(yes) on it, when the model was asked."""
 
+
+class Selection(BaseModel):
+    """Which papers an edition features, in order."""
+
+    main: list[str] = Field(default_factory=list)
+    also: list[str] = Field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [*self.main, *self.also]
+
+
+class ThemeText(BaseModel):
+    """One theme of a digest: its title, its text and the papers it draws on."""
+
+    title: str
+    text: str
+    paper_ids: list[str]

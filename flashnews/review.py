@@ -26,7 +26,7 @@ from rich.text import Text
 from flashnews.agents.editor_commands import HELP, parse
 from flashnews.agents.editor_screen import Row, rows_of
 from flashnews.models import Paper
-from flashnews.tools.grounding import linked_papers
+from flashnews.text.grounding import linked_papers
 
 PROMPT = "review> "
 STYLE = {"blocking": "bold red", "warning": "yellow", "info": "cyan"}
@@ -60,7 +60,7 @@ class ReviewScreen:
         for col, kw in (("#", {"justify": "right"}), ("in", {}), ("score", {"justify": "right"}),
                         ("hype", {"justify": "right"}), ("title", {"max_width": 50}),
                         ("why (log-odds)", {"max_width": 40}), ("flags", {})):
-            table.add_column(col, **kw)  # type: ignore[arg-type]
+            table.add_column(col, **kw)
         for r in rows:
             style = "" if r.section else "dim"
             table.add_row(str(r.n), r.section or "-", str(r.score), str(r.hype), r.title,

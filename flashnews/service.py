@@ -12,12 +12,13 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.types import Command
 from pydantic import BaseModel
 
+from flashnews.budget import Budget, Progress, _no_progress
 from flashnews.config import Role, Settings
 from flashnews.errors import EditionLocked, FlashnewsError
 from flashnews.graphs.checkpoint import DURABILITY, open_checkpointer, pending_steps
 from flashnews.graphs.edition import build_graph
+from flashnews.graphs.runtime import Runtime
 from flashnews.models import Decision, Edition, Paper
-from flashnews.runtime import Budget, Progress, Runtime, _no_progress
 from flashnews.state import encode, view
 from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.embeddings import Embedder, load_embedder
@@ -264,7 +265,7 @@ class EditionService:
         u = self.store.usage(edition_id)["total"]
         return u.input_tokens + u.output_tokens
 
-    def history(self) -> list[dict[str, object]]:
+    def history(self) -> list[dict[str, Any]]:
         """Published editions and the papers each featured."""
         return self.store.history()
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
-from flashnews.agents.selection import Selection
-from flashnews.agents.writer import ThemeText
-from flashnews.models import Assessment, Draft, Finding, rank_key
+from flashnews.models import Assessment, Draft, Finding, Format, Selection, ThemeText, rank_key
 
 
 class EditionState(TypedDict, total=False):
@@ -80,8 +78,8 @@ class EditionView:
         return dt.date.fromisoformat(self.raw["date"])
 
     @property
-    def format(self) -> str:
-        return str(self.raw["format"])
+    def format(self) -> Format:
+        return cast(Format, self.raw["format"])
 
     @property
     def edited(self) -> bool:

@@ -115,7 +115,7 @@ def grounded_responder(request: Request) -> Reply:
                             {"claim": "main claim", "span": _quote(abstract)}]})
         return {"assessments": out}
     if request.tool == "ItemPhrase":
-        from flashnews.tools.facts import compact
+        from flashnews.text.facts import compact
 
         pid, title, sentence = papers[0]
         head = title.split(":")[0] if ":" in title else "New work"
@@ -125,8 +125,8 @@ def grounded_responder(request: Request) -> Reply:
         return {"headline": " ".join(head.split()[:6]), "what": what[:limit]}
     if request.tool == "Headline":
         m = re.search(r"Sentence: (.*?)\n</paper>", request.messages[-1]["content"], re.S)
-        words = re.findall(r"[A-Za-z][A-Za-z-]*", m.group(1) if m else "")
-        return {"headline": " ".join(words[1:6]).capitalize() or "New work"}
+        tokens = re.findall(r"[A-Za-z][A-Za-z-]*", m.group(1) if m else "")
+        return {"headline": " ".join(tokens[1:6]).capitalize() or "New work"}
     if request.tool == "LeadLine":
         return {"lead": "Today's papers work on the cost and speed of serving large models."}
     if request.tool == "Themes":
@@ -143,7 +143,7 @@ def _logprobs(p_yes: float) -> dict[str, Any]:
     import math
 
     p_yes = min(max(p_yes, 1e-6), 1 - 1e-6)
-    top = [{"token": "yes", "logprob": math.log(p_yes), "bytes": None},
+    top: list[dict[str, Any]] = [{"token": "yes", "logprob": math.log(p_yes), "bytes": None},
            {"token": "no", "logprob": math.log(1 - p_yes), "bytes": None}]
     top.sort(key=lambda e: -e["logprob"])
     return {"content": [{"token": top[0]["token"], "logprob": top[0]["logprob"], "bytes": None,

@@ -12,6 +12,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
 from flashnews.agents import critic, editor, fetcher, learner
 from flashnews.agents.triage import (
     Triage,
@@ -21,16 +25,12 @@ from flashnews.agents.triage import (
     watch_findings,
 )
 from flashnews.agents.writer import Writer
-from flashnews.tools import grounding
+from flashnews.graphs.runtime import Runtime
+from flashnews.models import Finding, Paper
+from flashnews.state import EditionState, encode, view
+from flashnews.text import grounding
 from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.publish import Publisher, build_publication, featured_papers
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
-
-from flashnews.models import Finding, Paper
-from flashnews.runtime import Runtime
-from flashnews.state import EditionState, encode, view
 
 __all__ = ["EditionState", "build_graph"]
 
@@ -55,11 +55,12 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
             # On LangGraph Server the source comes in with the run's input.
             rt.source = source_from_spec(start["source"], rt.settings)
         rt.progress("fetch", 0, 1)
-        update = start | fetcher.fetch(rt, start["edition_id"], dt.date.fromisoformat(start["date"]))
+        update = start | fetcher.fetch(rt.source, rt.store, rt.settings, start["edition_id"],
+                                       dt.date.fromisoformat(start["date"]))
         rt.progress("fetch", 1, 1)
-        outcome = update["fetch"]["outcome"]  # type: ignore[index]
+        outcome = update["fetch"]["outcome"]
         if outcome != "ok":
-            update |= {"outcome": outcome, "message": update["fetch"]["message"]}  # type: ignore[index]
+            update |= {"outcome": outcome, "message": update["fetch"]["message"]}
         return update
 
     def triage_node(state: EditionState) -> dict[str, Any]:
@@ -90,7 +91,8 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         flagged = editor.flagged(v.notes) if rt.policy == "auto" else {}
         selection = select(v.assessments, main=main, also=also, exclude=[*earlier, *flagged],
                            off_beat_training=s.off_beat_training)
-        skip, notes = {"themes": False, "model_review": not s.critic_use_model}, []
+        skip = {"themes": False, "model_review": not s.critic_use_model}
+        notes: list[str] = []
         if rt.budget.limited and selection.main:
             selection, skip, notes = fit_to_budget(selection, v.format, rt.budget,
                                                    model_review=s.critic_use_model)
@@ -107,7 +109,7 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         v = view(state)
         previous, rewrite = v.draft, v.rewrite
         draft, themes_out = Writer(rt.models).write(
-            edition_id=v.edition_id, date=v.date, fmt=v.format,  # type: ignore[arg-type]
+            edition_id=v.edition_id, date=v.date, fmt=v.format,
             selection=v.selection, papers=_papers(rt, state), assessments=v.assessments,
             previous=previous, findings=v.findings, themes=v.themes or None,
             want_themes=not v.skip.get("themes"),
@@ -190,8 +192,7 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[Any] | None
         return {"approve": "publish", "rewrite": "write",
                 "continue": "review"}.get(state["review"]["decision"], END)
 
-    def bound(node: Callable[[EditionState], dict[str, Any]]
-              ) -> Callable[[EditionState], dict[str, Any]]:
+    def bound(node: Callable[[EditionState], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         """The node with its model calls booked to the state's edition (on LangGraph Server
         the thread id is a UUID, and the runtime is built before the state is known)."""
 

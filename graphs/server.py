@@ -20,14 +20,14 @@ import threading
 import uuid
 from typing import Any
 
-from flashnews.graphs.edition import build_graph
-from flashnews.tools.llm import Models
-from flashnews.tools.store import Store
 from langgraph.graph.state import CompiledStateGraph
 
 from flashnews.config import Settings
 from flashnews.errors import ConfigError
-from flashnews.runtime import Runtime
+from flashnews.graphs.edition import build_graph
+from flashnews.graphs.runtime import Runtime
+from flashnews.tools.llm import Models
+from flashnews.tools.store import Store
 
 _lock = threading.Lock()
 _embedded_lock = threading.Lock()  # starting the model takes a while: not under `_lock`

@@ -12,9 +12,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import yaml
-from flashnews.tools.arxiv import ArxivSource, announcement_window, demo_snapshot, read_snapshot
 
 from flashnews.models import Paper
+from flashnews.tools.arxiv import ArxivSource, announcement_window, demo_snapshot, read_snapshot
 
 OUT = Path(__file__).parent / "cassettes" / "arxiv"
 DAY = dt.date(2026, 2, 25)

@@ -18,10 +18,10 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import yaml
-from flashnews.tools.arxiv import EASTERN
-from flashnews.tools.rss import RSS_URL
 
 from flashnews.models import Paper
+from flashnews.tools.arxiv import EASTERN
+from flashnews.tools.rss import RSS_URL
 
 OUT = Path(__file__).parent / "cassettes" / "arxiv"
 CATEGORIES = ["cs.DC", "cs.LG", "cs.CL", "cs.AR", "cs.PF", "cs.AI", "cs.OS"]

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flashnews.tools.arxiv import demo_snapshot, read_snapshot
-from flashnews.tools.embeddings import MiniLMEmbedder
 from pydantic import SecretStr
 
 from flashnews.config import Settings
 from flashnews.models import Edition, Paper
 from flashnews.service import EditionService
 from flashnews.testing import FakeChatModel, HashingEmbedder, fake_factory
+from flashnews.tools.arxiv import demo_snapshot, read_snapshot
+from flashnews.tools.embeddings import MiniLMEmbedder
 
 DEMO = Edition(date=dt.date(2026, 2, 25), format="flash")
 REPO = Path(__file__).resolve().parents[1]
@@ -48,6 +48,7 @@ PG_REQUIRED = os.environ.get("TEST_POSTGRES_REQUIRED") == "1"
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
     import psycopg
+
     from flashnews.tools.store import redact
 
     try:

@@ -11,11 +11,11 @@ import tempfile
 from pathlib import Path
 
 import vcr
+
+from flashnews.config import Settings
 from flashnews.tools.llm import Models
 from flashnews.tools.local_model import LocalServer, assemble
 from flashnews.tools.store import Store
-
-from flashnews.config import Settings
 from tests import wire
 
 

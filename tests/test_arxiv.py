@@ -174,9 +174,9 @@ def test_cassette_readme_says_they_are_constructed() -> None:
 def test_catch_up_runs_missed_days_in_order_and_stops_at_the_first_problem(
         tmp_path, monkeypatch) -> None:
     """Through the CLI: 02-25 published earlier; catch up to Saturday 02-28."""
-    import flashnews.tools.arxiv as arxiv_module
     from typer.testing import CliRunner
 
+    import flashnews.tools.arxiv as arxiv_module
     from flashnews.cli import app
     from flashnews.testing import StubServer
 

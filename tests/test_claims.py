@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from flashnews.tools.claims import detex, ground_text, names_in, quantities, result_claims, sentences
 
 from flashnews.models import Paper
+from flashnews.text.claims import detex, ground_text, names_in, quantities, result_claims, sentences
 
 CHESS, FAST, KNAP, TOM, SSM, PYRAMID, SELECTIVE = (
     "2602.20732", "2602.20515", "2602.20217", "2602.20662", "2602.21144", "2602.19509",
@@ -20,7 +20,6 @@ def _statuses(text: str, abstract: str) -> list[str]:
 def dev(papers: dict[str, Paper]) -> dict[str, str]:
     """Abstracts of the real dev papers (the demo snapshot) by id."""
     from flashnews.tools.arxiv import read_snapshot
-
     from tests.conftest import REPO
 
     out = {pid: p.abstract for pid, p in papers.items()}

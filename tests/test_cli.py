@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
-from flashnews.tools.arxiv import demo_snapshot
 
 from flashnews.testing import StubServer
+from flashnews.tools.arxiv import demo_snapshot
 
 EID = "2026-02-25-flash"
 

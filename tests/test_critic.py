@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+
 from flashnews.agents import critic
 from flashnews.evals import metrics, schema
-from flashnews.tools.llm import Models
-from flashnews.tools.store import Store
-
 from flashnews.models import Draft, DraftItem
 from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+from flashnews.tools.llm import Models
+from flashnews.tools.store import Store
 
 
 def _models(settings, tmp_path, responder=grounded_responder) -> tuple[Models, FakeChatModel,

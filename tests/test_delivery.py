@@ -19,15 +19,15 @@ from typing import Any
 
 import feedparser
 import pytest
-from flashnews.tools import publish
-from flashnews.tools.arxiv import demo_snapshot
-from flashnews.tools.publish import Publication, Publisher, post_webhook
-from flashnews.tools.store import Store
 from pydantic import SecretStr
 
 from flashnews.config import Settings
 from flashnews.errors import PublishError
 from flashnews.testing import StubServer
+from flashnews.tools import publish
+from flashnews.tools.arxiv import demo_snapshot
+from flashnews.tools.publish import Publication, Publisher, post_webhook
+from flashnews.tools.store import Store
 
 EID = "2026-02-25-flash"
 

@@ -151,7 +151,6 @@ def test_chatter_in_the_lead_is_caught_by_the_writer(settings, tmp_path) -> None
 def test_a_blocking_finding_that_survives_the_rounds_blocks_headless_publish(
         settings, tmp_path, monkeypatch) -> None:
     from flashnews.agents.writer import Writer
-
     from flashnews.models import Edition
 
     # The writer checks every sentence it writes, so a writer that fails is simulated: its
@@ -219,7 +218,7 @@ def test_resume_of_unknown_edition_is_clear(service) -> None:
 
 
 def _budgeted(settings, fake, tmp_path, calls: int):
-    from flashnews.runtime import Budget
+    from flashnews.budget import Budget
 
     # K = 19 papers asked, in 5 batches of 4 (what the budgets below are sized by)
     settings = settings.model_copy(update={"triage_model_papers": 19})

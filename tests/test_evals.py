@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from flashnews.evals import build, metrics, report, runner, schema
-from flashnews.evals.decisions import EditorDecision, add_decisions, to_case
 
 from flashnews.config import EMBEDDED_MODEL_NAME, Settings
 from flashnews.errors import ConfigError
+from flashnews.evals import build, metrics, report, runner, schema
+from flashnews.evals.decisions import EditorDecision, add_decisions, to_case
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -292,7 +292,6 @@ def test_a_non_default_scoring_method_is_its_own_setup(tmp_path) -> None:
 
 def test_tldr_task_reads_any_scitldr_file_and_scores_against_the_baselines(tmp_path: Path) -> None:
     from flashnews.evals import tldr
-
     from flashnews.testing import StubServer
 
     src = tmp_path / "test.jsonl"
@@ -321,7 +320,7 @@ def test_tldr_task_reads_any_scitldr_file_and_scores_against_the_baselines(tmp_p
 
 
 def facts_first_person(text: str) -> str | None:
-    from flashnews.tools.facts import first_person
+    from flashnews.text.facts import first_person
 
     return first_person(text)
 

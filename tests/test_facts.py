@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from flashnews.tools import facts
-from flashnews.tools.claims import ground_text
 
 from flashnews.models import Paper
+from flashnews.text import facts
+from flashnews.text.claims import ground_text
 
 CHESS, FAST, KNAP, TOM, REVIVE, RQ = ("2602.20732", "2602.20515", "2602.20217", "2602.20662",
                                       "2602.21140", "2602.19938")

@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from flashnews.agents.writer import ThemeText, render
-from flashnews.evals import build, schema
-from flashnews.tools.grounding import blocking, check_bulletin, name_matches
 
-from flashnews.models import Assessment, DraftItem, Paper
+from flashnews.agents.writer import render
+from flashnews.evals import build, schema
+from flashnews.models import Assessment, DraftItem, Paper, ThemeText
+from flashnews.text.grounding import blocking, check_bulletin, name_matches
 
 DATE = dt.date(2026, 2, 25)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -235,7 +235,7 @@ def test_number_words_are_figures_in_items_and_lead(papers, words: str, ok: bool
 
 
 def grounding_title() -> str:
-    from flashnews.tools.grounding import TITLE
+    from flashnews.text.grounding import TITLE
     return TITLE
 
 
@@ -337,8 +337,8 @@ def test_ordinary_prose_is_not_chatter(clean, papers, scores, line) -> None:
 @pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")
 def test_real_abstracts_hold_no_chatter() -> None:
     # Ordinary prose at scale: every sentence of the real announcement days' abstracts.
-    from flashnews.tools.claims import sentences
-    from flashnews.tools.grounding import chatter
+    from flashnews.text.claims import sentences
+    from flashnews.text.grounding import chatter
 
     lines = [s for f in sorted((SHARED / "data/realday").glob("*.jsonl")) for rec in
              map(json.loads, f.open()) for s in [rec["title"], *sentences(rec["abstract"])]]

@@ -7,16 +7,15 @@ import json
 import re
 
 import pytest
+
 from flashnews.agents import critic, injection
-from flashnews.agents.triage import Selection
 from flashnews.agents.writer import Writer
 from flashnews.evals import schema
 from flashnews.evals.injection_fit import measure
+from flashnews.models import Assessment, Draft, DraftItem, Selection
+from flashnews.testing import FakeChatModel, fake_factory
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
-
-from flashnews.models import Assessment, Draft, DraftItem
-from flashnews.testing import FakeChatModel, fake_factory
 
 CHESS = "2602.20732"
 

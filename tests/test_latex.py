@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from flashnews.tools.claims import detex, quantities
-from flashnews.tools.grounding import blocking, check_bulletin
-from flashnews.tools.latex import to_text
 
 from flashnews.models import Paper
+from flashnews.text.claims import detex, quantities
+from flashnews.text.grounding import blocking, check_bulletin
+from flashnews.text.latex import to_text
 
 
 @pytest.mark.parametrize(("tex", "plain"), [

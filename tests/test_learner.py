@@ -7,13 +7,13 @@ import random
 from pathlib import Path
 
 import pytest
+
 from flashnews.agents import learner
 from flashnews.agents.ranking import Ranker
 from flashnews.agents.selection import select
-from flashnews.tools.store import Store
-
 from flashnews.models import Assessment, Decision, Example, Paper
 from flashnews.testing import HashingEmbedder
+from flashnews.tools.store import Store
 
 ON = "speculative decoding KV cache serving latency throughput GPU inference quantization"
 OFF = "protein folding weather forecasting robot grasping sociology survey"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
-from flashnews.tools.llm import Models, make_chat_model
-from flashnews.tools.store import Store
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
 
 from flashnews.config import Settings
 from flashnews.errors import ModelError
 from flashnews.testing import FakeChatModel, Request, StubServer, fake_factory
+from flashnews.tools.llm import Models, make_chat_model
+from flashnews.tools.store import Store
 
 
 class Answer(BaseModel):

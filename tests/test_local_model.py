@@ -14,14 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
-from flashnews.tools import local_model
-from flashnews.tools.arxiv import demo_snapshot, read_snapshot, write_snapshot
-from flashnews.tools.grounding import LINK_RE, SCORE_RE
 
 from flashnews.config import Settings
 from flashnews.errors import LocalModelError
 from flashnews.models import Edition
 from flashnews.service import EditionService
+from flashnews.text.grounding import LINK_RE, SCORE_RE
+from flashnews.tools import local_model
+from flashnews.tools.arxiv import demo_snapshot, read_snapshot, write_snapshot
 
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 needs_llama = pytest.mark.skipif(not HAS_LLAMA, reason="the local extra is not installed")
@@ -197,7 +197,6 @@ def test_real_local_model_writes_an_edition_end_to_end(real_model, tmp_path) -> 
     # result's own clause, every number grounded, the numbered results quoted, a complete lead.
     from flashnews.agents import candidates
     from flashnews.evals.editorial import edition_metrics
-
     from flashnews.models import Draft
 
     ed = edition_metrics(Draft.model_validate(state["draft"]), service.store.papers(edition.id))
@@ -243,6 +242,7 @@ def test_the_last_token_eval_leaves_a_model_without_probabilities_to_the_stock_c
 def test_lazy_logprobs_compute_only_the_rows_read() -> None:
     """The server's log-softmax: the stock values, for the rows a completion reads only."""
     import numpy as np
+
     from flashnews.tools import _llama_serve
 
     def stock(logits: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -272,9 +272,10 @@ def test_last_token_logits_give_the_stock_probabilities(real_model, monkeypatch)
     row computed."""
     import types
 
+    from llama_cpp import Llama
+
     from flashnews.tools import _llama_serve
     from flashnews.tools._llama_serve import eval_last_token
-    from llama_cpp import Llama
 
     llm = Llama(str(real_model), n_ctx=512, n_threads=os.cpu_count() or 2, logits_all=True,
                 verbose=False)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from flashnews.tools.llm import Models
-from flashnews.tools.store import Store
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
 
+from flashnews.budget import Budget
 from flashnews.config import Settings
 from flashnews.errors import BudgetExhausted
-from flashnews.runtime import Budget
 from flashnews.testing import FakeChatModel, fake_factory
+from flashnews.tools.llm import Models
+from flashnews.tools.store import Store
 
 
 class Answer(BaseModel):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from flashnews.agents import candidates
 from flashnews.evals import acceptability
-from flashnews.tools import parse
-
 from flashnews.models import Paper
+from flashnews.text import parse
 
 # Sentences of the kind the unseen abstracts had (written here, not copied).
 SOURCE = ("We design load-aware dispatching strategies that account for the current prefix "
@@ -156,10 +156,8 @@ def realday_papers() -> dict[str, Paper]:
 def test_hard_abstracts_give_whole_items_or_say_less(abstract: str) -> None:
     import datetime as dt
 
-    from flashnews.agents.triage import Selection
     from flashnews.agents.writer import Writer
-
-    from flashnews.models import Assessment
+    from flashnews.models import Assessment, Selection
 
     paper = Paper(arxiv_id="2602.00001", title="ServeX: Scheduling Mixed LLM Workloads",
                   authors=["A"], abstract=abstract, categories=["cs.DC"],

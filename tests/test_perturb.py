@@ -11,10 +11,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from flashnews.evals import perturb, runner, schema
-from flashnews.tools.grounding import blocking, check_bulletin
 
+from flashnews.evals import perturb, runner, schema
 from flashnews.models import Paper
+from flashnews.text.grounding import blocking, check_bulletin
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -16,6 +16,11 @@ from typing import Any
 
 import feedparser
 import pytest
+from pydantic import SecretStr
+
+from flashnews.config import Settings
+from flashnews.service import EditionService
+from flashnews.testing import HashingEmbedder, fake_factory
 from flashnews.tools.publish import (
     Publication,
     PublishedItem,
@@ -26,11 +31,6 @@ from flashnews.tools.publish import (
     with_corrections,
 )
 from flashnews.tools.store import Correction
-from pydantic import SecretStr
-
-from flashnews.config import Settings
-from flashnews.service import EditionService
-from flashnews.testing import HashingEmbedder, fake_factory
 from tests.conftest import DEMO
 
 ALL = ["markdown", "html", "json", "atom", "webhook"]
@@ -275,7 +275,6 @@ def test_webhook_channel_needs_its_url(tmp_path) -> None:
 
 def _published_draft() -> Publication:
     from flashnews.evals import schema
-
     from flashnews.models import Draft, DraftItem
 
     _, drafts = schema.read("drafts", schema.DraftCase)
@@ -289,7 +288,7 @@ def _published_draft() -> Publication:
 
 def test_json_carries_the_abstract_sentence_behind_every_number_and_claim() -> None:
     from flashnews.evals import schema
-    from flashnews.tools.claims import quantities, sentences
+    from flashnews.text.claims import quantities, sentences
 
     papers = schema.papers()
     pub = _published_draft()

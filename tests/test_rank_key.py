@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flashnews.agents.selection import select
-from flashnews.tools.publish import build_publication
-
 from flashnews.models import Assessment, Draft, DraftItem, Paper, rank_key
+from flashnews.tools.publish import build_publication
 
 
 def _a(pid: str, score: int, hype: int) -> Assessment:

@@ -6,14 +6,14 @@ import math
 
 import numpy as np
 import pytest
+
 from flashnews.agents import hype, learner
 from flashnews.agents.ranking import Ranker, vocabulary
 from flashnews.agents.triage import Triage, rules_verdict
-from flashnews.tools.llm import Models
-from flashnews.tools.store import Store
-
 from flashnews.models import Paper
 from flashnews.testing import FakeChatModel, HashingEmbedder, StubServer, fake_factory
+from flashnews.tools.llm import Models
+from flashnews.tools.store import Store
 
 CHESS, TOM, PATCH, SUMER = "2602.20732", "2602.20662", "2602.21987", "2602.22200"
 
@@ -133,9 +133,8 @@ def test_the_embedding_model_loads_offline_from_its_package(minilm, monkeypatch)
 
 
 def test_tampered_weights_are_refused(tmp_path) -> None:
-    from flashnews.tools.embeddings import check_weights
-
     from flashnews.errors import ConfigError
+    from flashnews.tools.embeddings import check_weights
 
     bad = tmp_path / "model.safetensors"
     bad.write_bytes(b"x" * 10)

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from flashnews.agents import editor
 from flashnews.agents.editor import EditorCommand, Row
-
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
 from flashnews.service import EditionService
 from flashnews.testing import FakeChatModel, HashingEmbedder, Request, fake_factory, grounded_responder
@@ -35,8 +35,8 @@ def _desk(n_main: int = 3, n_also: int = 1, extra: int = 2) -> tuple[editor.Desk
     items = [DraftItem(paper_id=pid, headline=f"Idea {k}", body=f"Body of item {k}.",
                        section="main" if k < n_main else "also")
              for k, pid in enumerate(ids[:n_main + n_also])]
-    from flashnews.agents.triage import Selection
     from flashnews.agents.writer import render
+    from flashnews.models import Selection
 
     selection = Selection(main=ids[:n_main], also=ids[n_main:n_main + n_also])
     md = render(DAY, "flash", "A lead.", items, papers, assessments)
@@ -348,11 +348,11 @@ def test_exported_decisions_become_eval_cases(settings, fake, tmp_path, monkeypa
     import json
     import shutil
 
-    from flashnews.evals import schema
-    from flashnews.evals.decisions import add_decisions
     from typer.testing import CliRunner
 
     from flashnews.cli import app
+    from flashnews.evals import schema
+    from flashnews.evals.decisions import add_decisions
 
     svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
     seen: list[dict[str, Any]] = []

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flashnews.tools.arxiv import demo_snapshot
 
 from flashnews.testing import StubServer
+from flashnews.tools.arxiv import demo_snapshot
 
 EID = "2026-02-25-flash"
 LEAD = "Today's papers work on the cost and speed of serving large models."

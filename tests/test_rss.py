@@ -7,13 +7,13 @@ import json
 
 import pytest
 import vcr
-from flashnews.tools.rss import RssSource, StaleFeed
 from typer.testing import CliRunner
 
 from flashnews.cli import app
 from flashnews.models import Edition
 from flashnews.service import EditionService
 from flashnews.testing import fake_factory
+from flashnews.tools.rss import RssSource, StaleFeed
 from tests.build_rss_cassettes import CATEGORIES, OUT
 
 DAY = dt.date(2026, 2, 25)

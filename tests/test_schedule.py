@@ -10,6 +10,7 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from flashnews.tools.arxiv import EASTERN, Schedule, announcement_window
 
 HOLIDAYS = ["12-25", "01-01"]
@@ -131,7 +132,6 @@ def host_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
 def test_default_date_is_the_latest_listing_whatever_the_host_zone(
         host_zone: str, eastern: dt.datetime, expected: dt.date, monkeypatch) -> None:
     import flashnews.tools.arxiv as arxiv
-
     from flashnews import cli
 
     instant = eastern.replace(tzinfo=ET)

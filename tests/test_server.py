@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from flashnews.agents.editor import InvalidAnswer, command
 from flashnews.agents.fetcher import run_input
-from flashnews.graphs.server import ServerModels, edition_thread_id
-from flashnews.tools.arxiv import demo_snapshot
-from flashnews.tools.store import Store
-
 from flashnews.config import Settings
 from flashnews.errors import ConfigError, LocalModelError
+from flashnews.graphs.server import ServerModels, edition_thread_id
 from flashnews.testing import StubServer
+from flashnews.tools.arxiv import demo_snapshot
+from flashnews.tools.store import Store
 from tests.conftest import REPO
 
 REQUIRED = os.environ.get("TEST_LANGGRAPH_REQUIRED") == "1"

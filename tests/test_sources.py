@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
+from flashnews.errors import SourceError
 from flashnews.tools.arxiv import (
     ArxivSource,
     announcement_window,
@@ -12,8 +14,6 @@ from flashnews.tools.arxiv import (
     read_snapshot,
     write_snapshot,
 )
-
-from flashnews.errors import SourceError
 
 
 def test_bundled_demo_day_holds_the_real_dev_papers() -> None:

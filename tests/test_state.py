@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flashnews.agents.triage import Selection
-from flashnews.agents.writer import ThemeText
-from flashnews.tools.publish import featured_papers
-
-from flashnews.models import Assessment, Draft, DraftItem, Finding
+from flashnews.models import Assessment, Draft, DraftItem, Finding, Selection, ThemeText
 from flashnews.state import encode, view
+from flashnews.tools.publish import featured_papers
 
 
 def _state() -> dict:

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from flashnews.tools.arxiv import demo_snapshot
 from pydantic import SecretStr
 
 from flashnews.service import EditionService
 from flashnews.testing import FakeChatModel, fake_factory, grounded_responder
+from flashnews.tools.arxiv import demo_snapshot
 from tests.conftest import DEMO
 
 
@@ -130,10 +130,10 @@ def test_an_edition_whose_failure_could_not_be_recorded_shows_as_stopped(setting
 def test_add_decisions_reads_the_configured_postgres_store(settings, pg_url, tmp_path,
                                                            monkeypatch) -> None:
     """The papers decided on come from FLASHNEWS_DATABASE_URL's store, not a SQLite file."""
-    from flashnews.evals import schema
     from typer.testing import CliRunner
 
     from flashnews.cli import app
+    from flashnews.evals import schema
 
     pg = settings.model_copy(update={"database_url": SecretStr(pg_url)})
     svc = EditionService(pg, model_factory=fake_factory(FakeChatModel()))

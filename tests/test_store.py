@@ -6,9 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from flashnews.tools.store import MIGRATIONS, Store
 
 from flashnews.models import Assessment, ModelCall, Paper
+from flashnews.tools.store import MIGRATIONS, Store
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flashnews.tools import store as store_module
-from flashnews.tools.store import MIGRATIONS, REGISTERED, Store, migration, pg_connect
 
 from flashnews.models import Assessment, Paper
+from flashnews.tools import store as store_module
+from flashnews.tools.store import MIGRATIONS, REGISTERED, Store, migration, pg_connect
 
 
 @contextmanager

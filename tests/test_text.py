@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from flashnews.agents import injection
-from flashnews.agents.triage.claims import _sentences as triage_sentences
-from flashnews.tools import claims
 
 from evals import metrics
-from flashnews.text import first_sentence, split_sentences
+from flashnews.agents import injection
+from flashnews.agents.triage.claims import _sentences as triage_sentences
+from flashnews.text import claims, first_sentence, split_sentences
 
 TEXTS = ["", "   ", "No end", "One result. 2x faster than before. (A note.) \"Quoted\" start. [1] "
          "cites. <b>Tag</b> ends> Here.", "We propose X. it is lower case! Is it? Yes. e.g. Fig. 3 "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flashnews.agents.triage import (
     Triage,
     injection_findings,
@@ -11,9 +12,6 @@ from flashnews.agents.triage import (
     span_supported,
     watch_findings,
 )
-from flashnews.tools.llm import Models
-from flashnews.tools.store import Store
-
 from flashnews.models import Assessment
 from flashnews.testing import (
     FakeChatModel,
@@ -22,6 +20,8 @@ from flashnews.testing import (
     fake_factory,
     grounded_responder,
 )
+from flashnews.tools.llm import Models
+from flashnews.tools.store import Store
 
 CHESS, TOM, PATCH = "2602.20732", "2602.20662", "2602.21987"
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from flashnews.agents import candidates
 from flashnews.agents.writer import lead_problems
-from flashnews.tools import facts, parse
-from flashnews.tools.claims import ground_text
-from flashnews.tools.grounding import LINK_RE
+from flashnews.text import facts, parse
+from flashnews.text.claims import ground_text
+from flashnews.text.grounding import LINK_RE
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
-
 from tests import wire
 
 pytestmark = pytest.mark.skipif(not (wire.CASSETTES / "writer.yaml").exists(),

@@ -12,18 +12,17 @@ import re
 from typing import Any
 
 import pytest
-from flashnews.agents import candidates, critic, themes, writer
-from flashnews.agents.triage import Selection
-from flashnews.agents.writer import Writer, lead_problems, render
-from flashnews.evals import editorial
-from flashnews.tools import facts, grounding, parse
-from flashnews.tools.claims import ground_text
-from flashnews.tools.grounding import NO_THEMES
-from flashnews.tools.llm import Models
 
+from flashnews.agents import candidates, critic, themes, writer
+from flashnews.agents.writer import Writer, lead_problems, render
 from flashnews.config import Settings
-from flashnews.models import Assessment, Paper
+from flashnews.evals import editorial
+from flashnews.models import Assessment, Paper, Selection
 from flashnews.testing import FakeChatModel, Request, fake_factory, grounded_responder
+from flashnews.text import facts, grounding, parse
+from flashnews.text.claims import ground_text
+from flashnews.text.grounding import NO_THEMES
+from flashnews.tools.llm import Models
 
 DATE = dt.date(2026, 2, 25)
 CHESS, KNAP, FAST, TOM, REVIVE, ISO, RQ = ("2602.20732", "2602.20217", "2602.20515",
@@ -209,7 +208,7 @@ def test_a_lead_list_without_its_and_is_closed_by_code(papers: dict[str, Paper],
      "item has, decoding speeds up.", None),
 ])
 def test_close_list(text: str, closed: str | None) -> None:
-    from flashnews.tools.facts import close_list
+    from flashnews.text.facts import close_list
 
     assert close_list(text) == (closed or text)
 

@@ -10,14 +10,13 @@ import datetime as dt
 from pathlib import Path
 
 from flashnews.agents import critic
-from flashnews.agents.triage import Selection, Triage
+from flashnews.agents.triage import Triage
 from flashnews.agents.writer import Writer
+from flashnews.config import EMBEDDED_MODEL_NAME, Settings
+from flashnews.models import Assessment, Draft, Finding, Paper, Selection
 from flashnews.tools.arxiv import demo_snapshot, read_snapshot
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
-
-from flashnews.config import EMBEDDED_MODEL_NAME, Settings
-from flashnews.models import Assessment, Draft, Finding, Paper
 
 CASSETTES = Path(__file__).parent / "cassettes"
 REPLAY_URL = "http://127.0.0.1:8765/v1"  # recorded against whatever port; matched without it

@@ -51,7 +51,7 @@ def eval_last_token(self: Any, tokens: Sequence[int]) -> None:
 
     if not self._logits_all:  # no probabilities asked of this model: the stock code suffices
         stock = _STOCK_EVAL[0] if _STOCK_EVAL else type(self).eval
-        return stock(self, tokens)  # type: ignore[no-any-return]
+        return stock(self, tokens)
     self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
     for i in range(0, len(tokens), self.n_batch):
         batch = tokens[i: min(len(tokens), i + self.n_batch)]
@@ -116,6 +116,7 @@ def refuse_echo_logprobs(create: Callable[..., Any]) -> Callable[..., Any]:
                              "echo with logprobs is not supported")
         return create(*args, **kwargs)
 
+    # functools.wraps would copy the signature too; only the original is recorded.
     wrapped.__wrapped__ = create  # type: ignore[attr-defined]
     return wrapped
 
@@ -128,8 +129,9 @@ def last_token_logits() -> None:
         return
     _STOCK_EVAL.append(Llama.eval)
     _STOCK_LOGPROBS.append(Llama.logits_to_logprobs)
+    # Patching the library's methods is the point here (method-assign is on purpose).
     Llama.eval = eval_last_token  # type: ignore[method-assign]
-    Llama.logits_to_logprobs = staticmethod(lazy_logprobs)  # type: ignore[method-assign,assignment]
+    Llama.logits_to_logprobs = staticmethod(lazy_logprobs)  # type: ignore[method-assign]
     Llama._create_completion = refuse_echo_logprobs(  # type: ignore[method-assign]
         Llama._create_completion)
 

@@ -50,7 +50,7 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     if v.ndim == 1:
         v = v[None, :]
     norms = np.linalg.norm(v, axis=1, keepdims=True)
-    return v / np.where(norms == 0, 1.0, norms)  # type: ignore[no-any-return]
+    return v / np.where(norms == 0, 1.0, norms)
 
 
 def check_weights(path: Path, *, size: int = MINILM_SIZE, sha256: str = MINILM_SHA256,

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from flashnews.config import OPENAI_BASE_URL, Role, Settings
 from flashnews.errors import ModelError
 from flashnews.models import ModelCall
 
 if TYPE_CHECKING:  # runtime.py imports this module
-    from flashnews.runtime import Budget
+    from flashnews.budget import Budget
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -53,11 +53,11 @@ def make_chat_model(settings: Settings, role: Role, base_url: str) -> BaseChatMo
     return ChatOpenAI(
         model=settings.model_for(role),
         base_url=base_url,
-        api_key=key,  # type: ignore[arg-type]
+        api_key=SecretStr(key),
         timeout=settings.request_timeout,
         max_retries=settings.max_retries,
         temperature=0,
-        max_tokens=max_tokens,  # type: ignore[call-arg]
+        max_tokens=max_tokens,  # type: ignore[call-arg]  # a pydantic alias the stub does not list
         # llama.cpp ignores max_completion_tokens (what langchain-openai sends): without
         # max_tokens a small model can generate for minutes.
         extra_body={"max_tokens": max_tokens} if send_max_tokens else None,
@@ -92,7 +92,7 @@ class Models:
     """Chat models per role for one edition; the embedded server starts on first use.
 
     `factory` builds a chat model for a role given a base URL; tests inject a scripted fake.
-    `budget` is the run's limits (flashnews/runtime.py), charged and checked on every call;
+    `budget` is the run's limits (flashnews/budget.py), charged and checked on every call;
     None: no limits.
     """
 
@@ -209,7 +209,7 @@ class Models:
                 except (ValueError, ValidationError) as exc:
                     error = _short(exc)
             if not error:
-                return parsed  # type: ignore[no-any-return]
+                return parsed
             log.warning("%s: invalid output (attempt %d): %s", role, attempt, error)
             history = [*messages, HumanMessage(
                 f"Your previous answer was invalid: {error}\n"

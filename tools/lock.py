@@ -65,6 +65,7 @@ def _file_lock(home: Path, edition_id: str) -> Iterator[None]:
 @contextmanager
 def _pg_lock(url: str, edition_id: str) -> Iterator[None]:
     import psycopg
+
     from flashnews.tools.store import pg_connect
 
     me = f"flashnews pid {os.getpid()} on {socket.gethostname()}"

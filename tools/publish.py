@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import requests
-from flashnews.tools.store import Correction, Store, utc_now
 from pydantic import BaseModel, Field
 from tenacity import (
     retry,
@@ -31,6 +30,7 @@ from tenacity import (
 from flashnews.config import Channel, Settings
 from flashnews.errors import PublishError
 from flashnews.models import Finding, rank_key
+from flashnews.tools.store import Correction, Store, utc_now
 
 FEED_NAME = "feed.xml"
 
@@ -126,7 +126,7 @@ def featured_papers(selected: list[str], draft: Any, *, edited: bool) -> list[st
     deleted by hand from an edited draft (that paper was not featured, and may be later)."""
     if not (edited or draft.edited):
         return list(selected)
-    from flashnews.tools.grounding import linked_papers
+    from flashnews.text.grounding import linked_papers
 
     linked = set(linked_papers(draft.markdown))
     return [pid for pid in selected if pid in linked]
@@ -204,8 +204,9 @@ def markdown_html(markdown: str, evidence: dict[str, list[ClaimSupport]] | None 
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     if not evidence:
         return md.render(markdown)
-    from flashnews.tools.grounding import blocks_of, segments_of
     from markdown_it.token import Token
+
+    from flashnews.text.grounding import blocks_of, segments_of
 
     tokens = md.parse(markdown)
     inserts: dict[int, str] = {}
@@ -274,7 +275,8 @@ def render_html(pub: Publication) -> str:
 def render_feed(pubs: list[Publication], out_dir: Path, settings: Settings) -> str:
     """An Atom feed of the publications, newest first; one entry per edition, ever."""
     from feedgen.feed import FeedGenerator
-    from flashnews.tools.grounding import TITLE
+
+    from flashnews.text.grounding import TITLE
 
     base = settings.public_url.rstrip("/") + "/" if settings.public_url else ""
     html_on = "html" in settings.active_channels()
@@ -342,7 +344,7 @@ def post_webhook(url: str, pub: Publication, *, timeout: float = 15.0, attempts:
     the editor configured. One to the same origin is followed (at most 3); any other answer
     in 3xx is a failure that names where it pointed (its origin only).
     """
-    payload = {"text": webhook_text(pub), "unfurl_links": False,
+    payload: dict[str, Any] = {"text": webhook_text(pub), "unfurl_links": False,
                "flashnews": {"edition_id": pub.edition_id, "revision": pub.revision}}
     headers = {"Idempotency-Key": idempotency_key(pub), "User-Agent": "flashnews"}
     where = _origin(url)
@@ -402,31 +404,6 @@ def _origin(url: str) -> str:
 
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
-
-
-def check_webhook_url(url: str) -> str:
-    """The webhook URL if its scheme and host are acceptable, else ValueError (config time).
-
-    https with a host name; http only to the loopback interface (a local relay, tests).
-    """
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise ValueError(f"FLASHNEWS_WEBHOOK_URL is not a valid URL ({exc})") from None
-    loopback = host in ("localhost", "::1") or host.startswith("127.")
-    if parts.scheme not in ("https", "http") or not host:
-        raise ValueError(f"FLASHNEWS_WEBHOOK_URL must be https://HOST/…, not "
-                         f"{parts.scheme or 'no scheme'}://{host}")
-    if parts.scheme == "http" and not loopback:
-        raise ValueError(f"FLASHNEWS_WEBHOOK_URL must use https (http only to localhost): "
-                         f"http://{host}")
-    if any(c in host for c in " /\\"):
-        raise ValueError(f"FLASHNEWS_WEBHOOK_URL has an invalid host: {host!r}")
-    return url.strip()
 
 
 # the outbox -------------------------------------------------------------------------------------
@@ -610,7 +587,7 @@ def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, dr
     """The publication of a draft: what every channel renders."""
     now = utc_now()
     notes = [c for c in corrections if c.revision <= revision]
-    from flashnews.tools.grounding import TITLE, bulletin_evidence
+    from flashnews.text.grounding import TITLE, bulletin_evidence
 
     # The evidence is read from the bulletin as published (an editor's hand edit included).
     found: dict[str, list[ClaimSupport]] = {}

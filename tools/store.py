@@ -211,7 +211,7 @@ def utc_now() -> str:
 
 
 def is_postgres(url: str | None) -> bool:
-    return bool(url) and url.split(":", 1)[0] in ("postgresql", "postgres")  # type: ignore[union-attr]
+    return url is not None and url.split(":", 1)[0] in ("postgresql", "postgres")
 
 
 class EditionRow(BaseModel):
@@ -559,20 +559,20 @@ class Store:
             " WHERE substr(edition_id, 1, 10) != ? GROUP BY paper_id", (day,))
         return {r["paper_id"]: (r["ed"], r["v"]) for r in rows}
 
-    def history(self) -> list[dict[str, object]]:
+    def history(self) -> list[dict[str, Any]]:
         """Published editions with their featured papers (id, version, title), oldest first."""
         rows = self._rows(
             "SELECT e.id, e.published_at, e.path, e.revision, i.paper_id, i.version, p.record"
             " FROM editions e JOIN published_items i ON i.edition_id = e.id"
             " LEFT JOIN papers p ON p.edition_id = e.id AND p.arxiv_id = i.paper_id"
             " WHERE e.status = 'published' ORDER BY e.date, e.format, i.position")
-        out: dict[str, dict[str, object]] = {}
+        out: dict[str, dict[str, Any]] = {}
         for r in rows:
             entry = out.setdefault(r["id"], {"edition": r["id"], "published_at": r["published_at"],
                                              "path": r["path"], "revision": r["revision"],
                                              "papers": []})
             title = Paper.model_validate_json(r["record"]).title if r["record"] else ""
-            entry["papers"].append({"arxiv_id": r["paper_id"],  # type: ignore[union-attr]
+            entry["papers"].append({"arxiv_id": r["paper_id"],
                                     "version": r["version"], "title": title})
         return list(out.values())
 
@@ -665,14 +665,15 @@ class Store:
     def save_publication(self, pub: BaseModel, out_dir: str) -> None:
         """The latest revision of an edition as published (without its assessments)."""
         record = pub.model_dump_json(exclude={"assessments"})
+        data = pub.model_dump(include={"edition_id", "revision", "published_at", "updated_at"})
         with self._tx() as c:
             c.execute(
                 "INSERT INTO publications (edition_id, out_dir, revision, record, published_at,"
                 " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (edition_id) DO UPDATE SET"
                 " out_dir=excluded.out_dir, revision=excluded.revision, record=excluded.record,"
                 " updated_at=excluded.updated_at",
-                (pub.edition_id, out_dir, pub.revision, record,  # type: ignore[attr-defined]
-                 pub.published_at, pub.updated_at))  # type: ignore[attr-defined]
+                (data["edition_id"], out_dir, data["revision"], record, data["published_at"],
+                 data["updated_at"]))
 
     def publication_records(self, out_dir: str) -> list[str]:
         """JSON records of the editions published to one output dir, oldest first."""

@@ -24,7 +24,7 @@ assessment) and `budget` (shrinking the writing plan to what is left). Selection
 agents/selection.py.
 """
 
-from flashnews.agents.selection import Selection, select
+from flashnews.agents.selection import select
 from flashnews.agents.triage.budget import fit_to_budget
 from flashnews.agents.triage.claims import claims_from_abstract, span_supported
 from flashnews.agents.triage.injection import _paper_vars, injection_findings
@@ -59,7 +59,6 @@ __all__ = [
     "Cache",
     "GeneratedAssessment",
     "GeneratedClaim",
-    "Selection",
     "Triage",
     "TriageBatch",
     "_hits",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flashnews.agents.selection import Selection
-
-from flashnews.runtime import Budget
+from flashnews.budget import Budget
+from flashnews.models import Selection
 
 
 def fit_to_budget(selection: Selection, fmt: str, budget: Budget, *, model_review: bool

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flashnews.agents import injection
-
 from flashnews.models import Finding, Paper
 
 

@@ -7,7 +7,6 @@ import re
 from typing import Literal
 
 from flashnews.agents.injection import KEYWORD_LIST, without_keyword_lists
-
 from flashnews.config import Settings
 from flashnews.models import Assessment, Finding, Paper
 

@@ -8,21 +8,21 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from flashnews import prompts
 from flashnews.agents import hype, learner
 from flashnews.agents.ranking import Ranker, Signals, cleaned
 from flashnews.agents.triage.claims import _sentences, claims_from_abstract, span_supported
 from flashnews.agents.triage.injection import _paper_vars
 from flashnews.agents.triage.rules import config_verdict, topics_of
-from flashnews.tools.embeddings import Embedder, load_embedder
-from flashnews.tools.llm import Models, NoLogprobs
-from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
-
-from flashnews import prompts
 from flashnews.config import Settings
 from flashnews.models import Assessment, KeyClaim, Paper
+from flashnews.tools.embeddings import Embedder, load_embedder
+from flashnews.tools.llm import Models, NoLogprobs
 
 log = logging.getLogger(__name__)
 
@@ -275,11 +275,12 @@ class Triage:
                    if sig.rank > self.settings.triage_model_papers else
                    "not asked: even a yes from the model could not make it relevant")
             how = f"ranking: rank {sig.rank} of {n}, {why}"
-            base: dict[str, object] = {"method": "ranking", "model": self.ranker.embedder.name,
+            base: dict[str, Any] = {"method": "ranking", "model": self.ranker.embedder.name,
                                        "prompt_hash": f"{self.ranker.hash}:{lr.hash}",
                                        "key_claims": claims_from_abstract(paper)}
         else:
-            signals |= {"model": round(p_yes, 4)}  # type: ignore[arg-type]
+            assert p_yes is not None  # the model answered this paper
+            signals |= {"model": round(p_yes, 4)}
             how = f"{model.rationale}; ranking: rank {sig.rank} of {n}"
             base = {"method": model.method, "model": model.model,
                     "prompt_hash": model.prompt_hash, "key_claims": model.key_claims}
@@ -303,7 +304,7 @@ class Triage:
             hype=max(0, min(100, round(hype_value))), rationale=how, topics=topics_of(paper),
             signals=signals, drivers=[learner.describe([d]) for d in drivers],
             hype_drivers=[learner.describe([d]) for d in hype_drivers],
-            **base)  # type: ignore[arg-type]
+            **base)
 
     def _unit(self, chunk: list[Paper]) -> tuple[list[Assessment], list[Paper]]:
         """Score one unit of work; return the assessments and the papers to ask about again."""

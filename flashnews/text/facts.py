@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flashnews.tools.claims import (
+from flashnews.text.claims import (
     Quantity,
     detex,
     ground_text,
@@ -981,7 +981,7 @@ def _phrase(q: Quantity) -> str:
     core = (q.text + (" " + " ".join(tail) if tail else "")).rstrip(".,;:")
     qm = _QUAL_LEFT.search(left)
     qual = qm.group("q") if qm else ""
-    if qual:
+    if qm and qual:
         left = left[:qm.start()]
     named = any(re.search(pat, " ".join(tail), re.IGNORECASE)
                 for pat in (r"[A-Za-z]{3,}",)) and not all(

@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flashnews.tools.claims import _METRIC_RE, compatible, detex, sentences
-
 from flashnews.errors import ConfigError
+from flashnews.text.claims import _METRIC_RE, compatible, detex, sentences
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -74,7 +73,7 @@ def _finite(sent: Span) -> bool:
     """A finite verb, or a root the small tagger took for a plural noun ("KnapSpec treats …"
     tagged NNS) that governs a subject."""
     root = sent.root
-    return any(t.tag_ in _FINITE_TAGS or "Fin" in t.morph.get("VerbForm") for t in sent) or (
+    return any(t.tag_ in _FINITE_TAGS or "Fin" in t.morph.get("VerbForm", []) for t in sent) or (
         root.tag_ == "NNS" and (
             any(c.dep_.startswith("nsubj") or c.dep_ == "dobj" for c in root.children)
             or (root.i > sent.start and root.doc[root.i - 1].pos_ == "PROPN")

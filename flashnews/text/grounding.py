@@ -24,10 +24,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flashnews.tools import claims, parse
-from flashnews.tools.names import NameIndex, is_generic, tokens
-
-from flashnews.models import Assessment, Finding, Format, Paper, split_arxiv_id
+from flashnews.models import Assessment, Finding, Format, Paper, Severity, split_arxiv_id
+from flashnews.text import claims, parse
+from flashnews.text.names import NameIndex, is_generic, tokens
 
 TITLE = "Inference Ecosystem — Flash News"
 NO_THEMES = "No theme links two or more of today's papers."
@@ -594,14 +593,14 @@ def _quote(text: str, limit: int = 220) -> str:
 
 
 def _number_finding(e: NumberEvidence, where: str, item: str | None,
-                    severity: str = "blocking") -> Finding:
+                    severity: Severity = "blocking") -> Finding:
     # Both sentences, whole: the bulletin's and the abstract's (the evidence a reader checks).
     evidence = f'"{e.text}" in: "{_quote(e.written_in, 600)}"'
     if e.sentence:
         evidence += f' — abstract{f" of {e.paper_id}" if e.paper_id and not item else ""}: ' \
                     f'"{_quote(e.sentence, 1000)}"'
     reason = e.message or f"{e.text!r} is not in the abstract"
-    return Finding(check="number", severity=severity, item=item,  # type: ignore[arg-type]
+    return Finding(check="number", severity=severity, item=item,
                    evidence=evidence, message=f"{where}: {reason} ({e.status})")
 
 
@@ -641,7 +640,7 @@ def _name_findings(text: str, sources: list[Paper], where: str, item: str | None
     for name, near in unknown_names(text, sources):
         has = f" (it has {near})" if near else ""
         scope = "the abstract" if item else "any paper of the edition"
-        out.append(Finding(check="number", severity="blocking", item=item,  # type: ignore[arg-type]
+        out.append(Finding(check="number", severity="blocking", item=item,
                            evidence=f'"{name}" in: "{_quote(text, 400)}"',
                            message=f"{where}: {name!r} is not in {scope}{has} (wrong-setting)"))
     return out
@@ -713,7 +712,7 @@ def _check_names(seg: Segment, paper: Paper, papers: dict[str, Paper],
                            message=f"{name} is not the paper at {pid}: {title}{whose}"))
     for name in others:
         n = index.naming(name, pid)
-        if n.other and n.owner_score >= 0.75:
+        if n.other and n.owner and n.owner_score >= 0.75:
             out.append(Finding(
                 check="name", severity="blocking", item=pid, evidence=name,
                 message=f"{name} is not the paper at {pid}: {title}; it names {n.owner}: "

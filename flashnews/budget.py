@@ -1,4 +1,5 @@
-"""What one process gives the graph's nodes: config, store, models, source, output dir, policy."""
+"""What one run may spend (`--max-calls/--max-tokens/--max-seconds`), and how it reports
+progress: plain records every layer may use."""
 
 from __future__ import annotations
 
@@ -6,14 +7,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
-
-from flashnews.config import Settings
-from flashnews.tools.arxiv import Source
-from flashnews.tools.embeddings import Embedder
-from flashnews.tools.llm import Models
-from flashnews.tools.store import Store
 
 Progress = Callable[[str, int, int], None]
 
@@ -64,22 +57,3 @@ class Budget:
                  f"(limits: calls {self.max_calls}, tokens {self.max_tokens}, "
                  f"seconds {self.max_seconds})")
         raise BudgetExhausted(f"budget exhausted before a {role} call: {spent}", step=role)
-
-
-@dataclass
-class Runtime:
-    """Injected into every node; never stored in a checkpoint."""
-
-    settings: Settings
-    store: Store
-    models: Models
-    out_dir: Path
-    source: Source | None = None
-    policy: Literal["auto", "interactive"] = "auto"
-    progress: Progress = field(default=_no_progress)
-    budget: Budget = field(default_factory=Budget)
-    unknown_outcome: Literal["resend", "assume-delivered"] | None = None
-    """What publish does with a delivery of unknown outcome (`resume --resend` /
-    `--assume-delivered`); None: it holds it for the editor."""
-    embedder: Embedder | None = None
-    """The ranking stage's sentence embedder (loaded on first use); None: the configured one."""

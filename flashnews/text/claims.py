@@ -21,9 +21,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from flashnews.tools import latex
-
-from flashnews.text import split_sentences
+from flashnews.text import latex, split_sentences
 
 # ---------------------------------------------------------------------------------------------
 # text
@@ -317,13 +315,16 @@ _NOT_QUANTITY = re.compile(r"[\^_]\([^()]*\)|\b\d{4}-\d{2}-\d{2}\b|(?<![\w)])\(\
                            r"^\s*\d{1,2}[.)]\s|\b\d{4}\.\d{4,5}(?:v\d+)?\b")
 
 
+_DIRECTIONS: tuple[tuple[re.Pattern[str], Literal["up", "down"]], ...] = (
+    (_DOWN, "down"), (_UP, "up"))
+
+
 def _direction_near(sentence: str, at: int) -> Literal["up", "down", ""]:
     """The direction word ("cuts", "faster") nearest to position `at` of the sentence."""
     lo = max(0, at - 60)
     window = sentence[lo:at + 60]
-    words = [(abs(w.start() - (at - lo)), d) for rx, d in ((_DOWN, "down"), (_UP, "up"))
-             for w in rx.finditer(window)]
-    return min(words)[1] if words else ""  # type: ignore[return-value]
+    words = [(abs(w.start() - (at - lo)), d) for rx, d in _DIRECTIONS for w in rx.finditer(window)]
+    return min(words)[1] if words else ""
 
 
 def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
@@ -395,10 +396,10 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
         else:
             # The direction word nearest to the number says which way it goes.
             here = m.start() - lo_w
-            words = [(abs(w.start() - here), d) for rx, d in ((_DOWN, "down"), (_UP, "up"))
+            words = [(abs(w.start() - here), d) for rx, d in _DIRECTIONS
                      for w in rx.finditer(window)]
             if words:
-                direction = min(words)[1]  # type: ignore[assignment]
+                direction = min(words)[1]
         role: Role = "result"
         if unit in ("tokens", "params", "count", "bits", "") or (
                 re.search(r"\b(?:on|using|with|at|across|for|from|of)\s*$", left)
@@ -424,14 +425,14 @@ def _sentence_quantities(sentence: str, offset: int) -> list[Quantity]:
         value = float(_WORD_NUMBERS[word])
         noun = m.group(3) or ""
         multiple = word == "twice" or bool(m.group(2)) or noun.lower() == "times"
-        unit: Unit = "x" if multiple else "count"
+        word_unit: Unit = "x" if multiple else "count"
         if word == "one" and noun.lower() in ("of", "another", "such", "can"):
             continue
         # A count keeps its noun ("three benchmarks"); a multiple is the words that multiply.
         end = m.end() if not multiple or noun.lower() == "times" or not noun \
             else m.end(3) - len(noun)
         found.append(Quantity(text=sentence[m.start():end].strip(), low=value, high=value,
-                              unit=unit, decimals=0, noun="" if multiple else noun,
+                              unit=word_unit, decimals=0, noun="" if multiple else noun,
                               role="result" if multiple else "setting",
                               direction=_direction_near(sentence, m.start()) if multiple else "",
                               metrics=_metric_families(sentence, m.start(), end) if multiple
