@@ -9,6 +9,7 @@ import httpx
 import openai
 import pytest
 
+from flashnews.config import Settings
 from flashnews.service import EditionService
 from flashnews.testing import FakeChatModel, HashingEmbedder, Request, fake_factory, grounded_responder
 from tests.conftest import DEMO
@@ -317,3 +318,31 @@ def test_a_paper_without_an_abstract_is_skipped_not_blocking(service, tmp_path) 
     assert f"no-abstract: {bad['arxiv_id']}" in notes and "ranker: " in notes
     assert bad["arxiv_id"] not in service.store.papers(DEMO.id)
     assert bad["arxiv_id"] not in (tmp_path / "out" / "2026-02-25-flash.md").read_text()
+
+
+def test_a_checkpoint_written_before_the_graph_idiom_still_resumes(tmp_path) -> None:
+    """An edition paused at review by flashnews before the nodes became top-level functions
+    with a context schema (the fake model, the demo day): the new graph resumes it, with no
+    triage call, and publishes the draft the editor approved."""
+    import gzip
+
+    home = tmp_path / "home"
+    home.mkdir()
+    fixture = Path(__file__).parent / "fixtures" / "edition-at-review-before-graph-idiom.sqlite.gz"
+    (home / "flashnews.sqlite").write_bytes(gzip.decompress(fixture.read_bytes()))
+    settings = Settings(home=home, base_url="http://127.0.0.1:9/v1")
+    fake = FakeChatModel()
+    svc = EditionService(settings, model_factory=fake_factory(fake), embedder=HashingEmbedder())
+    try:
+        snap = svc.state(DEMO.id)
+        assert snap.next == ("review",) and snap.interrupts
+        draft = snap.values["draft"]["markdown"]
+        done = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
+                       resume_only=True, reviewer=lambda payload: {"command": "approve"})
+    finally:
+        svc.close()
+    assert done.outcome == "published", done.message
+    assert fake.kinds().get("triage", 0) == 0
+    published = (tmp_path / "out" / f"{DEMO.id}.md").read_text()
+    assert draft.splitlines()[0] in published
+    assert all(line in published for line in draft.splitlines() if line.strip())
