@@ -34,14 +34,10 @@ def rounds(edition_id: str, settings: Settings) -> list[dict[str, Any]]:
     try:
         from flashnews.graphs.checkpoint import open_checkpointer
         from flashnews.graphs.edition import build_graph
-        from flashnews.graphs.runtime import Runtime
-        from flashnews.tools.llm import Models
 
         papers = service.store.papers(edition_id)
         with open_checkpointer(settings) as saver:
-            rt = Runtime(settings, service.store, Models(settings, service.store, edition_id),
-                         settings.editions_dir)
-            graph = build_graph(rt, saver)
+            graph = build_graph(saver)
             history = list(graph.get_state_history({"configurable": {"thread_id": edition_id}}))
     finally:
         service.close()

@@ -16,8 +16,8 @@ from flashnews.budget import Budget, Progress, _no_progress
 from flashnews.config import Role, Settings
 from flashnews.errors import EditionLocked, FlashnewsError
 from flashnews.graphs.checkpoint import DURABILITY, open_checkpointer, pending_steps
+from flashnews.graphs.context import Context
 from flashnews.graphs.edition import build_graph
-from flashnews.graphs.runtime import Runtime
 from flashnews.models import Decision, Edition, Paper
 from flashnews.state import encode, view
 from flashnews.tools.arxiv import source_from_spec
@@ -92,12 +92,8 @@ class EditionService:
             return graph.get_state({"configurable": {"thread_id": edition_id}})
 
     def _graph(self, edition_id: str, saver: Any) -> Any:
-        """The edition's graph outside a run (to read or update its state; no model started)."""
-        from flashnews.tools.llm import Models
-
-        models = Models(self.settings, self.store, edition_id, factory=self.model_factory)
-        rt = Runtime(self.settings, self.store, models, self.settings.editions_dir)
-        return build_graph(rt, saver)
+        """The edition's graph outside a run (to read or update its state; no node runs)."""
+        return build_graph(saver)
 
     def run(self, edition: Edition, *, source: str | None, out_dir: Path | None,
             policy: Literal["auto", "interactive"] = "auto", resume_only: bool = False,
@@ -134,10 +130,10 @@ class EditionService:
         with open_checkpointer(self.settings) as saver, \
                 Models(self.settings, self.store, eid, factory=self.model_factory,
                        budget=budget if budget.limited else None) as models:
-            rt = Runtime(self.settings, self.store, models, out, policy=policy,
-                         progress=self.progress, budget=budget, unknown_outcome=unknown,
-                         embedder=self.embedder)
-            graph = build_graph(rt, saver)
+            ctx = Context(self.settings, self.store, models, out, policy=policy,
+                          progress=self.progress, budget=budget, unknown_outcome=unknown,
+                          embedder=self.embedder)
+            graph = build_graph(saver)
             snap = graph.get_state(config)
             if not snap.values:
                 if resume_only:
@@ -151,7 +147,7 @@ class EditionService:
             else:
                 inp = None
                 source = source or snap.values.get("source")
-            rt.source = source_from_spec(source, self.settings) if source else None
+            ctx.source = source_from_spec(source, self.settings) if source else None
             pending = pending_steps(snap)
             if snap.values and not pending:
                 return self._finished(eid, snap.values, out)
@@ -159,13 +155,14 @@ class EditionService:
                 return self._held(eid, snap, out)
             self.store.set_edition(eid, status="running", step=(pending or ("fetch",))[0])
             try:
-                graph.invoke(inp, config, durability=DURABILITY)
+                graph.invoke(inp, config, context=ctx, durability=DURABILITY)
                 snap = graph.get_state(config)
                 while snap.interrupts and policy == "interactive" and reviewer is not None:
                     answer = reviewer(snap.interrupts[0].value)
                     if answer is None:  # the editor quit: the pause is saved
                         break
-                    graph.invoke(Command(resume=answer), config, durability=DURABILITY)
+                    graph.invoke(Command(resume=answer), config, context=ctx,
+                                 durability=DURABILITY)
                     snap = graph.get_state(config)
             except Exception as exc:
                 resume = f"flashnews resume {eid} --out {out}"
@@ -224,7 +221,8 @@ class EditionService:
                 draft = values.draft
                 if draft is None:
                     raise FlashnewsError(f"edition {eid} has no saved draft to correct")
-                update: dict[str, Any] = {"review": {}, "outcome": "", "message": ""}
+                update: dict[str, Any] = {"review": {}, "outcome": "", "message": "",
+                                          "revise": False}
                 if markdown is not None:
                     draft = draft.model_copy(update={"markdown": markdown.strip() + "\n"})
                     found = critic.deterministic(

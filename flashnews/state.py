@@ -48,6 +48,9 @@ class EditionState(TypedDict, total=False):
     published: dict[str, str]
     edited: bool
     """The draft's text is the editor's (a correction or an edit), not the writer's."""
+    revise: bool
+    """The critique's verdict: blocking findings remain that another writing round (within
+    its rounds and the run's budget) may fix. Absent in checkpoints made before it: review."""
     revision: int
     """0, or the correction being prepared / published (`flashnews correct`)."""
     path: str

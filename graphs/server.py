@@ -1,7 +1,8 @@
-"""The edition graph on LangGraph Server: the factory that langgraph.json names.
+"""The edition graph on LangGraph Server: `graph`, the compiled graph langgraph.json names.
 
-The server calls `make_graph` for every run and every state read (each run gets its own graph
-and models; the store is the process's). It brings its own checkpointer (in memory under
+It is the graph the CLI runs (graphs/edition.py). A run on the server brings no context: each
+node gets this process's (`server_context`: the settings and store read once, models of its
+own, the embedded model shared by every run). The server brings its own checkpointer (in memory under
 `langgraph dev`, PostgreSQL on a self-hosted server) and answers `interrupt()` at review through
 its API. flashnews brings the rest from the same FLASHNEWS_* configuration as the CLI, read once
 per server process: the store (SQLite in FLASHNEWS_HOME, or FLASHNEWS_DATABASE_URL), the output
@@ -14,7 +15,6 @@ see agents/editor.py `command`.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import threading
 import uuid
@@ -24,8 +24,8 @@ from langgraph.graph.state import CompiledStateGraph
 
 from flashnews.config import Settings
 from flashnews.errors import ConfigError
+from flashnews.graphs.context import Context, ServerRunContext, use_default
 from flashnews.graphs.edition import build_graph
-from flashnews.graphs.runtime import Runtime
 from flashnews.tools.llm import Models
 from flashnews.tools.store import Store
 
@@ -92,16 +92,19 @@ def edition_thread_id(edition_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"flashnews:edition:{edition_id}"))
 
 
-def graph_for(settings: Settings, store: Store) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """The edition graph as the server runs it: editor review at `review`, no checkpointer."""
-    # The ledger books calls to the state's edition (graphs/edition.py), not to the thread id.
-    models = ServerModels(settings, store, "")
-    rt = Runtime(settings, store, models, settings.editions_dir, policy="interactive")
-    return build_graph(rt, checkpointer=None)
+def server_context() -> Context:
+    """The context of a node run by the server: review by the editor (interrupt at review)."""
+    settings, store = _shared()
+    with _lock:
+        if "embedder" not in _process:
+            from flashnews.tools.embeddings import load_embedder
+
+            _process["embedder"] = load_embedder(settings)  # loads on its first text
+    # The ledger books calls to the state's edition (graphs/context.py), not to the thread id.
+    return Context(settings, store, ServerModels(settings, store, ""), settings.editions_dir,
+                   policy="interactive", embedder=_process["embedder"])
 
 
-async def make_graph() -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Build the compiled edition graph for one run or state read of the server."""
-    # Opening the store touches the disk or the network: not on the server's event loop.
-    settings, store = await asyncio.to_thread(_shared)
-    return graph_for(settings, store)
+use_default(server_context)
+graph: CompiledStateGraph[Any, Any, Any, Any] = build_graph(context_schema=ServerRunContext)
+"""The edition graph, compiled once; the server adds its checkpointer."""

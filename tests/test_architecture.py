@@ -16,7 +16,7 @@ BLOCK = re.compile(r"(<!-- graph:start -->\n```mermaid\n)(.*?)(```\n<!-- graph:e
 
 
 def test_the_documented_graph_is_the_graph_langgraph_draws() -> None:
-    drawn = build_graph(None, None).get_graph().draw_mermaid()  # type: ignore[arg-type]
+    drawn = build_graph().get_graph().draw_mermaid()
     text = DOC.read_text(encoding="utf-8")
     m = BLOCK.search(text)
     assert m, "docs/architecture.md has no graph block"

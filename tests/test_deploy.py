@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import configparser
 import importlib
 import json
@@ -121,9 +120,13 @@ def test_langgraph_json_names_a_loadable_graph(monkeypatch) -> None:
     server = importlib.import_module(module)
     monkeypatch.setenv("FLASHNEWS_BASE_URL", "http://127.0.0.1:9/v1")
     try:
-        graph = asyncio.run(getattr(server, attr)())
+        # One compiled graph, the CLI's: no factory, no graph per run.
+        graph = getattr(server, attr)
         assert set(graph.get_graph().nodes) >= {"fetch", "triage", "select", "write",
                                                 "critique", "review", "publish"}
         assert graph.checkpointer is None  # the server brings its own
+        # A server run brings no context: its nodes get the process's, review by the editor.
+        ctx = server.server_context()
+        assert ctx.policy == "interactive" and ctx.store is server.server_context().store
     finally:
         server.close()  # the process-wide store of this test's data dir

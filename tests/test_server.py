@@ -473,5 +473,5 @@ def test_langgraph_cli_builds_a_dockerfile_for_the_self_hosted_server(tmp_path: 
                           env={**os.environ, "LANGGRAPH_CLI_NO_ANALYTICS": "1"}, timeout=120)
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "Dockerfile").read_text()
-    assert "LANGSERVE_GRAPHS='{\"edition\": \"flashnews.graphs.server:make_graph\"}'" in text
+    assert "LANGSERVE_GRAPHS='{\"edition\": \"flashnews.graphs.server:graph\"}'" in text
     assert "pip install" in text and "-e ." in text
