@@ -30,8 +30,8 @@ class Sleeps(list):
 def test_pages_through_a_day_and_dedupes_cross_lists() -> None:
     src = source()
     sleeps = Sleeps()
-    src.sleep = sleeps
-    src.delay = 3.0
+    src.http.sleep = sleeps
+    src.http.delay = 3.0
     with replay.use_cassette("day_three_pages.yaml") as cassette:
         papers = src.papers(DAY)
     assert cassette.play_count == 3 and src.requests == 3
@@ -47,7 +47,7 @@ def test_pages_through_a_day_and_dedupes_cross_lists() -> None:
 def test_429_is_retried_after_the_servers_retry_after() -> None:
     src = source()
     sleeps = Sleeps()
-    src.sleep = sleeps
+    src.http.sleep = sleeps
     with replay.use_cassette("rate_limit_then_ok.yaml") as cassette:
         papers = src.papers(DAY)
     assert len(papers) == 31 and cassette.play_count == 4
@@ -56,9 +56,9 @@ def test_429_is_retried_after_the_servers_retry_after() -> None:
 
 def test_503_until_retries_run_out_is_rate_limited() -> None:
     src = source()
-    src.backoff = 5.0
+    src.http.backoff = 5.0
     sleeps = Sleeps()
-    src.sleep = sleeps
+    src.http.sleep = sleeps
     with replay.use_cassette("unavailable_until_rate_limited.yaml"), \
             pytest.raises(RateLimited, match="HTTP 503 after 3 tries"):
         src.papers(DAY)

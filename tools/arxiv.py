@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import requests
 from lxml import etree
 from pydantic import ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from flashnews.errors import ConfigError, MalformedResponse, RateLimited, SourceError
 from flashnews.models import Paper
+from flashnews.tools.http import HttpClient, Transient
 
 if TYPE_CHECKING:
     from flashnews.config import Settings
@@ -206,15 +206,6 @@ ARXIV_API = "https://export.arxiv.org/api/query"
 _API_ERROR = "arxiv.org/api/errors"
 
 
-class _Transient(Exception):
-    """A response worth retrying: 429, 5xx, or an empty page before the end of the results."""
-
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
 def parse_when(text: str, *, end: bool = False) -> dt.datetime:
     """`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` in US Eastern time (arXiv's clock), as UTC."""
     try:
@@ -245,17 +236,17 @@ class ArxivSource:
         self.categories = categories
         self.holidays = list(holidays)
         self.page_size = page_size
-        self.delay = delay
         self.retries = retries
-        self.timeout = timeout
-        self.backoff = backoff
         self.fixed_window = window
-        self.sleep = sleep
         self.api_url = api_url
         self.name = "arxiv"
-        self.requests = 0
-        self._last: float | None = None
-        self._session = requests.Session()
+        self.http = HttpClient(delay=delay, retries=retries, timeout=timeout, backoff=backoff,
+                               sleep=sleep)
+
+    @property
+    def requests(self) -> int:
+        """Requests sent to the API (every try counts)."""
+        return self.http.requests
 
     def window(self, date: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
         return self.fixed_window or announcement_window(date, self.holidays)
@@ -292,21 +283,11 @@ class ArxivSource:
         return list(found.values())
 
     def _page(self, url: str, *, first: bool, expected: int | None) -> Any:
-        """One page, parsed; transient failures retried with backoff."""
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            retry_after = getattr(exc, "retry_after", None)
-            exp = self.backoff * 2 ** (state.attempt_number - 1)
-            return float(min(max(retry_after or 0.0, exp), 300.0))
-
-        retrying = Retrying(
-            retry=retry_if_exception_type((_Transient, requests.Timeout,
-                                           requests.ConnectionError)),
-            stop=stop_after_attempt(self.retries + 1), wait=wait, sleep=self.sleep, reraise=True)
+        """One page, parsed; transient failures retried with backoff (tools/http.py)."""
         try:
-            return retrying(self._fetch_page, url, first=first, expected=expected)
-        except _Transient as exc:
+            return self.http.retrying(
+                lambda: self._fetch_page(url, first=first, expected=expected))
+        except Transient as exc:
             if exc.status in (429, 503):
                 raise RateLimited(
                     f"arXiv kept answering HTTP {exc.status} after {self.retries + 1} tries; "
@@ -319,21 +300,7 @@ class ArxivSource:
     def _fetch_page(self, url: str, *, first: bool, expected: int | None) -> Any:
         from arxiv import _feed
 
-        if self._last is not None:
-            # arXiv asks for one request every 3 seconds.
-            gap = self.delay - (time.monotonic() - self._last)
-            if gap > 0:
-                self.sleep(gap)
-        self.requests += 1
-        try:
-            resp = self._session.get(url, timeout=self.timeout,
-                                     headers={"User-Agent": "flashnews (arXiv digest)"})
-        finally:
-            self._last = time.monotonic()
-        if resp.status_code == 429 or resp.status_code >= 500:
-            after = resp.headers.get("Retry-After")
-            raise _Transient(f"HTTP {resp.status_code}", resp.status_code,
-                             float(after) if after and after.isdigit() else None)
+        resp = self.http.get(url)  # arXiv asks for one request every 3 seconds: `delay`
         if resp.status_code != 200:
             raise MalformedResponse(f"arXiv API answered HTTP {resp.status_code}")
         try:
@@ -349,7 +316,7 @@ class ArxivSource:
         if b"opensearch" not in resp.content or b"<feed" not in resp.content:
             raise MalformedResponse("malformed arXiv response (not an API result feed)")
         if not feed.results and not first and expected:
-            raise _Transient("empty page before the end of the results")
+            raise Transient("empty page before the end of the results")
         return feed
 
 

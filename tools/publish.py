@@ -20,16 +20,11 @@ from typing import Any, Literal
 
 import requests
 from pydantic import BaseModel, Field
-from tenacity import (
-    retry,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from flashnews.config import Channel, Settings
 from flashnews.errors import PublishError
 from flashnews.models import Finding, rank_key
+from flashnews.tools.http import HttpClient, Transient
 from flashnews.tools.store import Correction, Store, utc_now
 
 FEED_NAME = "feed.xml"
@@ -306,10 +301,6 @@ def render_feed(pubs: list[Publication], out_dir: Path, settings: Settings) -> s
 
 # webhook ----------------------------------------------------------------------------------------
 
-class _Retryable(Exception):
-    """A webhook answer worth retrying (connection error, 429, 5xx)."""
-
-
 class UnknownDelivery(PublishError):
     """The body was sent and no answer came in time: it may have arrived. Not retried blindly
     (a receiver that ignores Idempotency-Key would post twice); held like a crash after the
@@ -349,27 +340,24 @@ def post_webhook(url: str, pub: Publication, *, timeout: float = 15.0, attempts:
     headers = {"Idempotency-Key": idempotency_key(pub), "User-Agent": "flashnews"}
     where = _origin(url)
 
-    @retry(retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
-           stop=stop_after_attempt(attempts), wait=wait_exponential(multiplier=wait, max=30),
-           reraise=True)
+    http = HttpClient(retries=attempts - 1, timeout=timeout, backoff=wait, max_wait=30,
+                      user_agent="flashnews")
+
     def send() -> requests.Response:
         target = url
         for _ in range(4):
             try:
-                answer = requests.post(target, json=payload, headers=headers, timeout=timeout,
-                                       allow_redirects=False)
+                answer = http.post(target, json=payload, headers=headers, allow_redirects=False)
             except requests.ReadTimeout:
                 # Sent, unanswered: repeat only to a receiver that honours Idempotency-Key.
                 if repeatable:
-                    raise _Retryable("ReadTimeout") from None
+                    raise Transient("ReadTimeout") from None
                 raise UnknownDelivery(
                     f"webhook {where} got the bulletin but did not answer within {timeout:g} s: "
                     "it may have arrived. Check it, then resume with --resend (send again) or "
                     "--assume-delivered (it arrived)") from None
             except requests.RequestException as exc:
-                raise _Retryable(f"{type(exc).__name__}") from None
-            if answer.status_code == 429 or answer.status_code >= 500:
-                raise _Retryable(f"HTTP {answer.status_code}")
+                raise Transient(f"{type(exc).__name__}") from None
             if not answer.is_redirect:
                 return answer
             from urllib.parse import urljoin
@@ -384,8 +372,8 @@ def post_webhook(url: str, pub: Publication, *, timeout: float = 15.0, attempts:
         raise PublishError(f"webhook {where} redirected more than 3 times; not followed")
 
     try:
-        answer = send()
-    except _Retryable as exc:
+        answer = http.retrying(send)
+    except Transient as exc:
         raise PublishError(f"webhook {where} failed after {attempts} attempts: {exc}") from None
     if answer.status_code >= 300:
         body = " ".join(answer.text.split())[:120]

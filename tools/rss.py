@@ -21,10 +21,10 @@ from typing import Any
 
 import requests
 from pydantic import ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from flashnews.errors import MalformedResponse, RateLimited, SourceError
 from flashnews.models import Paper
+from flashnews.tools.http import HttpClient, Transient
 
 log = logging.getLogger(__name__)
 RSS_URL = "https://rss.arxiv.org/rss/"
@@ -36,14 +36,6 @@ class StaleFeed(SourceError):
     """The RSS feed holds another day's listing than the one asked for."""
 
     outcome = "stale-feed"
-
-
-class _Transient(Exception):
-    def __init__(self, message: str, status: int | None = None,
-                 retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
 
 
 class RssSource:
@@ -58,17 +50,17 @@ class RssSource:
                  timeout: float = 30.0, backoff: float = 5.0,
                  sleep: Callable[[float], None] = time.sleep, url: str = RSS_URL) -> None:
         self.categories = list(categories)
-        self.delay = delay
         self.retries = retries
-        self.timeout = timeout
-        self.backoff = backoff
-        self.sleep = sleep
         self.url = url
         self.name = "rss"
-        self.requests = 0
         self.counts: Counter[str] = Counter()
-        self._last: float | None = None
-        self._session = requests.Session()
+        self.http = HttpClient(delay=delay, retries=retries, timeout=timeout, backoff=backoff,
+                               sleep=sleep)
+
+    @property
+    def requests(self) -> int:
+        """Requests sent to arXiv (every try counts)."""
+        return self.http.requests
 
     def papers(self, date: dt.date) -> list[Paper]:
         """New and cross-listed papers of the listing dated `date` (replacements left out)."""
@@ -98,19 +90,9 @@ class RssSource:
         return [p for _, p in found.values()]
 
     def _feed(self, category: str) -> Any:
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            after = getattr(exc, "retry_after", None)
-            return float(min(max(after or 0.0, self.backoff * 2 ** (state.attempt_number - 1)),
-                             300.0))
-
-        retrying = Retrying(
-            retry=retry_if_exception_type((_Transient, requests.Timeout,
-                                           requests.ConnectionError)),
-            stop=stop_after_attempt(self.retries + 1), wait=wait, sleep=self.sleep, reraise=True)
         try:
-            return retrying(self._fetch, category)
-        except _Transient as exc:
+            return self.http.retrying(lambda: self._fetch(category))
+        except Transient as exc:
             if exc.status in (429, 503):
                 raise RateLimited(f"arXiv RSS kept answering HTTP {exc.status} after "
                                   f"{self.retries + 1} tries; try again later") from None
@@ -122,20 +104,7 @@ class RssSource:
     def _fetch(self, category: str) -> Any:
         import feedparser
 
-        if self._last is not None:
-            gap = self.delay - (time.monotonic() - self._last)
-            if gap > 0:
-                self.sleep(gap)
-        self.requests += 1
-        try:
-            resp = self._session.get(self.url + category, timeout=self.timeout,
-                                     headers={"User-Agent": "flashnews (arXiv digest)"})
-        finally:
-            self._last = time.monotonic()
-        if resp.status_code == 429 or resp.status_code >= 500:
-            after = resp.headers.get("Retry-After")
-            raise _Transient(f"HTTP {resp.status_code}", resp.status_code,
-                             float(after) if after and after.isdigit() else None)
+        resp = self.http.get(self.url + category)
         if resp.status_code != 200:
             raise MalformedResponse(f"arXiv RSS answered HTTP {resp.status_code} for {category}")
         feed = feedparser.parse(resp.content)
