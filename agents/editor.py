@@ -375,7 +375,9 @@ def at_review(state: EditionView, papers: dict[str, Paper], policy: str
 def flagged(notes: list[Finding]) -> dict[str, str]:
     """Papers whose title or abstract addresses the model (prompt-injection findings), with
     what was found: a headless run publishes none of them."""
-    return {f.item: f.message.split("(", 1)[-1].split(")", 1)[0]
+    # The message's first clause ("title and abstract of … address the model"); its details
+    # hold parentheses of their own ("1 sentence(s) in another language (fr)").
+    return {f.item: f.message.split(" (", 1)[0]
             for f in notes if f.check == "prompt-injection" and f.item}
 
 

@@ -91,12 +91,12 @@ def _settings() -> Settings:
         raise ConfigError(f"invalid configuration: {' '.join(str(exc).split())[:400]}") from None
 
 
-def _as_storage_error(exc: Exception, settings: Settings | None) -> Exception:
-    """A database driver's error as the one-line StorageError (exit 13); any other as is."""
+def _as_storage_error(exc: Exception, settings: Settings | None) -> FlashnewsError | None:
+    """A database driver's error as the one-line StorageError (exit 13); None for any other."""
     from flashnews.tools.store import is_database_error, storage_error
 
     if not is_database_error(exc):
-        return exc
+        return None
     where: str | Path | None = None
     if settings is not None:
         where = (settings.database_url.get_secret_value() if settings.database_url
@@ -221,7 +221,10 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
                                  budget=Budget(*limits), unknown=unknown)
         except Exception as exc:
             # A database that opens but cannot be read (a corrupt page) fails before the graph.
-            raise _as_storage_error(exc, settings) from None
+            storage = _as_storage_error(exc, settings)
+            if storage is None:
+                raise
+            raise storage from None
         finally:
             if bar:
                 bar.stop()
@@ -958,7 +961,10 @@ def main() -> None:
             settings = None
             with contextlib.suppress(Exception):
                 settings = Settings()
-            raise _as_storage_error(exc, settings) from None
+            storage = _as_storage_error(exc, settings)
+            if storage is None:
+                raise
+            raise storage from None
     except FlashnewsError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
