@@ -17,40 +17,70 @@ WHEELS           := $(HOME)/.cache/flashnews/wheels/$(LLAMA_KEY)
 DEMO_HOME        ?= $(CURDIR)/.flashnews
 DEMO_OUT         ?= $(CURDIR)/editions
 
-.PHONY: install llama demo serve test test-fast lint record clean bench bench-embedded eval eval-record calibrate
+.PHONY: install install-core install-local install-dev llama demo serve test test-fast lint record clean bench bench-embedded eval eval-record calibrate
 
-$(VENV)/.installed: pyproject.toml
+# Install by job, into the one .venv; a stamp per job, each redone when pyproject.toml changes.
+#   install-core   flashnews and the ranking model: a run against any OpenAI-compatible endpoint
+#   install-local  + the embedded model (llama.cpp, compiled once per machine): `make demo`
+#   install-dev    flashnews and the test, lint and type tools, PostgreSQL's driver, LangGraph
+#                  Server: `make lint` and `make test-fast` (no compile, no model weights)
+#   install        all of them: `make test`
+$(VENV)/.base: pyproject.toml deploy/parser.txt
+	@deploy/preflight python $(PYTHON)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(MAKE) llama
 	$(BIN)/pip install -q --no-deps --require-hashes -r deploy/parser.txt
-	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[local,embed,dev,postgres,server]'
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.core: $(VENV)/.base
+	$(BIN)/pip install -q -e '.[embed]'
+	touch $@
+
+# The compile uses the CPU while pip installs the rest (disk and network) beside it.
+$(VENV)/.local: $(VENV)/.base
+	@$(MAKE) --no-print-directory llama & build=$$!; \
+	$(BIN)/pip install -q -e '.[embed]' || { kill $$build; exit 1; }; \
+	wait $$build || exit $$?; \
+	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[local]'
+	touch $(VENV)/.core $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(BIN)/pip install -q -e '.[dev,postgres,server]'
+	touch $@
+
+install-core: $(VENV)/.core
+install-local: $(VENV)/.local
+install-dev: $(VENV)/.dev
+install: $(VENV)/.local $(VENV)/.dev
 
 llama:
 	@if ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
 		echo "llama-cpp-python $(LLAMA_VERSION): using the wheel built earlier in $(WHEELS)"; \
 	else \
+		deploy/preflight compiler || exit 2; \
 		echo "llama-cpp-python $(LLAMA_VERSION): compiling (about 4 minutes on 2 cores)"; \
 		test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
-		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps --no-cache-dir \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+			$(BIN)/pip wheel -q --no-deps --no-cache-dir \
 			-w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); \
 	fi
 
-# One real edition on the embedded model and the bundled 2026-02-25 snapshot, then the bulletin.
-demo: install
+# One real edition on the embedded model and the bundled 2026-02-25 snapshot, then the bulletin
+# and how long each stage took.
+demo:
+	@start=$$(date +%s); $(MAKE) --no-print-directory install-local || exit $$?; \
+	took=$$(( $$(date +%s) - start )); \
 	FLASHNEWS_HOME=$(DEMO_HOME) $(BIN)/flashnews run --date 2026-02-25 --format flash \
-		--headless --out $(DEMO_OUT); \
-	code=$$?; echo "bulletin: $(DEMO_OUT)/2026-02-25-flash.md; scores and model calls:" \
+		--headless --out $(DEMO_OUT) --timings; \
+	code=$$?; echo "install: $$took s (make install-local; 0 when already installed)"; \
+	echo "bulletin: $(DEMO_OUT)/2026-02-25-flash.md; scores and model calls:" \
 		"FLASHNEWS_HOME=$(DEMO_HOME) $(BIN)/flashnews status 2026-02-25-flash"; exit $$code
 
 # flashnews on LangGraph's dev server (in-memory runtime) at http://127.0.0.1:2024; its state in
 # SERVE_DIR/.langgraph_api, flashnews' data in DEMO_HOME. The embedded model is served from the
 # server process unless FLASHNEWS_BASE_URL or OPENAI_API_KEY name an endpoint.
 SERVE_DIR ?= $(DEMO_HOME)/server
-serve: install
+serve: install-local install-dev
 	mkdir -p $(SERVE_DIR)
 	cd $(SERVE_DIR) && FLASHNEWS_HOME=$${FLASHNEWS_HOME:-$(DEMO_HOME)} \
 		FLASHNEWS_SERVER_EMBEDDED=$${FLASHNEWS_SERVER_EMBEDDED:-true} LANGGRAPH_CLI_NO_ANALYTICS=1 \
@@ -59,12 +89,12 @@ serve: install
 test: install
 	$(BIN)/pytest
 
-# Everything but the tests that run the real local model.
-test-fast: install
-	$(BIN)/pytest -m "not model"
+# Everything but the tests that need model weights (the embedded model or the embeddings).
+test-fast: install-dev
+	$(BIN)/pytest -m "not model and not embed"
 
 # ruff, the layers contract (import-linter, pyproject.toml) and the type checker (mypy).
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy

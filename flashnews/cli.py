@@ -157,16 +157,18 @@ def _write_report(path: Path | None, report: dict[str, Any]) -> None:
 def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
              resume_only: bool, report: Path | None = None,
              limits: tuple[int | None, int | None, float | None] = (None, None, None),
-             unknown: Literal["resend", "assume-delivered"] | None = None) -> None:
+             unknown: Literal["resend", "assume-delivered"] | None = None,
+             timings: bool = False) -> None:
     raise typer.Exit(_run_one(edition, source=source, out_dir=out_dir, headless=headless,
                               resume_only=resume_only, report=report, limits=limits,
-                              unknown=unknown))
+                              unknown=unknown, timings=timings))
 
 
 def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
              resume_only: bool, report: Path | None = None,
              limits: tuple[int | None, int | None, float | None] = (None, None, None),
-             unknown: Literal["resend", "assume-delivered"] | None = None) -> int:
+             unknown: Literal["resend", "assume-delivered"] | None = None,
+             timings: bool = False) -> int:
     """Run one edition, print its outcome (the last line), write its report; the exit code."""
     from flashnews.service import EditionService
 
@@ -253,6 +255,9 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     if result.markdown and result.outcome in ("published", "already-published", "needs-review") \
             and not (interactive and result.outcome == "needs-review"):
         out.print(Markdown(result.markdown))
+    if timings and result.timings:
+        out.print("stage times: " + ", ".join(f"{k} {_seconds(v)}" for k, v in
+                                              result.timings.items()), highlight=False)
     if result.outcome == "failed":
         err.print(f"[bold red]error:[/] {result.step} failed: {result.message}. Finished work is "
                   f"saved; resume with: {result.resume_command}", highlight=False, soft_wrap=True)
@@ -265,6 +270,13 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     return result.exit_code
 
 
+def _seconds(s: float) -> str:
+    """12.3 s, or 2 min 05 s."""
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
+TimingsOpt = Annotated[bool, typer.Option(
+    "--timings", help="Before the outcome line, print how long each step of this run took.")]
 MaxCalls = Annotated[int | None, typer.Option("--max-calls", help="Model calls this run may make.")]
 MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Tokens this run may use.")]
 MaxSeconds = Annotated[float | None, typer.Option("--max-seconds",
@@ -294,6 +306,7 @@ def run(
     max_calls: MaxCalls = None,
     max_tokens: MaxTokens = None,
     max_seconds: MaxSeconds = None,
+    timings: TimingsOpt = False,
 ) -> None:
     """Run an edition end to end (or continue it where it stopped)."""
     day = _day(date)
@@ -309,7 +322,8 @@ def run(
                               "snapshot"))
         source = _arxiv_spec(since, until)
     _execute(Edition(date=day, format=format), source=source, out_dir=out_dir,
-             headless=headless, resume_only=False, report=report, limits=limits)
+             headless=headless, resume_only=False, report=report, limits=limits,
+             timings=timings)
 
 
 def _catch_up(until: dt.date, fmt: str, *, source: str | None, out_dir: Path | None,
@@ -578,6 +592,7 @@ def resume(
     assume_delivered: Annotated[bool, typer.Option(
         "--assume-delivered", help="Record every delivery of unknown outcome as delivered "
                                    "(you checked: it arrived).")] = False,
+    timings: TimingsOpt = False,
 ) -> None:
     """Continue an edition from the step that failed; finished steps are not repeated."""
     try:
@@ -588,7 +603,8 @@ def resume(
         _fail(ConfigError("--resend and --assume-delivered exclude each other"))
     _execute(ed, source=None, out_dir=out_dir, headless=headless, resume_only=True,
              report=report, limits=(max_calls, max_tokens, max_seconds),
-             unknown="resend" if resend else "assume-delivered" if assume_delivered else None)
+             unknown="resend" if resend else "assume-delivered" if assume_delivered else None,
+             timings=timings)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -60,12 +61,42 @@ class RunResult(BaseModel):
     flags: list[str] = []
     """Papers whose title or abstract addresses the model ("<id>: what was found")."""
     resume_command: str | None = None
+    timings: dict[str, float] = {}
+    """Seconds this run spent in each step, in the order they ran ("model start": the embedded
+    server's start, taken out of the step that first needed it)."""
 
 
 def _flags(values: dict[str, Any]) -> list[str]:
     """The prompt-injection notes of a state's values, one line each."""
     return [f"{n.item}: {n.message}" for n in view(values).notes
             if n.check == "prompt-injection"]
+
+
+def _timed(graph: Any, inp: Any, config: Any, ctx: Context, models: Any,
+           timings: dict[str, float]) -> None:
+    """Run the graph until it ends or pauses, adding each step's seconds to `timings`.
+
+    The graph runs one step at a time, so the time between two updates is the later step's.
+    The embedded model's start is counted on its own, not in the step that first asked for it.
+    """
+    last, started = time.monotonic(), models.start_seconds
+    for chunk in graph.stream(inp, config, context=ctx, durability=DURABILITY,
+                              stream_mode="updates"):
+        now = time.monotonic()
+        for node in chunk:
+            if node.startswith("__"):  # an interrupt: the review pause, not a step
+                continue
+            spent = now - last
+            if models.start_seconds != started:
+                timings["model start"] = models.start_seconds
+                spent -= models.start_seconds
+                started = models.start_seconds
+            timings[node] = timings.get(node, 0.0) + max(spent, 0.0)
+        last = now
+
+
+def _rounded(timings: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in timings.items()}
 
 
 class EditionService:
@@ -154,15 +185,15 @@ class EditionService:
             if snap.next == ("review",) and policy == "auto" and snap.interrupts:
                 return self._held(eid, snap, out)
             self.store.set_edition(eid, status="running", step=(pending or ("fetch",))[0])
+            timings: dict[str, float] = {}
             try:
-                graph.invoke(inp, config, context=ctx, durability=DURABILITY)
+                _timed(graph, inp, config, ctx, models, timings)
                 snap = graph.get_state(config)
                 while snap.interrupts and policy == "interactive" and reviewer is not None:
                     answer = reviewer(snap.interrupts[0].value)
                     if answer is None:  # the editor quit: the pause is saved
                         break
-                    graph.invoke(Command(resume=answer), config, context=ctx,
-                                 durability=DURABILITY)
+                    _timed(graph, Command(resume=answer), config, ctx, models, timings)
                     snap = graph.get_state(config)
             except Exception as exc:
                 resume = f"flashnews resume {eid} --out {out}"
@@ -185,10 +216,12 @@ class EditionService:
                     # stopped, since no process holds its lock.
                     log.warning("could not record the failure of %s: %s", eid, again)
                 return RunResult(edition_id=eid, outcome="failed", step=where, message=str(exc),
-                                 exit_code=exc.exit_code, resume_command=resume)
-            if snap.interrupts:
-                return self._held(eid, snap, out)
-            return self._finished(eid, snap.values, out)
+                                 exit_code=exc.exit_code, resume_command=resume,
+                                 timings=_rounded(timings))
+            result = self._held(eid, snap, out) if snap.interrupts \
+                else self._finished(eid, snap.values, out)
+            result.timings = _rounded(timings)
+            return result
 
     def _db_name(self) -> str:
         if self.settings.database_url:

