@@ -16,8 +16,11 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from flashnews.config import Settings, config_problems
 from flashnews.errors import ConfigError, FlashnewsError
@@ -28,7 +31,9 @@ class Interrupted(BaseException):
     """Ctrl-C or SIGTERM. Not a KeyboardInterrupt: click would turn that into "Aborted!"."""
 
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Help pages in click's plain layout: it wraps each option's help under the option at any
+# width, where the boxed layout left the help column a dozen characters wide at 80 columns.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Write the Inference Ecosystem — Flash News bulletin from arXiv papers.")
 out = Console()
 err = Console(stderr=True)
@@ -62,7 +67,7 @@ def _options(
     log_format: Annotated[Literal["text", "json"], typer.Option(
         "--log-format", help="Logs on stderr: text (rich on a terminal) or JSON lines.")] = "text",
     log_level: Annotated[str, typer.Option(
-        "--log-level", envvar="FLASHNEWS_LOG_LEVEL", help="DEBUG, INFO, WARNING …")] = "WARNING",
+        "--log-level", envvar="FLASHNEWS_LOG_LEVEL", help="DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
 ) -> None:
     """Write the Inference Ecosystem — Flash News bulletin from arXiv papers."""
     _LOG["format"] = log_format
@@ -105,7 +110,7 @@ def _as_storage_error(exc: Exception, settings: Settings | None) -> FlashnewsErr
 
 
 def _fail(exc: FlashnewsError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -151,7 +156,7 @@ def _write_report(path: Path | None, report: dict[str, Any]) -> None:
     try:
         atomic_write(path, json.dumps(report, indent=2, default=str) + "\n")
     except FlashnewsError as exc:
-        err.print(f"[bold red]error:[/] cannot write the run report: {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] cannot write the run report: {escape(str(exc))}", highlight=False)
 
 
 def _execute(edition: Edition, *, source: str | None, out_dir: Path | None, headless: bool,
@@ -193,7 +198,7 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     except FlashnewsError as exc:
         finish("failed", exc.exit_code, step=exc.step, message=str(exc),
                reason=getattr(exc, "outcome", type(exc).__name__))
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
 
     bar, update = _progress_printer(lambda: service.tokens(edition.id))
@@ -233,7 +238,7 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
     except FlashnewsError as exc:
         finish("failed", exc.exit_code, step=exc.step, message=str(exc),
                reason=getattr(exc, "outcome", type(exc).__name__))
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except (Interrupted, KeyboardInterrupt):
         where = f" --out {out_dir}" if out_dir else ""
@@ -248,9 +253,9 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
         exclude={"edition_id", "outcome", "exit_code", "markdown"}))
     u = result.usage
     for note in result.degraded:
-        err.print(f"[yellow]{note}[/]", highlight=False)
+        err.print(f"[yellow]{escape(note)}[/]", highlight=False)
     for flag in result.flags:
-        err.print(f"[yellow]prompt-injection: {flag}[/]", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]prompt-injection: {escape(flag)}[/]", highlight=False, soft_wrap=True)
     # An editor who quit review has just seen the draft: it is not printed again.
     if result.markdown and result.outcome in ("published", "already-published", "needs-review") \
             and not (interactive and result.outcome == "needs-review"):
@@ -259,11 +264,11 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
         out.print("stage times: " + ", ".join(f"{k} {_seconds(v)}" for k, v in
                                               result.timings.items()), highlight=False)
     if result.outcome == "failed":
-        err.print(f"[bold red]error:[/] {result.step} failed: {result.message}. Finished work is "
+        err.print(f"[bold red]error:[/] {result.step} failed: {escape(result.message)}. Finished work is "
                   f"saved; resume with: {result.resume_command}", highlight=False, soft_wrap=True)
     else:
         extra = f" — {result.resume_command}" if result.resume_command else ""
-        out.print(f"outcome: {result.outcome} — {result.message}{extra} "
+        out.print(f"outcome: {result.outcome} — {escape(result.message)}{escape(extra)} "
                   f"[dim](this run: {result.run_calls} model calls; edition: {u.calls} calls, "
                   f"{u.input_tokens}+{u.output_tokens} tokens)[/]",
                   highlight=False, soft_wrap=True)
@@ -271,8 +276,8 @@ def _run_one(edition: Edition, *, source: str | None, out_dir: Path | None, head
 
 
 def _seconds(s: float) -> str:
-    """12.3 s, or 2 min 05 s."""
-    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
+    """12.3s, or 2m05s."""
+    return f"{s:.1f}s" if s < 60 else f"{int(s // 60)}m{int(s % 60):02d}s"
 
 
 TimingsOpt = Annotated[bool, typer.Option(
@@ -285,7 +290,7 @@ ReportOpt = Annotated[Path | None, typer.Option(
     "--report", help="Write a JSON run report here (every outcome, failures included).")]
 
 
-@app.command()
+@app.command(short_help='Run an edition end to end, or continue it.')
 def run(
     date: DateOpt
     = None,
@@ -388,7 +393,7 @@ def _arxiv_spec(since: str | None, until: str | None) -> str:
         raise
 
 
-@app.command()
+@app.command(short_help="Save a day's papers as a snapshot.")
 def fetch(
     date: DateOpt
     = None,
@@ -425,7 +430,7 @@ def fetch(
                     raise typer.Exit(0)
             got.append((src, src.papers(day)))
     except SourceError as exc:
-        err.print(f"[bold red]error:[/] {getattr(exc, 'outcome', 'source-error')}: {exc}",
+        err.print(f"[bold red]error:[/] {getattr(exc, 'outcome', 'source-error')}: {escape(str(exc))}",
                   highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     for src, papers in got:
@@ -449,7 +454,7 @@ def fetch(
               + (f" (from {src.name})" if len(got) > 1 else ""), highlight=False)
 
 
-@app.command()
+@app.command(short_help='Lint a bulletin against its sources.')
 def check(
     bulletin: Annotated[Path, typer.Argument(help="A bulletin in Markdown.")],
     papers: Annotated[Path, typer.Option(help="JSONL of the papers it may cite.")],
@@ -508,7 +513,7 @@ def _read_scores(path: Path) -> dict[str, Assessment]:
     return out
 
 
-@app.command()
+@app.command(short_help='Published editions and their papers.')
 def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Published editions and the papers each featured (never featured again)."""
     from flashnews.service import EditionService
@@ -526,13 +531,18 @@ def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     for r in rows:
         fixed = f" (corrected, revision {r['revision']})" if r.get("revision") else ""
-        out.print(f"[bold]{r['edition']}[/] published {r['published_at']}{fixed} — {r['path']}",
-                  highlight=False)
+        out.print(f"[bold]{r['edition']}[/] published {_short_time(r['published_at'])} UTC"
+                  f"{fixed}", highlight=False)
+        out.print(Padding(Text(r["path"] or "", style="dim", overflow="fold"), (0, 0, 0, 2)))
+        papers = Table.grid(padding=(0, 2), pad_edge=True)
+        papers.add_column(no_wrap=True)
+        papers.add_column(ratio=1)
         for p in r["papers"]:
-            out.print(f"  {p['arxiv_id']}v{p['version']}  {p['title']}", highlight=False)
+            papers.add_row(f"{p['arxiv_id']}v{p['version']}", p["title"])
+        out.print(Padding(papers, (0, 0, 0, 2)))
 
 
-@app.command()
+@app.command(short_help="Fit the ranker again on the editor's decisions.")
 def learn(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Fit the ranker again on the shared examples and every editor decision in the store."""
     from flashnews.agents import learner
@@ -577,7 +587,7 @@ def learn(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help='Continue an edition from the step that failed.')
 def resume(
     edition: Annotated[str, typer.Argument(help="Edition id, e.g. 2026-02-25-flash.")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
@@ -607,7 +617,7 @@ def resume(
              timings=timings)
 
 
-@app.command()
+@app.command(short_help='Reopen a published edition for a correction.')
 def correct(
     edition: Annotated[str, typer.Argument(help="A published edition, e.g. 2026-02-25-flash.")],
     note: Annotated[str, typer.Option("--note", "-n", help="What was corrected (shown, dated, "
@@ -644,7 +654,7 @@ def correct(
     _execute(ed, source=None, out_dir=None, headless=headless, resume_only=True, report=report)
 
 
-@app.command()
+@app.command(short_help='Review an edition that waits for its editor.')
 def review(
     edition: Annotated[str, typer.Argument(help="Edition id, e.g. 2026-02-25-flash.")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output dir for bulletins.")] = None,
@@ -682,7 +692,7 @@ def review(
     _execute(ed, source=None, out_dir=out_dir, headless=False, resume_only=True)
 
 
-@app.command()
+@app.command(short_help="The editor's decisions on an edition.")
 def decisions(
     edition: Annotated[str, typer.Argument(help="Edition id, e.g. 2026-02-25-flash.")],
     format: Annotated[Literal["table", "jsonl"], typer.Option(
@@ -713,20 +723,43 @@ def decisions(
     if not rows:
         out.print(f"no decisions recorded for {edition}")
         return
-    table = Table(title=f"decisions on {edition}")
-    for col in ("#", "at", "editor", "command", "paper"):
-        table.add_column(col, no_wrap=True)
-    for col in ("args", "reason"):
-        table.add_column(col, overflow="fold")
-    table.add_column("round")
+    table = _table(f"decisions on {edition} (times in UTC)")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("when / editor", overflow="fold", max_width=16)
+    table.add_column("command", no_wrap=True)
+    table.add_column("paper", no_wrap=True)
+    table.add_column("details and reason", ratio=1, min_width=24, overflow="fold")
+    table.add_column("round", justify="right", no_wrap=True)
     for d in rows:
         args = {k: v for k, v in d.args.items() if k not in ("paper_id", "n")}
-        table.add_row(str(d.seq), d.at, d.editor, d.command, d.paper_id or "",
-                      " ".join(f"{k}={v}" for k, v in args.items()), d.reason, str(d.round))
+        detail = Text(" ".join(f"{k}={v}" for k, v in args.items()))
+        if d.reason:
+            detail.append(("; " if detail else "") + d.reason, style="italic")
+        table.add_row(str(d.seq), f"{_short_time(d.at)}\n{d.editor}", d.command,
+                      d.paper_id or "", detail, str(d.round))
     out.print(table)
 
 
-@app.command()
+def _table(title: str) -> Table:
+    """A table that reads at 80 columns: light rules, no outer edge, wrapped cells."""
+    from rich import box
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
+                 pad_edge=False)
+
+
+def _short_time(iso: str | None) -> str:
+    """2026-12-07 20:05 (UTC) from an ISO 8601 timestamp; the text itself if it is not one."""
+    if not iso:
+        return ""
+    try:
+        t = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return (t.astimezone(dt.UTC) if t.tzinfo else t).strftime("%Y-%m-%d %H:%M")
+
+
+@app.command(short_help='Where an edition is: step, scores, model calls.')
 def status(
     edition: Annotated[str | None, typer.Argument(help="Edition id; all editions if omitted.")]
     = None,
@@ -742,13 +775,24 @@ def status(
             if as_json:
                 out.print_json(json.dumps(rows))
                 return
-            table = Table(title="editions")
-            for col in ("id", "status", "step", "updated", "message"):
-                table.add_column(col)
-            for r in rows:
-                table.add_row(r["id"], r["status"], r["step"] or "", r["updated_at"],
-                              r["message"] or "")
-            out.print(table)
+            if not rows:
+                out.print("no edition has run yet")
+                return
+            # One line per edition, its message wrapped and indented under it: a table's
+            # message column is a few characters wide at 80 columns.
+            head = ("edition", "status", "step", "updated (UTC)")
+            cells = [(r["id"], r["status"], r["step"] or "", _short_time(r["updated_at"]))
+                     for r in rows]
+            widths = [max(len(c[k]) for c in [head, *cells]) for k in range(3)]
+
+            def line(c: tuple[str, ...]) -> str:
+                return "  ".join(v.ljust(w) for v, w in zip(c, widths, strict=False)) + "  " + c[3]
+
+            out.print(Text(line(head), style="bold"))
+            for r, c in zip(rows, cells, strict=True):
+                out.print(line(c), highlight=False)
+                if r["message"]:
+                    out.print(Padding(Text(r["message"], style="dim"), (0, 0, 0, 2)))
             return
         try:
             Edition.parse(edition)
@@ -762,21 +806,25 @@ def status(
         return
     out.print(f"[bold]{edition}[/]: {report['status']}"
               + (f" at step [bold]{report['step']}[/]" if report["step"] else "")
-              + (f" — {report['message']}" if report["message"] else ""), highlight=False)
+              + (f" — {escape(report['message'])}" if report["message"] else ""), highlight=False)
     if report["scores"]:
-        table = Table(title="scores (why: the three features that moved the Score most, in "
-                            "log-odds)")
-        for col in ("#", "arXiv", "score", "hype", "method", "title", "why"):
-            table.add_column(col)
+        table = _table("scores (under each title: how it was scored, and the three features "
+                       "that moved its Score most, in log-odds)")
+        for col in ("#", "arXiv", "score", "hype"):
+            table.add_column(col, no_wrap=True, justify="left" if col == "arXiv" else "right")
+        table.add_column("paper", ratio=1, min_width=30)
         for n, s in enumerate(report["scores"], start=1):
+            why = Text(s["method"] + ("" if s["relevant"] else " (not relevant)"), style="dim")
+            if s.get("drivers"):
+                why.append(": " + "; ".join(s["drivers"]))
             table.add_row(str(n), s["paper_id"], str(s["score"]), str(s["hype"]),
-                          s["method"] + ("" if s["relevant"] else " (not relevant)"),
-                          s["title"][:50], "; ".join(s.get("drivers") or []))
+                          Text.assemble(s["title"], "\n", why))
         out.print(table)
     if report["deliveries"]:
-        table = Table(title="outbox")
-        for col in ("channel", "revision", "status", "attempts", "target or error"):
-            table.add_column(col)
+        table = _table("outbox")
+        for col in ("channel", "revision", "status", "attempts"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("target or error", ratio=1, min_width=24, overflow="fold")
         for d in report["deliveries"]:
             style = "green" if d["status"] == "delivered" else "red"
             detail = d["target"] if d["status"] == "delivered" else (d["error"] or "")
@@ -787,8 +835,8 @@ def status(
                           str(d["attempts"]), detail)
         out.print(table)
     for c in report["corrections"]:
-        out.print(f"correction {c['revision']} ({c['at']}): {c['note']}", highlight=False)
-    usage = Table(title="model calls")
+        out.print(f"correction {c['revision']} ({c['at']}): {escape(c['note'])}", highlight=False)
+    usage = _table("model calls")
     for col in ("role", "calls", "input tokens", "output tokens", "seconds", "failed"):
         usage.add_column(col)
     for role, u in report["usage"].items():
@@ -797,22 +845,23 @@ def status(
     out.print(usage)
 
 
-@app.command()
+@app.command(short_help='Print the configuration in effect.')
 def config(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Print the configuration in effect (secrets hidden)."""
     data = _settings().public_dict()
     if as_json:
         out.print_json(json.dumps(data, default=str))
         return
-    table = Table(title="flashnews config (env: FLASHNEWS_*, OPENAI_API_KEY)")
-    table.add_column("setting")
-    table.add_column("value")
+    table = _table("flashnews config (env: FLASHNEWS_*, OPENAI_API_KEY)")
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", overflow="fold")
     for k, v in data.items():
         table.add_row(k, str(v))
     out.print(table)
 
 
-eval_app = typer.Typer(add_completion=False, help="Prompt-regression evals (see README, Evals).")
+eval_app = typer.Typer(add_completion=False, rich_markup_mode=None,
+                       help="Prompt-regression evals (docs/evals.md).")
 app.add_typer(eval_app, name="eval")
 
 
@@ -919,7 +968,7 @@ def eval_(
               + (": no regression" if base else ""), highlight=False)
 
 
-@eval_app.command("add-decisions")
+@eval_app.command("add-decisions", short_help="Add editor decisions to the eval set.")
 def add_decisions(
     file: Annotated[Path, typer.Argument(help="Editor decisions, JSON lines "
                                               "(flashnews decisions EDITION --format jsonl).")],
@@ -982,7 +1031,7 @@ def main() -> None:
                 raise
             raise storage from None
     except FlashnewsError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except (Interrupted, KeyboardInterrupt):
         err.print("interrupted: finished steps are saved; continue with: flashnews resume EDITION")

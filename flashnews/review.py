@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -55,16 +56,23 @@ class ReviewScreen:
         edited = ", edited by hand" if payload.get("edited") else ""
         c.print(Rule(f"review {payload['edition_id']} — draft round {payload.get('round', 1)}"
                      f"{edited}"))
-        table = Table(title="ranked papers (items in bulletin order, then candidates)",
-                      title_justify="left")
-        for col, kw in (("#", {"justify": "right"}), ("in", {}), ("score", {"justify": "right"}),
-                        ("hype", {"justify": "right"}), ("title", {"max_width": 50}),
-                        ("why (log-odds)", {"max_width": 40}), ("flags", {})):
-            table.add_column(col, **kw)
+        # Title, the features that moved the Score most and the flags share one wide column:
+        # seven columns side by side leave each a few characters at 80 columns.
+        table = Table(title="ranked papers (items in bulletin order, then candidates; under "
+                            "each title what moved its Score most, in log-odds)",
+                      title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for col in ("#", "in", "score", "hype"):
+            table.add_column(col, no_wrap=True, justify="left" if col == "in" else "right")
+        table.add_column("paper", ratio=1, min_width=30)
         for r in rows:
             style = "" if r.section else "dim"
-            table.add_row(str(r.n), r.section or "-", str(r.score), str(r.hype), r.title,
-                          "; ".join(r.drivers), ", ".join(r.flags), style=style)
+            cell = Text(r.title)
+            if r.drivers:
+                cell.append("\n" + "; ".join(r.drivers), style="dim")
+            if r.flags:
+                cell.append("\n" + ", ".join(r.flags), style="yellow")
+            table.add_row(str(r.n), r.section or "-", str(r.score), str(r.hype), cell,
+                          style=style)
         c.print(table)
         self.show_draft(payload, rows)
         if payload.get("notice"):
@@ -130,9 +138,10 @@ class ReviewScreen:
             self.console.print(Text(line, style=style), soft_wrap=True)
 
     def show_help(self) -> None:
-        table = Table(title="commands (N is a row of the ranked table)", title_justify="left")
-        table.add_column("command")
-        table.add_column("what it does")
+        table = Table(title="commands (N is a row of the ranked table)", title_justify="left",
+                      box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("command", no_wrap=True)
+        table.add_column("what it does", ratio=1, min_width=30)
         for cmd, what in HELP:
             table.add_row(cmd, what)
         self.console.print(table)

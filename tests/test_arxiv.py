@@ -171,6 +171,7 @@ def test_cassette_readme_says_they_are_constructed() -> None:
     assert "constructed" in (Path(OUT) / "README.md").read_text().lower()
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_catch_up_runs_missed_days_in_order_and_stops_at_the_first_problem(
         tmp_path, monkeypatch) -> None:
     """Through the CLI: 02-25 published earlier; catch up to Saturday 02-28."""

@@ -65,6 +65,7 @@ def unwritable_dir(path: Path) -> list[str]:
     return []
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_unwritable_output_fails_clearly_and_resume_publishes_with_zero_calls(
         env, stub, tmp_path) -> None:
     locked = tmp_path / "locked"
@@ -88,6 +89,7 @@ def test_unwritable_output_fails_clearly_and_resume_publishes_with_zero_calls(
     assert (good / f"{EID}.md").read_text().startswith("# Inference Ecosystem")
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_writer_endpoint_failing_resumes_without_triage_calls(env, stub, tmp_path) -> None:
     stub.fail["writer"] = 500
     first = flashnews(run_args(env, tmp_path / "out"), env)
@@ -104,6 +106,7 @@ def test_writer_endpoint_failing_resumes_without_triage_calls(env, stub, tmp_pat
     assert stub.counts["writer"] > 0
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_writer_endpoint_refusing_connections(env, stub, tmp_path) -> None:
     first = flashnews(run_args(env, tmp_path / "out"), env)
     assert first.returncode == 0
@@ -117,6 +120,7 @@ def test_writer_endpoint_refusing_connections(env, stub, tmp_path) -> None:
     assert "http://127.0.0.1:9/v1 unreachable after 0 retries" in digest.stderr
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_sigkill_during_triage_does_not_rescore(env, tmp_path) -> None:
     with StubServer(latency=0.15) as slow:
         # One yes/no paper at a time, as with the embedded model: the tightest bound to check.
@@ -154,6 +158,7 @@ def test_sigkill_during_triage_does_not_rescore(env, tmp_path) -> None:
         assert {k: after[k] for k in before} == before  # scores already made were kept
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_already_published_edition_says_so_without_model_calls(env, stub, tmp_path) -> None:
     assert flashnews(run_args(env, tmp_path / "out"), env).returncode == 0
     calls = dict(stub.counts)
@@ -165,6 +170,7 @@ def test_already_published_edition_says_so_without_model_calls(env, stub, tmp_pa
     assert dict(stub.counts) == calls
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_status_reports_step_scores_and_usage(env, stub, tmp_path) -> None:
     stub.fail["writer"] = 500
     flashnews(run_args(env, tmp_path / "out"), env)
@@ -192,6 +198,7 @@ def test_bad_input_is_one_line_without_traceback(env, tmp_path) -> None:
     assert cfg.returncode == 2 and "FLASHNEWS_CRITIC_ROUNDS='many'" in cfg.stderr
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_api_key_appears_in_no_output_log_or_checkpoint(env, stub, tmp_path) -> None:
     secret = "sk-flashnews-test-0123456789abcdefghij"
     keyed = dict(env, OPENAI_API_KEY=secret, FLASHNEWS_LOG_LEVEL="DEBUG")
@@ -207,6 +214,7 @@ def test_api_key_appears_in_no_output_log_or_checkpoint(env, stub, tmp_path) -> 
             assert secret.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_check_lints_a_bulletin_against_its_sources(env, tmp_path) -> None:
     good = tmp_path / "out"
     assert flashnews(run_args(env, good), env).returncode == 0
@@ -227,6 +235,7 @@ def test_check_lints_a_bulletin_against_its_sources(env, tmp_path) -> None:
     assert [f["check"] for f in json.loads(dirty.stdout)] == ["chatter"]
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_run_report_for_success_and_failure(env, stub, tmp_path) -> None:
     stub.fail["writer"] = 500
     report = tmp_path / "reports" / "run.json"
@@ -245,6 +254,7 @@ def test_run_report_for_success_and_failure(env, stub, tmp_path) -> None:
     assert ok.stdout.strip().splitlines()[-1].startswith("outcome: published")
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_second_process_on_the_same_edition_refuses(env, tmp_path) -> None:
     # Slow enough that the first run still holds the edition when the second starts, on a
     # loaded machine too.
@@ -270,6 +280,7 @@ def test_a_second_process_on_the_same_edition_refuses(env, tmp_path) -> None:
     assert again.returncode == 0 and "already-published" in again.stdout
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_json_logs_are_json_lines_without_the_key(env, stub, tmp_path) -> None:
     secret = "sk-flashnews-json-0123456789abcdefghij"
     keyed = dict(env, OPENAI_API_KEY=secret)
@@ -282,6 +293,7 @@ def test_json_logs_are_json_lines_without_the_key(env, stub, tmp_path) -> None:
     assert done.stdout.strip().splitlines()[-1].startswith("outcome: published")
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 @pytest.mark.skipif(not shutil.which("script"), reason="util-linux `script` not installed")
 def test_progress_bars_on_a_terminal_and_none_in_json_mode(env, stub, tmp_path) -> None:
     def on_a_terminal(extra: list[str], out: Path) -> str:
@@ -300,6 +312,7 @@ def test_progress_bars_on_a_terminal_and_none_in_json_mode(env, stub, tmp_path) 
     assert "/31" not in quiet and "outcome: published" in quiet
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_budget_flags_degrade_and_report_it(env, stub, tmp_path) -> None:
     report = tmp_path / "run.json"
     done = flashnews([*run_args(env, tmp_path / "out"), "--max-calls", "12", "--report",
@@ -355,6 +368,7 @@ def test_two_machines_on_one_postgres_never_publish_twice(env, pg_url, tmp_path)
     assert not (tmp_path / "out-b").exists()
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_correct_republishes_marked_corrected_and_status_shows_it(env, stub, tmp_path) -> None:
     out = tmp_path / "out"
     env = dict(env, FLASHNEWS_CHANNELS="markdown,html,atom")
@@ -376,6 +390,7 @@ def test_correct_republishes_marked_corrected_and_status_shows_it(env, stub, tmp
         (c, r) for c in ("markdown", "html", "atom") for r in (0, 1)}
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_review_and_decisions_say_clearly_when_there_is_nothing_to_review(env, stub,
                                                                           tmp_path) -> None:
     never = flashnews(["review", EID], env)
@@ -400,6 +415,7 @@ def test_review_and_decisions_say_clearly_when_there_is_nothing_to_review(env, s
     assert flashnews(["decisions", EID, "--format", "jsonl"], env).stdout == ""
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_review_without_a_terminal_refuses(env, stub, tmp_path) -> None:
     # Every sentence the writer publishes is checked, so the model's text cannot hold an
     # edition any more; a source can: a selected paper whose title (the item's link text)
@@ -450,6 +466,7 @@ def test_a_read_only_data_dir_says_so_in_one_line(env, tmp_path, home) -> None:
         assert f"{tmp_path / 'ro'} is read-only" in " ".join(res.stderr.split()), res.stderr
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_paper_that_addresses_the_model_is_never_published_headless(env, stub,
                                                                      tmp_path) -> None:
     env = {**env, "FLASHNEWS_CHANNELS": "markdown,json"}

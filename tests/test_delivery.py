@@ -181,6 +181,7 @@ def _webhook_row(env: dict[str, str]) -> Any:
         store.close()
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_delivery_of_unknown_outcome_is_held_then_resent_on_request(env, hook,
                                                                       tmp_path) -> None:
     out = tmp_path / "out"
@@ -203,6 +204,7 @@ def test_a_delivery_of_unknown_outcome_is_held_then_resent_on_request(env, hook,
     assert len(hook.received) == 2  # published: nothing more
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_delivery_the_editor_saw_arrive_is_recorded_without_sending(env, hook,
                                                                       tmp_path) -> None:
     _crash_after_the_post(env, hook, tmp_path / "out")
@@ -211,6 +213,7 @@ def test_a_delivery_the_editor_saw_arrive_is_recorded_without_sending(env, hook,
     assert len(hook.received) == 1 and _webhook_row(env).status == "delivered"
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_receiver_that_honours_the_key_gets_it_again_by_itself(env, hook, tmp_path) -> None:
     env = dict(env, FLASHNEWS_WEBHOOK_IDEMPOTENT="true")
     _crash_after_the_post(env, hook, tmp_path / "out")
@@ -219,6 +222,7 @@ def test_a_receiver_that_honours_the_key_gets_it_again_by_itself(env, hook, tmp_
     assert [r["key"] for r in hook.received] == [f"flashnews:{EID}:r0"] * 2
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_slow_receiver_gets_the_bulletin_once_and_the_outcome_is_held(env, hook,
                                                                        tmp_path) -> None:
     # The receiver reads the body, then answers after the client's timeout: it may have

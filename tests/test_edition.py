@@ -103,6 +103,7 @@ def test_scores_are_cached_across_editions_of_the_day(service, fake, tmp_path) -
     assert "## Cross-Cutting Themes" in (result.markdown or "")
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_the_writer_rejects_an_invented_number_itself(settings, tmp_path) -> None:
     first = {"done": False}
 
@@ -153,6 +154,7 @@ def test_chatter_in_the_lead_is_caught_by_the_writer(settings, tmp_path) -> None
     assert len([c for c in fake.calls if c.tool == "LeadLine"]) == 2  # asked again once
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_blocking_finding_that_survives_the_rounds_blocks_headless_publish(
         settings, tmp_path, monkeypatch) -> None:
     from flashnews.agents.writer import Writer

@@ -122,6 +122,7 @@ def _smoke_baseline() -> dict:
     return dict(entry)
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 @needs_cassettes
 def test_smoke_replay_reproduces_the_committed_baseline() -> None:
     got = runner.run(_embedded(), mode="replay", subset="smoke")
@@ -142,6 +143,7 @@ def _eval_cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
                           timeout=300, cwd=tmp_path)
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 @needs_cassettes
 def test_a_metric_below_its_baseline_fails_the_command(tmp_path: Path) -> None:
     data = report.load_baseline(runner.BASELINE)
@@ -169,6 +171,7 @@ def test_a_metric_below_its_baseline_fails_the_command(tmp_path: Path) -> None:
     assert "| score_auc |" in md and "## triage" in md
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 @needs_cassettes
 def test_replay_of_a_changed_request_says_to_record_again(tmp_path: Path) -> None:
     root = _copy_datasets(tmp_path)
@@ -254,6 +257,7 @@ def test_add_decisions_command_with_a_snapshot(tmp_path: Path) -> None:
         ("2603.00001", "positive", "A new paper on KV cache serving")]
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_record_then_replay_gives_the_same_metrics(tmp_path: Path) -> None:
     # Against the stub endpoint (generated scoring, batches): what --record writes, --replay
     # reads back to the same metrics with no server.

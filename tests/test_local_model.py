@@ -239,6 +239,7 @@ def test_the_last_token_eval_leaves_a_model_without_probabilities_to_the_stock_c
     assert model.got == [1, 2, 3]
 
 
+@needs_llama
 def test_lazy_logprobs_compute_only_the_rows_read() -> None:
     """The server's log-softmax: the stock values, for the rows a completion reads only."""
     import numpy as np

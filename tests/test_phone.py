@@ -113,6 +113,7 @@ document.getElementById("f").addEventListener("load", () => {{
 </script></body></html>"""
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_reader_opens_each_item_onto_its_abstract_sentences(settings, fake, tmp_path) -> None:
     phone = settings.model_copy(update={"channels": ["markdown", "html", "json"]})
     svc = EditionService(phone, model_factory=fake_factory(fake))

@@ -69,6 +69,7 @@ def test_yesterdays_feed_is_stale_and_says_to_use_the_api(settings, fake, tmp_pa
     svc.close()
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_an_edition_from_rss(settings, fake, tmp_path) -> None:
     # (yes/no scoring: the fake's written scores quote first sentences, and some real first
     # sentences are longer than a claim's span may be)

@@ -42,6 +42,8 @@ from tests.conftest import REPO
 REQUIRED = os.environ.get("TEST_LANGGRAPH_REQUIRED") == "1"
 SERVER_PACKAGES = ("langgraph_cli", "langgraph_api", "langgraph_runtime_inmem", "langgraph_sdk")
 ASSISTANT = "edition"  # the graph id in langgraph.json
+# Every server run ranks the day on the real embedding model.
+pytestmark = pytest.mark.embed
 FLASH, DIGEST = "2026-02-25-flash", "2026-02-25-digest"
 
 

@@ -80,6 +80,7 @@ def _fill_the_disk_at_first_writer_call(svc: EditionService) -> FakeChatModel:
     return FakeChatModel(responder=responder)
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_full_disk_mid_run_fails_cleanly_and_resumes(settings, tmp_path) -> None:
     svc = EditionService(settings)
     fake = _fill_the_disk_at_first_writer_call(svc)
@@ -104,6 +105,7 @@ def test_a_full_disk_mid_run_fails_cleanly_and_resumes(settings, tmp_path) -> No
     again.close()
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_an_edition_whose_failure_could_not_be_recorded_shows_as_stopped(settings, env,
                                                                          tmp_path) -> None:
     svc = EditionService(settings)
@@ -161,6 +163,7 @@ def test_add_decisions_reads_the_configured_postgres_store(settings, pg_url, tmp
     assert not settings.db_path.exists()  # no SQLite file was made or read
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_a_corrupt_page_in_a_valid_database_is_one_line_exit_13(env, tmp_path) -> None:
     from flashnews.testing import StubServer
 

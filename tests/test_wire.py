@@ -43,6 +43,7 @@ def models(tmp_path: Path) -> tuple[Models, Store]:
     return Models(settings, store, "wire"), store
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 @pytest.mark.vcr("triage_logprob.yaml")
 def test_yes_no_scoring_ranks_on_beat_papers_first(models) -> None:
     m, store = models
@@ -57,6 +58,7 @@ def test_yes_no_scoring_ranks_on_beat_papers_first(models) -> None:
     assert store.usage("wire")["triage"].input_tokens > 1000
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 @pytest.mark.vcr("triage_generated.yaml")
 def test_generated_scores_are_schema_valid_and_claims_verified(models) -> None:
     m, store = models
