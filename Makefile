@@ -134,6 +134,6 @@ eval-record: install
 	$(BIN)/flashnews eval --replay --subset smoke --write-baseline evals/baseline.json
 
 # Fit the seed ranker (flashnews/data/ranker.json) again from the recorded cassettes and the
-# labelled examples (no model server; needs ../shared/data/beat beside the repository).
+# labelled examples (no model server; needs the eval data: docs/evals.md).
 calibrate: install
 	$(BIN)/flashnews eval --replay --calibrate

@@ -4,7 +4,7 @@ Every paper gets the same features (agents/ranking.py computes them; each in the
 - beat: cosine similarity to the beat paragraph (prompts/beat.md `description`);
 - vocabulary: the beat's regex vocabulary as one soft feature;
 - content: a logistic model over the paper's sentence embedding, fitted on the human-curated
-  LLM-inference papers (../shared/data/beat, titles) and the real days' featured papers against
+  LLM-inference papers ($FLASHNEWS_EVAL_DATA/data/beat, titles) and the real days' featured papers against
   the rest of those days (only its 384 weights ship, never the titles);
 - training: similarity to "training" minus similarity to "inference" (prompts/beat.md);
 - liked / disliked: mean of the 3 largest similarities to the papers the editor featured, pinned

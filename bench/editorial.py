@@ -3,7 +3,7 @@
 `python -m bench.editorial 2026-02-25-flash [--home DIR]` prints, as JSON, the metrics of
 `evals/editorial.py` for the edition's last draft: numbers per item, items quoting their
 abstract's numbered result, headline-number recall against the editors' bulletins of the same
-day (on the selected papers they cover; read from ../shared/reference), the longest copied run,
+day (on the selected papers they cover; read from $FLASHNEWS_EVAL_DATA/reference), the longest copied run,
 first-person items, the lead, and the model calls and tokens of each role from the run ledger.
 """
 

@@ -2,7 +2,7 @@
 
 The day is the real 2026-02-25 edition's day: the arXiv listings of 2026-02-24 and 2026-02-25 in
 the beat's categories, 837 papers, 16 of them featured by the editors (evals/datasets/realday,
-built from ../shared/data/realday). Each row runs in its own process, so its peak memory is its
+built from $FLASHNEWS_EVAL_DATA/data/realday). Each row runs in its own process, so its peak memory is its
 own; all rows run in one `make bench`.
 
 Stub endpoint rows (an OpenAI-compatible stub on 127.0.0.1 whose every call takes

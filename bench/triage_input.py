@@ -18,7 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from flashnews import prompts
 from flashnews.agents.triage import _paper_vars, opening
-from flashnews.config import Settings
+from flashnews.config import Settings, eval_data_dir
 from flashnews.evals.metrics import auc, spearman
 from flashnews.tools.arxiv import demo_snapshot, read_snapshot
 from flashnews.tools.llm import Models
@@ -30,7 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, nargs="+", default=[500, 800])
     parser.add_argument("--no-full", action="store_true", help="skip the whole-abstract variant")
-    parser.add_argument("--refs", type=Path, default=Path("../shared/data/references-dev.jsonl"))
+    parser.add_argument("--refs", type=Path, default=eval_data_dir() / "data" / "references-dev.jsonl")
     args = parser.parse_args()
     papers = read_snapshot(demo_snapshot())
     refs = {}

@@ -1,6 +1,6 @@
 """Build the bundled eval datasets from their sources (a developer tool, run by hand).
 
-`python -m flashnews.evals.build [--shared ../shared/data]` writes `evals/datasets/*.jsonl`:
+`python -m flashnews.evals.build [--shared $FLASHNEWS_EVAL_DATA/data]` writes `evals/datasets/*.jsonl`:
 - papers: the 31 real dev papers (facts, copied from the shared snapshot);
 - triage: each paper's editor label, and the editors' Score/Hype of the 16 featured ones;
 - injection: real abstracts with instructions planted in them;
@@ -8,7 +8,7 @@
 - writer: selections to write with fixed scores (one is exactly the editors' flash selection);
 - tldr: a fixed 100-paper subset of the SciTLDR dev split (its first 100 papers);
 - realday: every paper of the 2026-02-25 edition's real day (shared/data/realday);
-- bulletins: the house bulletins of ../shared/reference by name, with the real problems each has
+- bulletins: the house bulletins of the eval data's reference/ by name, with the real problems each has
   (check, item, number: derived facts, no prose);
 - perturbations: recipes (bulletin, kind, item, seed) of code-built perturbations of those
   bulletins (evals/perturb.py builds the text at run time);
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flashnews.agents.writer import render
+from flashnews.config import eval_data_dir
 from flashnews.evals import perturb
 from flashnews.evals.schema import (
     DATASETS,
@@ -383,19 +384,19 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
     houses = perturb.references(shared.parent)
     paths.append(write("bulletins", Header(
         dataset="bulletins", version=VERSIONS["bulletins"],
-        source="the house bulletins of ../shared/reference (read at run time, never copied)",
+        source="the house bulletins of the eval data's reference/ (read at run time, never copied)",
         description="each bulletin's format and the blocking findings it really deserves"),
         [BulletinCase(case_id=r.name, bulletin=r.name, fmt=r.fmt, known=KNOWN.get(r.name, []))
          for r in houses], root=root))
     paths.append(write("perturbations", Header(
         dataset="perturbations", version=VERSIONS["perturbations"],
-        source="recipes over ../shared/reference; evals/perturb.py builds each text at run time",
+        source="recipes over the eval data's reference/; evals/perturb.py builds each text at run time",
         description="one code-built defect per case: " + ", ".join(perturb.KINDS)),
         [PerturbationCase(case_id=f"{b}-{k}-{i}-{seed}", bulletin=b, kind=k, item=i, seed=seed)
          for b, k, i, seed in perturb.recipes(houses, papers)], root=root))
     paths.append(write("claims", Header(
         dataset="claims", version=VERSIONS["claims"],
-        source="recipes over ../shared/reference; evals/perturb.py claim_cases builds each "
+        source="recipes over the eval data's reference/; evals/perturb.py claim_cases builds each "
                "sentence at run time",
         description="sentences the critic model judges: a house bulletin's own (supported), "
                     "the same on another paper or overstated (not supported); calibration "
@@ -411,7 +412,7 @@ def build(shared: Path, root: Path = DATASETS) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--shared", type=Path, default=eval_data_dir() / "data")
     args = parser.parse_args()
     for path in build(args.shared):
         print(path)

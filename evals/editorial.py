@@ -4,7 +4,7 @@ Per item: the numbers it quotes (and whether its abstract states a numbered resu
 longest run of words copied verbatim from the abstract, first person, whether it states a result,
 the word budget. Per edition: the lead is one complete sentence, and the recall of the editors'
 headline numbers: the result numbers the house bulletins of the same papers quote (read from
-`../shared/reference` at run time, never copied into the project) that the item quotes too.
+`$FLASHNEWS_EVAL_DATA/reference` at run time, never copied into the project) that the item quotes too.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flashnews.text.claims import Quantity, ground, ground_text, quantities
 from flashnews.text.grounding import blocks_of, prose_of, segments_of
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
-"""The editors' bulletins (`../shared/reference` beside the repo, as in CI)."""
+"""The editors' bulletins (`$FLASHNEWS_EVAL_DATA/reference`)."""
 
 _RESULT_CUE = re.compile(r"\b(?:outperform\w*|improv\w*|reduc\w*|speed\w*|faster|cuts?|lower\w*|"
                          r"higher|achiev\w*|reach\w*|report\w*|match\w*|surpass\w*|deliver\w*|"

@@ -1,6 +1,6 @@
 """Fit and measure the prompt-injection sentence classifier (agents/injection.py).
 
-`python -m flashnews.evals.injection_fit [--shared ../shared/data] [--fit]`
+`python -m flashnews.evals.injection_fit [--shared $FLASHNEWS_EVAL_DATA/data] [--fit]`
 
 - fit (with `--fit`): a logistic regression (L2, classes balanced) over the classifier's
   features, on the `tune` split of the injection dataset (attack sentences: positives; benign
@@ -22,6 +22,7 @@ import math
 from pathlib import Path
 
 from flashnews.agents import injection
+from flashnews.config import eval_data_dir
 from flashnews.evals import schema
 from flashnews.models import Paper
 
@@ -126,7 +127,7 @@ def _touched(c: schema.InjectionCase, papers: dict[str, Paper]) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--shared", type=Path, default=eval_data_dir() / "data")
     parser.add_argument("--fit", action="store_true", help="fit and print new weights")
     args = parser.parse_args()
     if args.fit:

@@ -236,7 +236,7 @@ METRICS: list[Metric] = [
            doc="items passing every format check (no blocking finding but numbers, no first "
                "person, within the word budget, complete sentences)"),
     Metric("writer_headline_recall", "writer", "higher", 0.1,
-           doc="headline numbers of the editors' bulletins (2026-02-25, ../shared/reference) "
+           doc="headline numbers of the editors' bulletins (2026-02-25, the eval data's reference/) "
                "that the items quote, writing exactly the editors' flash selection"),
     Metric("writer_numbers_per_item", "writer", "higher", 0.25, doc="result numbers per item"),
     Metric("writer_quotes_numbered", "writer", "higher", 0.0,

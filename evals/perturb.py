@@ -1,6 +1,6 @@
 """Perturbations of real bulletins, built by code at eval time: the critic's unseen test.
 
-The house bulletins (`../shared/reference/*.md`) are read at run time and never copied into the
+The house bulletins (`$FLASHNEWS_EVAL_DATA/reference/*.md`) are read at run time and never copied into the
 project: a dataset stores only recipes (which bulletin, which operation, which item, a seed), and
 `apply` builds the perturbed text from the bulletin and its papers each time. Every operation is
 generic (it reads the bulletin with the same parser as the critic and picks what to change by
@@ -52,7 +52,7 @@ ITEM_KINDS = {"number-swap", "unit-swap", "metric-swap", "name-swap", "link-swap
 
 @dataclass(frozen=True)
 class Reference:
-    """A house bulletin as read from ../shared/reference."""
+    """A house bulletin as read from $FLASHNEWS_EVAL_DATA/reference."""
 
     name: str
     fmt: Format

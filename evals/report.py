@@ -66,6 +66,16 @@ def regressions(rows: list[Comparison]) -> list[Comparison]:
     return [c for c in rows if c.status == "regression"]
 
 
+def value_text(x: float | None) -> str:
+    """A metric value as the reports show it: 3 significant digits, integers from 10 up."""
+    return _fmt(x)
+
+
+def tolerance_text(c: Comparison) -> str:
+    """How much worse the metric may get, as the reports show it ('-0.05', '+10%', 'none')."""
+    return _tol(c)
+
+
 def _fmt(x: float | None) -> str:
     if x is None:
         return "—"

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from flashnews.agents import critic, learner
 from flashnews.agents.triage import Triage, injection_findings
 from flashnews.agents.writer import ITEM_WORDS, WHAT_WORDS, Writer, item_facts
-from flashnews.config import OPENAI_BASE_URL, ROLES, Settings
+from flashnews.config import OPENAI_BASE_URL, ROLES, Settings, eval_data_dir
 from flashnews.errors import ConfigError, EvalRegression, ReplayMismatch
 from flashnews.evals import acceptability, editorial, injection_suite, perturb, schema, seed, tldr
 from flashnews.evals import metrics as m
@@ -49,8 +49,8 @@ EVALS = Path(__file__).resolve().parent
 CASSETTES = EVALS / "cassettes"
 REPORTS = EVALS / "reports"
 BASELINE = EVALS / "baseline.json"
-SHARED = EVALS.parent.parent / "shared"
-"""The house bulletins and data beside the repo (../shared), as in CI."""
+SHARED = eval_data_dir()
+"""The house bulletins and the unbundled data (FLASHNEWS_EVAL_DATA; docs/evals.md)."""
 REPLAY_URL = "http://127.0.0.1:8765/v1"  # recorded against whatever port; matched without it
 VCR_CONFIG: dict[str, Any] = {"filter_headers": ["authorization", "x-api-key", "api-key"],
                               "match_on": ["method", "path", "body"],
@@ -478,7 +478,7 @@ class Runner:
                 and triage.method == "logprob"}
 
     def _exemplars(self, triage: Triage) -> np.ndarray:
-        """The beat exemplars' title embeddings (empty when ../shared is not beside us)."""
+        """The beat exemplars' title embeddings (empty without the eval data)."""
         try:
             return triage.ranker.embedder.embed(seed.exemplar_titles())
         except ConfigError as exc:
@@ -776,7 +776,7 @@ def house_bulletins(shared: Path) -> dict[str, perturb.Reference]:
     if not (shared / "reference").is_dir():
         raise ConfigError(f"the bulletin evals read the house bulletins from "
                           f"{shared / 'reference'}, which is missing (CI and the worktrees have "
-                          "../shared beside the repo)")
+                          "FLASHNEWS_EVAL_DATA)")
     return {r.name: r for r in perturb.references(shared)}
 
 

@@ -188,7 +188,7 @@ class KnownFinding(BaseModel):
 
 
 class BulletinCase(_Case):
-    """A house bulletin of ../shared/reference (read at run time, never stored here) with the
+    """A house bulletin of the eval data's reference/ (read at run time, never stored here) with the
     blocking findings it really deserves."""
 
     bulletin: str = Field(description="the file's name after its date: flash, digest-a …")
@@ -198,7 +198,7 @@ class BulletinCase(_Case):
 
 class PerturbationCase(_Case):
     """A recipe for one perturbation of a house bulletin (evals/perturb.py builds the text from
-    ../shared at run time): which bulletin, which operation, which item, which seed."""
+    the eval data at run time): which bulletin, which operation, which item, which seed."""
 
     bulletin: str
     kind: str
@@ -208,7 +208,7 @@ class PerturbationCase(_Case):
 
 class ClaimRecipe(_Case):
     """A recipe for one sentence the critic model judges (evals/perturb.py claim_cases builds it
-    from ../shared at run time), and the split it belongs to."""
+    from the eval data at run time), and the split it belongs to."""
 
     bulletin: str
     kind: Literal["original", "other-paper", "overstated"]

@@ -5,7 +5,7 @@ Labelled examples (nothing here is tuned on the held-out 2026-02-26 listing):
   837 papers): featured = in the house bulletins of 2026-02-25 (16, with the editors' Score and
   Hype), every other paper of the listings is not featured;
 - the dev papers' labels (evals/datasets/triage.jsonl: off-topic and borderline papers);
-- the beat's human-curated LLM-inference papers (`../shared/data/beat/exemplars.jsonl`, titles
+- the beat's human-curated LLM-inference papers (`$FLASHNEWS_EVAL_DATA/data/beat/exemplars.jsonl`, titles
   only): positives of the `content` model alone (its 384 weights ship; no title does);
 - the model's P(yes) on the dev papers (the eval's replayed triage), for the combined stage.
 
@@ -42,7 +42,7 @@ HEAT_POOL = 64
 
 def exemplar_titles(path: Path = EXEMPLARS) -> list[str]:
     if not path.exists():
-        raise ConfigError(f"the beat exemplars are not at {path} (../shared/data/beat beside "
+        raise ConfigError(f"the beat exemplars are not at {path} (FLASHNEWS_EVAL_DATA, "
                           "the repository)")
     return [json.loads(line)["title"] for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip()]

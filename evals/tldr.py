@@ -1,6 +1,6 @@
 """The SciTLDR task: the writer's "what it does" sentence against human TL;DRs.
 
-SciTLDR (Cachola et al., Findings of EMNLP 2020; Apache-2.0; `../shared/data/scitldr/`) pairs CS
+SciTLDR (Cachola et al., Findings of EMNLP 2020; Apache-2.0; `$FLASHNEWS_EVAL_DATA/data/scitldr/`) pairs CS
 abstracts with author-written and peer-review TL;DRs. A case is one abstract; the writer's
 sentence is scored with ROUGE-1/2/L F1 (the `rouge-score` package, stemming on), the maximum over
 the paper's TL;DRs, averaged over papers (x100), beside two extractive baselines computed in the

@@ -30,6 +30,15 @@ def _default_home() -> Path:
     return Path(base) / "flashnews"
 
 
+def eval_data_dir() -> Path:
+    """The public data the evals read and the repository does not bundle: SciTLDR, the real
+    announcement days, the beat's curated papers (`data/`) and the house bulletins
+    (`reference/`). FLASHNEWS_EVAL_DATA, else a folder named `shared` beside the checkout
+    (docs/evals.md)."""
+    env = os.environ.get("FLASHNEWS_EVAL_DATA")
+    return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "shared"
+
+
 def check_webhook_url(url: str) -> str:
     """The webhook URL if its scheme and host are acceptable, else ValueError (config time).
 
@@ -69,6 +78,9 @@ class Settings(BaseSettings):
 
     out_dir: Path | None = None
     """Where bulletins are published; default `<home>/editions`."""
+
+    eval_data: Path = Field(default_factory=eval_data_dir)
+    """The evals' unbundled public data (eval_data_dir); only `flashnews eval` reads it."""
 
     database_url: SecretStr | None = None
     """`postgresql://user:pass@host/db`: checkpoints and flashnews' tables in PostgreSQL

@@ -1,5 +1,5 @@
 """Build the RSS cassettes: arXiv's per-category RSS feeds, constructed from real records.
-Run `python -m tests.build_rss_cassettes [--shared ../shared/data]`.
+Run `python -m tests.build_rss_cassettes [--shared $FLASHNEWS_EVAL_DATA/data]`.
 
 The 2026-02-25 feeds hold the real 2026-02-25 listing (shared/data/realday/2026-02-25.jsonl,
 real ids, titles, abstracts, authors and categories, 284 papers); a paper is `new` in its
@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from flashnews.config import eval_data_dir
 from flashnews.models import Paper
 from flashnews.tools.arxiv import EASTERN
 from flashnews.tools.rss import RSS_URL
@@ -97,7 +98,7 @@ def day_feeds(listing: list[Paper], replaced: list[Paper]) -> list[dict[str, obj
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--shared", type=Path, default=eval_data_dir() / "data")
     args = parser.parse_args()
     listing = [Paper.model_validate(json.loads(line)) for line in
                (args.shared / "realday" / "2026-02-25.jsonl").open(encoding="utf-8")]

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from flashnews.config import EMBEDDED_MODEL_NAME, Settings
+from flashnews.config import EMBEDDED_MODEL_NAME, Settings, eval_data_dir
 from flashnews.errors import ConfigError
 from flashnews.evals import build, metrics, report, runner, schema
 from flashnews.evals.decisions import EditorDecision, add_decisions, to_case
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = eval_data_dir() / "data"
 CASSETTES = runner.CASSETTES / runner.slug(EMBEDDED_MODEL_NAME)
 needs_cassettes = pytest.mark.skipif(not (CASSETTES / "meta.json").exists(),
                                      reason="no eval cassettes recorded (make eval-record)")
@@ -55,7 +55,7 @@ def test_every_dataset_has_a_versioned_header_and_valid_cases() -> None:
     assert kinds.count(False) >= 3 and kinds.count(True) >= 12
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data not present")
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the eval data is not present")
 def test_bundled_datasets_are_what_the_builder_makes_from_shared_data(tmp_path: Path) -> None:
     built = build.build(SHARED, root=tmp_path)
     # The editor dataset grows with add-decisions: only its empty start is built.

@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from flashnews.agents.writer import render
+from flashnews.config import eval_data_dir
 from flashnews.evals import build, schema
 from flashnews.models import Assessment, DraftItem, Paper, ThemeText
 from flashnews.text.grounding import blocking, check_bulletin, name_matches
 
 DATE = dt.date(2026, 2, 25)
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = eval_data_dir()
 CHESS, KNAP, TOM, FAST, REVIVE, ISO = ("2602.20732", "2602.20217", "2602.20662", "2602.20515",
                                        "2602.21140", "2602.19594")
 
@@ -112,7 +112,7 @@ def _what(f) -> tuple[str, str, str]:
     return f.check, f.item or "", quoted.group(1) if quoted else ""
 
 
-@pytest.mark.skipif(not (SHARED / "reference").is_dir(), reason="../shared/reference not present")
+@pytest.mark.skipif(not (SHARED / "reference").is_dir(), reason="the eval data's reference/ is not present")
 def test_reference_bulletins_report_only_real_problems(papers) -> None:
     refs = [json.loads(line) for line in (SHARED / "data/references-dev.jsonl").open()]
     scores = {r["arxiv_id"]: Assessment(paper_id=r["arxiv_id"], relevant=True, score=r["score"],
@@ -334,7 +334,7 @@ def test_ordinary_prose_is_not_chatter(clean, papers, scores, line) -> None:
     assert [f for f in check(md, papers, scores) if f.check == "chatter"] == []
 
 
-@pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not present")
+@pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="the eval data is not present")
 def test_real_abstracts_hold_no_chatter() -> None:
     # Ordinary prose at scale: every sentence of the real announcement days' abstracts.
     from flashnews.text.claims import sentences

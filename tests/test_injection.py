@@ -10,6 +10,7 @@ import pytest
 
 from flashnews.agents import critic, injection
 from flashnews.agents.writer import Writer
+from flashnews.config import eval_data_dir
 from flashnews.evals import schema
 from flashnews.evals.injection_fit import measure
 from flashnews.models import Assessment, Draft, DraftItem, Selection
@@ -158,9 +159,8 @@ def test_the_critic_reads_the_abstract_neutralised(settings, papers, tmp_path) -
 
 def test_detection_on_the_held_out_split_and_a_real_listing() -> None:
     """Measured on cases and abstracts that no design or fitting step used (README, Evals)."""
-    from pathlib import Path
 
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    shared = eval_data_dir() / "data"
     got = measure(shared if (shared / "realday").exists() else None)
     held = got["held-out"]
     assert held["attacks"] >= 9 and held["benign"] >= 6

@@ -1,6 +1,6 @@
 """The critic's unseen test: perturbations built by code from the real house bulletins.
 
-The bulletins are read from ../shared at test time; the repo stores only recipes.
+The bulletins are read from the eval data (FLASHNEWS_EVAL_DATA) at test time; the repo stores only recipes.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from flashnews.config import eval_data_dir
 from flashnews.evals import perturb, runner, schema
 from flashnews.models import Paper
 from flashnews.text.grounding import blocking, check_bulletin
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = eval_data_dir()
 needs_shared = pytest.mark.skipif(not (SHARED / "reference").is_dir(),
-                                  reason="../shared/reference not present")
+                                  reason="the eval data's reference/ is not present")
 
 
 @pytest.fixture(scope="module")

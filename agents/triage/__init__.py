@@ -7,7 +7,7 @@
 3. The K best-ranked papers (`FLASHNEWS_TRIAGE_MODEL_PAPERS`) and every paper the editor's
    include rules name go to the model, in one of two ways:
    - logprob: one yes/no question per paper, read by P(yes). Small local models cannot write
-     calibrated integers but rank well by P(yes) (see DESIGN.md).
+     calibrated integers but rank well by P(yes) (docs/models.md).
    - generated: the model writes Score, rationale and key claims for a batch of papers via
      function calling; every claim's span is verified against the abstract by code.
 4. Score and Hype come from the learned ranker (agents/learner.py): for a paper the model did

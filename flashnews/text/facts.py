@@ -1,7 +1,7 @@
 """The facts a bulletin item is written from, found in an abstract by code.
 
 A 1.5B model given a raw abstract copies its opening, speaks as the authors and quotes no number
-(DESIGN.md, "Writer: facts first"). So code does what such a model does badly:
+(docs/writing.md). So code does what such a model does badly:
 - find the contribution sentence ("we propose X, a Y that Z") and turn it into a third-person
   sentence about the method ("X is a Y that Z"), with the method's name;
 - find the result claims (tools/claims.py) and choose the headline ones, rendered as short noun
