@@ -17,7 +17,7 @@ WHEELS           := $(HOME)/.cache/flashnews/wheels/$(LLAMA_KEY)
 DEMO_HOME        ?= $(CURDIR)/.flashnews
 DEMO_OUT         ?= $(CURDIR)/editions
 
-.PHONY: install install-core install-local install-dev llama demo serve test test-fast lint record clean bench bench-embedded eval eval-record calibrate
+.PHONY: install install-core install-local install-dev llama demo docs serve test test-fast lint record clean bench bench-embedded eval eval-record calibrate
 
 # Install by job, into the one .venv; a stamp per job, each redone when pyproject.toml changes.
 #   install-core   flashnews and the ranking model: a run against any OpenAI-compatible endpoint
@@ -110,10 +110,12 @@ clean:
 # embedded stack (the real local model; about 20 minutes in all on 2 cores, see README).
 bench: install
 	$(BIN)/python -m bench.triage
+	$(BIN)/python -m bench.docs
 
 # Only the embedded-stack rows of `make bench` (the whole day, one listing, the dev papers).
 bench-embedded: install
 	$(BIN)/python -m bench.triage --embedded-only
+	$(BIN)/python -m bench.docs
 
 # Prompt-regression evals: replay the embedded model's recorded cassettes (no server, a few
 # seconds) and compare every metric with the committed baseline; exit 11 on a regression. (The
@@ -132,8 +134,15 @@ eval-record: install
 	$(BIN)/flashnews eval --live --record --calibrate $(EVAL_BASELINE)
 	$(BIN)/flashnews eval --replay --write-baseline evals/baseline.json
 	$(BIN)/flashnews eval --replay --subset smoke --write-baseline evals/baseline.json
+	$(BIN)/python -m bench.docs
 
 # Fit the seed ranker (flashnews/data/ranker.json) again from the recorded cassettes and the
 # labelled examples (no model server; needs the eval data: docs/evals.md).
 calibrate: install
 	$(BIN)/flashnews eval --replay --calibrate
+
+# Write the figures that commands produce into the docs (bench/docs.py): the eval baseline
+# table, the bench table, the README's demo excerpt. `make docs BULLETIN=editions/2026-02-25-flash.md`
+# first keeps that bulletin (after `make demo`) as the example.
+docs: install-dev
+	$(BIN)/python -m bench.docs $(if $(BULLETIN),--bulletin $(BULLETIN))
