@@ -86,12 +86,13 @@ serve: install-local install-dev
 		FLASHNEWS_SERVER_EMBEDDED=$${FLASHNEWS_SERVER_EMBEDDED:-true} LANGGRAPH_CLI_NO_ANALYTICS=1 \
 		$(CURDIR)/$(BIN)/langgraph dev --no-browser --config $(CURDIR)/langgraph.json
 
+# On every core (pytest-xdist); a test file alone: .venv/bin/pytest tests/test_cli.py
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # Everything but the tests that need model weights (the embedded model or the embeddings).
 test-fast: install-dev
-	$(BIN)/pytest -m "not model and not embed"
+	$(BIN)/pytest -n auto -m "not model and not embed"
 
 # ruff, the layers contract (import-linter, pyproject.toml) and the type checker (mypy).
 lint: install-dev

@@ -94,7 +94,7 @@ def demo_bulletin(path: Path = EXAMPLE) -> str:
     items = [k for k, p in enumerate(paragraphs) if "Score: " in p]
     cut = items[ITEMS_SHOWN - 1] + 1 if len(items) >= ITEMS_SHOWN else len(paragraphs)
     shown = "\n\n".join(paragraphs[:cut])
-    rest = len(items) - min(len(items), ITEMS_SHOWN)
+    rest = text.count("Score: ") - shown.count("Score: ")
     more = f"\n\n… and {rest} more items ({path.relative_to(REPO)})" if rest else ""
     return f"```markdown\n{shown}{more}\n```\n"
 

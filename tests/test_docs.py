@@ -139,7 +139,8 @@ def test_every_command_shown_runs_as_written(doc: Path) -> None:
     group = typer.main.get_command(app)
     targets = _make_targets()
     for words in _commands(doc):
-        head = Path(words[0]).name
+        head = Path(words[0]).name if words[0].endswith(("/flashnews", "/make", "/python")) \
+            else words[0]
         if head == "flashnews":
             args = [w for w in words[1:] if w != "--help"]
             try:
