@@ -45,7 +45,7 @@ $(VENV)/.local: $(VENV)/.base
 	touch $(VENV)/.core $@
 
 $(VENV)/.dev: $(VENV)/.base
-	$(BIN)/pip install -q -e '.[dev,postgres,server]'
+	$(BIN)/pip install -q -e '.[dev,postgres,langgraph-server]'
 	touch $@
 
 install-core: $(VENV)/.core
