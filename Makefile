@@ -124,7 +124,7 @@ bench-embedded: install
 eval: install
 	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
 
-# Run the evals on the real embedded model (about 5 minutes on 2 cores), compare them with the
+# Run the evals on the real embedded model (about 25 minutes on 2 cores), compare them with the
 # baseline, and only if nothing regressed keep the new cassettes and make this run the baseline
 # (and the smoke subset's, replayed from them). `make eval-record EVAL_BASELINE=` accepts a
 # change that the comparison would refuse.

@@ -3,7 +3,7 @@
 The model review asks the critic model one yes/no question per claim sentence of an item — does
 the abstract support this sentence? — with the abstract sentences that bear on it, and reads the
 answer's token probability (`Models.yes_no`). A sentence whose P(yes) falls below the
-calibrated threshold (`FLASHNEWS_CRITIC_THRESHOLD`, set on the eval data, see README Evals) is
+calibrated threshold (`FLASHNEWS_CRITIC_THRESHOLD`, set on the eval data, see docs/evals.md) is
 a finding with the sentence, the abstract sentences and P(yes) as evidence. It sees what code
 cannot (a paraphrased wrong claim, an overstatement), but on the evals it also flags a third of
 the sentences the abstract does support, so its findings are advisory (warnings); blocking
@@ -32,7 +32,7 @@ from flashnews.tools.llm import Models, NoLogprobs
 _IN_WORDS: weakref.WeakSet[Models] = weakref.WeakSet()
 """Endpoints that returned no token probabilities: the critic asks them in words."""
 THRESHOLD = 0.49
-"""P(yes) below which a claim is reported (calibrated on the evals; see README)."""
+"""P(yes) below which a claim is reported (calibrated on the evals; docs/evals.md)."""
 
 
 def deterministic(draft: Draft, *, date: dt.date, papers: dict[str, Paper],

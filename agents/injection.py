@@ -20,8 +20,8 @@ guidance, rules), a verdict asked of the reader about this very document (rate /
 answer + this paper, yes/no answers), and first-person research voice (we, our), which counts
 against. A logistic model weighs them; its weights were fitted by `python -m
 flashnews.evals.injection_fit` on the `tune` split of the injection dataset and on real
-abstracts, and it is measured on the held-out split and on real abstracts it never saw (README,
-Evals).
+abstracts, and it is measured on the held-out split and on real abstracts it never saw
+(docs/untrusted-input.md).
 """
 
 from __future__ import annotations

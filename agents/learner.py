@@ -68,7 +68,7 @@ BANDS = ((90, "lead story: the day's most significant result for the beat"),
          (60, "also notable: on the beat, worth a line"),
          (40, "on the beat's edge: not featured"),
          (0, "off the beat"))
-"""What a Score means (README and docs/triage.md)."""
+"""What a Score means (docs/triage.md)."""
 
 LABELS = {
     "beat": ("close to the beat", "far from the beat"),

@@ -373,8 +373,8 @@ class Writer:
 
         `headline` (the default): code's sentence, the model's headline. `model`: the model's
         phrasing of code's facts when it passes every check (asked once more with the
-        problems), else code's. `code`: code alone. Measured on the embedded model (README,
-        Evals): its rephrasings copied the abstract or dropped the method's name on 6 of 6
+        problems), else code's. `code`: code alone. Measured on the embedded model
+        (docs/evals.md): its rephrasings copied the abstract or dropped the method's name on 6 of 6
         items, so code's sentence is the default."""
         contrib = found.contribution
         code_what = facts.what_sentence(contrib, title, abstract, max_words)

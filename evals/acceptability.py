@@ -8,8 +8,9 @@ its own.
 
 `flashnews eval --task items` writes the items again with the current writer (code's phrasing:
 no model call, so the same code writes the same item) and looks each one up by its text. An item
-whose text is new has no label yet: the run lists it (`--unlabelled FILE`) and the gate fails
-until it is labelled, so the figure is always a reading of what the writer now writes.
+whose text is new has no label yet: the run says how many (`python -m
+flashnews.evals.acceptability --out FILE` lists them) and the gate fails until it is labelled,
+so the figure is always a reading of what the writer now writes.
 """
 
 from __future__ import annotations

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from flashnews.agents.writer import ITEM_WORDS, lead_problems
+from flashnews.config import eval_data_dir
 from flashnews.models import Draft, DraftItem, Paper
 from flashnews.text import facts
 from flashnews.text.claims import Quantity, ground, ground_text, quantities
 from flashnews.text.grounding import blocks_of, prose_of, segments_of
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+REFERENCE = eval_data_dir() / "reference"
 """The editors' bulletins (`$FLASHNEWS_EVAL_DATA/reference`)."""
 
 _RESULT_CUE = re.compile(r"\b(?:outperform\w*|improv\w*|reduc\w*|speed\w*|faster|cuts?|lower\w*|"

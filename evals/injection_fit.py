@@ -11,7 +11,7 @@
   of benign look-alikes flagged or cut, per split, and the share of real abstracts (and of
   their sentences) that lose anything, on the 2026-02-25 real listing (284 abstracts),
   which no fit or design step used.
-The eval runner reports the same dataset figures with the model's score shifts (README, Evals).
+The eval runner reports the same dataset figures with the model's score shifts (docs/evals.md).
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ def markdown(report: Report, rows: list[Comparison], has_baseline: bool) -> str:
 
 
 def metric_table(rows: list[Comparison], has_baseline: bool) -> list[str]:
-    """Markdown rows of the metric table (the README shows this one)."""
+    """Markdown rows of the metric table (the run reports show this one)."""
     if has_baseline:
         out = ["| metric | baseline | this run | status | meaning |", "|---|---|---|---|---|"]
     else:

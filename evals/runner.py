@@ -633,7 +633,7 @@ class Runner:
 
     def _tldr(self, out: dict[str, float | None],
               cases: dict[str, list[dict[str, Any]]]) -> None:
-        """The item's "what it does" sentence against SciTLDR's human TL;DRs (README, Evals)."""
+        """The item's "what it does" sentence against SciTLDR's human TL;DRs (docs/evals.md)."""
         self._section("tldr")
         writer = Writer(self.models)
         rows = []

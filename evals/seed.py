@@ -27,12 +27,12 @@ import numpy as np
 from flashnews.agents import hype as hype_mod
 from flashnews.agents import learner
 from flashnews.agents.ranking import HEAT_TOP, HISTORY_TOP, Ranker, top_mean, vocabulary
-from flashnews.config import Settings
+from flashnews.config import Settings, eval_data_dir
 from flashnews.errors import ConfigError
 from flashnews.evals import schema
 from flashnews.models import Paper
 
-EXEMPLARS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beat" / \
+EXEMPLARS = eval_data_dir() / "data" / "beat" / \
     "exemplars.jsonl"
 C_CONTENT = 0.1
 """Strength of the embedding model (small: 384 weights from ~400 positives)."""

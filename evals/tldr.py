@@ -19,10 +19,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flashnews.config import eval_data_dir
 from flashnews.errors import ConfigError
 from flashnews.evals.schema import TldrCase
 
-SCITLDR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scitldr"
+SCITLDR = eval_data_dir() / "data" / "scitldr"
 _CUE = re.compile(r"\b(?:we (?:propose|present|introduce)|in this paper)\b", re.IGNORECASE)
 
 

@@ -142,7 +142,7 @@ class Settings(BaseSettings):
     does" sentence, the model gives each main item a headline and writes the lead (all checked
     by code). model: the model also rephrases that sentence (checked; code's phrasing when it
     fails twice). code: code alone (no headline, a plain lead, no writer call). Measured in
-    the evals (README, Evals): the embedded model's rephrasings failed the checks on 6 of 6
+    the evals (docs/evals.md): the embedded model's rephrasings failed the checks on 6 of 6
     items, so headline is the default."""
 
     critic_max_tokens: int = Field(default=400, ge=16)
@@ -185,7 +185,7 @@ class Settings(BaseSettings):
     is asked about the candidates best-ranked first, and a question starts only while the time
     spent plus the mean time of a question so far stays within it; the candidates left keep the
     ranking stage's Score, their assessment saying why. For scheduled runs on a machine slower
-    than the one K was sized on (README, Benchmarks); an edition then depends on that machine's
+    than the one K was sized on (docs/benchmarks.md); an edition then depends on that machine's
     speed, so it is off by default."""
 
     embedding_model: str = "all-MiniLM-L6-v2"
@@ -249,7 +249,7 @@ class Settings(BaseSettings):
 
     critic_threshold: float = Field(default=0.49, ge=0.0, le=1.0)
     """The critic model reports a claim sentence whose P(yes) ("does the abstract support it?")
-    is below this; calibrated for the embedded model on the evals (README, Evals)."""
+    is below this; calibrated for the embedded model on the evals (docs/evals.md)."""
 
     @field_validator("channels", mode="before")
     @classmethod

@@ -9,7 +9,7 @@ that mode makes llama.cpp compute the 151,936-way output layer for every prompt 
 each row into a numpy matrix, although a completion's probabilities need only the rows of the
 tokens it predicts from: the prompt's last token and each generated token. Measured in-process
 on 8 triage questions of the real day: 50.0 s with every row, 42.8 s with the last row only, with
-the same probabilities (README, Bench).
+the same probabilities (docs/benchmarks.md).
 
 It also takes the log-softmax of the rows a completion reads only (`lazy_logprobs`): the stock
 code takes it over every prompt row (n_tokens x 151,936 floats) to read one row, which was 27% of

@@ -398,7 +398,7 @@ def _origin(url: str) -> str:
 
 UnknownOutcome = Literal["resend", "assume-delivered"]
 
-# What a channel's repeated delivery does (README, Publishing): files are written again to the
+# What a channel's repeated delivery does (docs/publishing.md): files are written again to the
 # same content (idempotent); the webhook posts again, which only a receiver that honours
 # Idempotency-Key drops.
 _FILE_CHANNELS: tuple[Channel, ...] = ("markdown", "html", "json", "atom")

@@ -470,7 +470,7 @@ def what_sentence(contrib: Contribution, title: str, abstract: str, max_words: i
     where that is no complete sentence ("LDMGAN is a framework."), a sentence from the title.
 
     Not also for a vague sentence: that raised SciTLDR train ROUGE-1 from 30.8 to 33.3, but a
-    bulletin prints the title beside the item, so the sentence repeated it (README, Evals)."""
+    bulletin prints the title beside the item, so the sentence repeated it (docs/evals.md)."""
     code = compact(contrib.what, max_words, abstract, max_copy)
     if not title or not sentence_problem(code):
         return code
