@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import importlib
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -135,3 +136,34 @@ def test_langgraph_json_names_a_loadable_graph(monkeypatch) -> None:
         assert ctx.policy == "interactive" and ctx.store is server.server_context().store
     finally:
         server.close()  # the process-wide store of this test's data dir
+
+
+def _preflight(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", str(REPO / "deploy" / "preflight"), *args], env=env,
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_an_old_python_or_no_compiler_stops_make_with_one_line(tmp_path) -> None:
+    env = {"PATH": os.environ["PATH"]}
+    assert _preflight(["python", sys.executable], env).returncode == 0
+    assert _preflight(["compiler"], env).returncode == 0
+    old = tmp_path / "python3.9"
+    # A Python 3.9 as the check sees it: it prints 3.9 and fails the version test.
+    old.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import sys; print(\"3.9\"); "
+                   "sys.exit(1)'\n")
+    old.chmod(0o755)
+    done = _preflight(["python", str(old)], env)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "needs Python 3.11 or newer" in done.stderr and "make PYTHON=" in done.stderr
+    missing = _preflight(["python", "no-such-python"], env)
+    assert missing.returncode == 2 and "no 'no-such-python' on PATH" in missing.stderr
+    # No C++ compiler: what to install, and how to run without the embedded model.
+    nocc = _preflight(["compiler"], {**env, "CXX": "no-such-c++"})
+    line = nocc.stderr.strip()
+    assert nocc.returncode == 2 and len(line.splitlines()) == 1
+    assert "build-essential" in line and "FLASHNEWS_BASE_URL" in line and "install-core" in line
+    # make runs these checks before it creates the venv, and before it compiles llama.cpp.
+    make = (REPO / "Makefile").read_text()
+    base = make.split("$(VENV)/.base:")[1].split("\n\n")[0]
+    assert base.splitlines()[1].strip() == "@deploy/preflight python $(PYTHON)"
+    assert "deploy/preflight compiler" in make.split("\nllama:")[1].split("\n\n")[0]
