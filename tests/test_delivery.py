@@ -299,6 +299,8 @@ def test_two_concurrent_publishers_keep_every_feed_entry(tmp_path, slow: float) 
     feed = feedparser.parse((out / "feed.xml").read_text())
     assert not feed.bozo
     assert sorted(e.id.rsplit(":", 1)[1] for e in feed.entries) == sorted(ids)
+    jfeed = json.loads((out / "feed.json").read_text())
+    assert sorted(i["id"].rsplit(":", 1)[1] for i in jfeed["items"]) == sorted(ids)
     assert all((out / f"{eid}.md").exists() for eid in ids)
 
 
@@ -315,5 +317,7 @@ def test_a_feed_entry_published_from_another_data_dir_survives_a_correction(tmp_
     feed = feedparser.parse((out / "feed.xml").read_text())
     assert len(feed.entries) == 2
     assert feed.entries[0].title.endswith("(corrected)")  # newest first
+    items = json.loads((out / "feed.json").read_text())["items"]
+    assert len(items) == 2 and items[0]["title"].endswith("(corrected)")
     sa.close()
     sb.close()

@@ -90,7 +90,7 @@ def test_every_channel_is_delivered_once(db_settings, fake, hook, tmp_path) -> N
     result = svc.run(DEMO, source=None, out_dir=out)
     assert result.outcome == "published", result.message
     assert sorted(p.name for p in out.iterdir()) == [
-        f"{DEMO.id}.html", f"{DEMO.id}.json", f"{DEMO.id}.md", "feed.xml"]
+        f"{DEMO.id}.html", f"{DEMO.id}.json", f"{DEMO.id}.md", "feed.json", "feed.xml"]
     md = (out / f"{DEMO.id}.md").read_text()
     data = json.loads((out / f"{DEMO.id}.json").read_text())
     assert data["edition_id"] == DEMO.id and data["revision"] == 0 and data["markdown"] == md
@@ -186,6 +186,13 @@ def test_correction_updates_every_channel_and_the_feed_entry(db_settings, fake, 
     assert not feed.bozo and len(feed.entries) == 2  # updated, not added
     entry = next(e for e in feed.entries if e.id == f"urn:flashnews:edition:{DEMO.id}")
     assert entry.title.endswith("(corrected)") and note in entry.content[0].value
+    # The JSON Feed beside it: the same two editions, the corrected one updated and first.
+    jfeed = json.loads((out / "feed.json").read_text())
+    assert [i["id"] for i in jfeed["items"]] == [f"urn:flashnews:edition:{DEMO.id}",
+                                                  f"urn:flashnews:edition:{digest.id}"]
+    assert jfeed["items"][0]["title"].endswith("(corrected)")
+    assert note in jfeed["items"][0]["content_text"]
+    assert jfeed["items"][0]["_flashnews"]["revision"] == 1
     assert entry.updated_parsed >= entry.published_parsed
     assert [p["key"] for p in hook.accepted] == [f"flashnews:{DEMO.id}:r0",
                                                  f"flashnews:{digest.id}:r0",
@@ -259,6 +266,40 @@ def test_feed_is_valid_atom_with_one_entry_per_edition(tmp_path) -> None:
         "https://news.example.org/flash/2026-02-26-flash.html",
         "https://news.example.org/flash/2026-02-25-flash.html"]
     assert "CHESS" in feed.entries[0].content[0].value
+
+
+def test_json_feed_is_json_feed_1_1_and_keeps_what_others_published(tmp_path) -> None:
+    from flashnews.tools.publish import merge_json_feeds, render_json_feed
+
+    settings = Settings(home=tmp_path, channels=["markdown", "html", "atom"],
+                        public_url="https://news.example.org/flash/")
+    pubs = [_pub(), _pub(edition_id="2026-02-26-flash", date="2026-02-26",
+                         published_at="2026-02-27T01:00:00+00:00",
+                         updated_at="2026-02-27T01:00:00+00:00")]
+    feed = render_json_feed(pubs, tmp_path, settings)
+    # What the spec requires: its version URL, a title, and each item's unique id and content.
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["title"] == "Inference Ecosystem — Flash News"
+    assert feed["feed_url"] == "https://news.example.org/flash/feed.json"
+    ids = [i["id"] for i in feed["items"]]
+    assert ids == ["urn:flashnews:edition:2026-02-26-flash", "urn:flashnews:edition:2026-02-25-flash"]
+    first = feed["items"][0]
+    assert first["url"] == "https://news.example.org/flash/2026-02-26-flash.html"
+    assert "CHESS" in first["content_html"] and first["content_text"].startswith("# ")
+    papers = first["_flashnews"]["papers"]
+    assert papers and all({"arxiv_id", "score", "hype", "link"} <= p.keys() for p in papers)
+    json.dumps(feed)  # serialisable as is
+
+    # An item another data dir published to this output dir is kept; ours are replaced.
+    other = {"id": "urn:flashnews:edition:2026-02-20-flash", "content_text": "x",
+             "date_modified": "2026-02-21T01:00:00+00:00"}
+    stale = {**feed["items"][1], "title": "old title"}
+    merged = merge_json_feeds(feed, json.dumps({**feed, "items": [stale, other]}))
+    assert [i["id"] for i in merged["items"]] == [*ids, other["id"]]
+    assert merged["items"][1]["title"] != "old title"
+    # A file that is not a JSON feed is replaced by ours.
+    for broken in ("not json", "[]", '{"items": 3}'):
+        assert merge_json_feeds(feed, broken) == feed
 
 
 def test_webhook_text_escapes_slack_markup() -> None:

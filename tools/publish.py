@@ -10,6 +10,7 @@ written atomically: a temp file in the target dir, then rename.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import tempfile
@@ -28,6 +29,8 @@ from flashnews.tools.http import HttpClient, Transient
 from flashnews.tools.store import Correction, Store, utc_now
 
 FEED_NAME = "feed.xml"
+JSON_FEED_NAME = "feed.json"
+"""The JSON Feed 1.1 beside the Atom feed (the atom channel writes both): for agents and tools."""
 
 
 class NumberSupport(BaseModel):
@@ -299,6 +302,68 @@ def render_feed(pubs: list[Publication], out_dir: Path, settings: Settings) -> s
     return fg.atom_str(pretty=True).decode("utf-8")
 
 
+def render_json_feed(pubs: list[Publication], out_dir: Path, settings: Settings) -> dict[str, Any]:
+    """The same editions as a JSON Feed 1.1 (jsonfeed.org/version/1.1), newest first.
+
+    Items keep the Atom entries' ids, so a correction updates its item. Each item also carries
+    `_flashnews` (an extension, as the spec allows): the edition and its featured papers with
+    their Score and Hype, so an agent needs no HTML parsing.
+    """
+    from flashnews.text.grounding import TITLE
+
+    base = settings.public_url.rstrip("/") + "/" if settings.public_url else ""
+    html_on = "html" in settings.active_channels()
+    feed: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": TITLE,
+        "description": "New arXiv papers for people who build and run LLM inference systems",
+        "language": "en",
+        "authors": [{"name": "flashnews"}],
+    }
+    if base:
+        feed["home_page_url"] = base
+        feed["feed_url"] = f"{base}{JSON_FEED_NAME}"
+    items = []
+    for pub in sorted(pubs, key=lambda p: (p.updated_at, p.date, p.format), reverse=True):
+        suffix = " (corrected)" if pub.revision else ""
+        items.append({
+            "id": f"urn:flashnews:edition:{pub.edition_id}",
+            "url": f"{base}{pub.edition_id}.{'html' if html_on else 'md'}",
+            "title": f"{pub.title} — {pub.date} ({pub.format}){suffix}",
+            "summary": ", ".join(i.title for i in pub.items if i.section == "main")[:500],
+            "content_html": markdown_html(pub.markdown),
+            "content_text": pub.markdown,
+            "date_published": pub.published_at,
+            "date_modified": pub.updated_at,
+            "tags": [pub.format],
+            "_flashnews": {
+                "edition_id": pub.edition_id, "date": pub.date, "format": pub.format,
+                "revision": pub.revision,
+                "papers": [{"arxiv_id": i.arxiv_id, "title": i.title, "link": i.link,
+                            "section": i.section, "score": i.score, "hype": i.hype}
+                           for i in pub.items],
+            },
+        })
+    feed["items"] = items
+    return feed
+
+
+def merge_json_feeds(new: dict[str, Any], old: str | None) -> dict[str, Any]:
+    """The new JSON feed plus every item of the old one it lacks (by id), newest first; an old
+    file that is not a JSON feed is replaced (what this store knows is in the new one)."""
+    try:
+        old_items = json.loads(old)["items"] if old else []
+        if not isinstance(old_items, list):
+            raise TypeError("items is not a list")
+    except (ValueError, KeyError, TypeError):
+        return new
+    have = {i["id"] for i in new["items"]}
+    kept = [i for i in old_items if isinstance(i, dict) and i.get("id") not in have]
+    items = sorted([*new["items"], *kept], key=lambda i: str(i.get("date_modified", "")),
+                   reverse=True)
+    return {**new, "items": items}
+
+
 # webhook ----------------------------------------------------------------------------------------
 
 class UnknownDelivery(PublishError):
@@ -441,6 +506,12 @@ class Publisher:
         path = self.out_dir / FEED_NAME
         old = path.read_text(encoding="utf-8") if path.exists() else None
         feed = merge_feeds(render_feed(pubs, self.out_dir, self.settings), old)
+        # The JSON Feed first: the Atom feed is the channel's target, written last, so a
+        # delivery recorded as done has written both.
+        jpath = self.out_dir / JSON_FEED_NAME
+        jold = jpath.read_text(encoding="utf-8") if jpath.exists() else None
+        jfeed = merge_json_feeds(render_json_feed(pubs, self.out_dir, self.settings), jold)
+        atomic_write(jpath, json.dumps(jfeed, ensure_ascii=False, indent=2) + "\n")
         return str(atomic_write(path, feed))
 
     def _deliver_webhook(self, pub: Publication) -> str:
