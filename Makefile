@@ -17,6 +17,9 @@ WHEELS           := $(HOME)/.cache/flashnews/wheels/$(LLAMA_KEY)
 DEMO_HOME        ?= $(CURDIR)/.flashnews
 DEMO_OUT         ?= $(CURDIR)/editions
 
+# One pip at a time in the one venv: the jobs' installs must not run side by side (make -j).
+.NOTPARALLEL:
+
 .PHONY: install install-core install-local install-dev llama demo docs serve test test-fast lint record clean bench bench-embedded eval eval-record calibrate
 
 # Install by job, into the one .venv; a stamp per job, each redone when pyproject.toml changes.
@@ -36,16 +39,19 @@ $(VENV)/.core: $(VENV)/.base
 	$(BIN)/pip install -q -e '.[embed]'
 	touch $@
 
-# The compile uses the CPU while pip installs the rest (disk and network) beside it.
+# The compile uses the CPU while pip installs the rest (disk and network) beside it; the
+# compiler is checked first, so its one line is the last thing a machine without one prints.
+# The build runs in its own process group (setsid), so a failed install stops all of it.
 $(VENV)/.local: $(VENV)/.base
-	@$(MAKE) --no-print-directory llama & build=$$!; \
-	$(BIN)/pip install -q -e '.[embed]' || { kill $$build; exit 1; }; \
+	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || deploy/preflight compiler
+	@setsid $(MAKE) --no-print-directory llama & build=$$!; \
+	$(BIN)/pip install -q -e '.[embed]' || { kill -- -$$build 2>/dev/null; exit 1; }; \
 	wait $$build || exit $$?; \
 	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[local]'
 	touch $(VENV)/.core $@
 
 $(VENV)/.dev: $(VENV)/.base
-	$(BIN)/pip install -q -e '.[dev,postgres,langgraph-server]'
+	$(BIN)/pip install -q -e '.[dev,postgres-driver,langgraph-server]'
 	touch $@
 
 install-core: $(VENV)/.core
@@ -108,7 +114,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
 
 # Triage of a real day (837 papers): against a stub endpoint priced by tokens, and on the
-# embedded stack (the real local model; about 20 minutes in all on 2 cores, see README).
+# embedded stack (the real local model; docs/benchmarks.md).
 bench: install
 	$(BIN)/python -m bench.triage
 	$(BIN)/python -m bench.docs
@@ -120,7 +126,7 @@ bench-embedded: install
 
 # Prompt-regression evals: replay the embedded model's recorded cassettes (no server, a few
 # seconds) and compare every metric with the committed baseline; exit 11 on a regression. (The
-# generated-scoring setup is not recorded since the ranking stage: see README, Evals.)
+# generated-scoring setup is not recorded since the ranking stage: see docs/evals.md.)
 eval: install
 	$(BIN)/flashnews eval --replay --baseline evals/baseline.json
 

@@ -137,13 +137,14 @@ def _print_findings(findings: list[dict[str, Any]]) -> None:
     if not findings:
         out.print("[green]critic: no findings[/]")
         return
-    table = Table(title="critic findings", show_lines=False)
-    for col in ("severity", "check", "item", "message"):
-        table.add_column(col)
+    table = _table("critic findings")
+    for col in ("severity", "check", "item"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("message", ratio=1, min_width=24)
     for f in findings:
         style = "red" if f["severity"] == "blocking" else "yellow"
-        table.add_row(f"[{style}]{f['severity']}[/]", f["check"], f.get("item") or "",
-                      f["message"])
+        table.add_row(Text(f["severity"], style=style), Text(f["check"]),
+                      Text(f.get("item") or ""), Text(f["message"]))
     out.print(table)
 
 
@@ -464,7 +465,7 @@ def check(
         "--format", "-f", help="Format to check sections for (default: guessed).")] = None,
     date: Annotated[str | None, typer.Option(help="Expected date line (default: not checked).")]
     = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Lint any bulletin against its sources; exit 3 when a finding is blocking."""
     from flashnews.text import grounding
@@ -514,7 +515,8 @@ def _read_scores(path: Path) -> dict[str, Assessment]:
 
 
 @app.command(short_help='Published editions and their papers.')
-def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def history(as_json: Annotated[bool, typer.Option(
+        "--json", help="Machine-readable output.")] = False) -> None:
     """Published editions and the papers each featured (never featured again)."""
     from flashnews.service import EditionService
 
@@ -543,7 +545,7 @@ def history(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command(short_help="Fit the ranker again on the editor's decisions.")
-def learn(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def learn(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Fit the ranker again on the shared examples and every editor decision in the store."""
     from flashnews.agents import learner
     from flashnews.tools.embeddings import load_embedder
@@ -831,8 +833,8 @@ def status(
             if d["status"] == "sending":  # recorded before sending; no outcome recorded since
                 detail = f"outcome unknown: sent to {d['target']}? (resume --resend or " \
                          "--assume-delivered)"
-            table.add_row(d["channel"], str(d["revision"]), f"[{style}]{d['status']}[/]",
-                          str(d["attempts"]), detail)
+            table.add_row(d["channel"], str(d["revision"]), Text(d["status"], style=style),
+                          str(d["attempts"]), Text(detail))
         out.print(table)
     for c in report["corrections"]:
         out.print(f"correction {c['revision']} ({c['at']}): {escape(c['note'])}", highlight=False)
@@ -846,7 +848,7 @@ def status(
 
 
 @app.command(short_help='Print the configuration in effect.')
-def config(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def config(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Print the configuration in effect (secrets hidden)."""
     data = _settings().public_dict()
     if as_json:
@@ -856,7 +858,7 @@ def config(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     table.add_column("setting", no_wrap=True)
     table.add_column("value", overflow="fold")
     for k, v in data.items():
-        table.add_row(k, str(v))
+        table.add_row(k, Text(str(v)))  # a value is text, never markup
     out.print(table)
 
 

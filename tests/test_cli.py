@@ -328,6 +328,7 @@ def test_budget_flags_degrade_and_report_it(env, stub, tmp_path) -> None:
     assert starved.returncode == 10 and "budget" in starved.stderr
 
 
+@pytest.mark.embed  # the ranking stage runs on the real embedding model
 def test_two_machines_on_one_postgres_never_publish_twice(env, pg_url, tmp_path) -> None:
     """Two processes with their own data dirs (two hosts) share one PostgreSQL database: the
     second refuses while the first runs, and afterwards finds the edition already published."""

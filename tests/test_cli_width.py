@@ -4,6 +4,7 @@ the terminal, nothing is cut to an ellipsis, and a reason column is wide enough 
 from __future__ import annotations
 
 import io
+import os
 import re
 from typing import Any
 
@@ -27,7 +28,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> str:
     from flashnews.config import Settings
 
     root = tmp_path_factory.mktemp("width")
-    settings = Settings(home=root / "home", base_url="http://127.0.0.1:9/v1")
+    with pytest.MonkeyPatch.context() as mp:
+        # Module-scoped: the per-test isolation of conftest.py has not run yet.
+        for name in list(os.environ):
+            if name.startswith("FLASHNEWS_") or name == "OPENAI_API_KEY":
+                mp.delenv(name)
+        settings = Settings(home=root / "home", base_url="http://127.0.0.1:9/v1")
     service = EditionService(settings, model_factory=fake_factory(FakeChatModel()),
                              embedder=HashingEmbedder())
     try:

@@ -19,7 +19,23 @@ from tests.conftest import REPO
 DOCS = [REPO / "README.md", REPO / "CHANGELOG.md", *sorted((REPO / "docs").glob("**/*.md"))]
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|!\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.M | re.S)
-SHELL_FENCE = re.compile(r"^```(?:sh|bash|shell|console)?\n(.*?)^```", re.M | re.S)
+SHELL_LANGS = ("", "sh", "bash", "shell", "console")
+
+
+def _fences(text: str) -> list[tuple[str, str]]:
+    """Every fenced block as (language, body), fences paired in order (a closing fence is never
+    read as the opening of the next block)."""
+    blocks, lang, body, inside = [], "", [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if inside:
+                blocks.append((lang, "\n".join(body)))
+                inside = False
+            else:
+                lang, body, inside = line[3:].strip(), [], True
+        elif inside:
+            body.append(line)
+    return blocks
 
 
 def _slug(heading: str) -> str:
@@ -80,7 +96,9 @@ def _commands(doc: Path) -> list[list[str]]:
     """The commands of a doc's shell code blocks, one word list per command (comments, env
     assignments, redirections and pipes taken off)."""
     found = []
-    for block in SHELL_FENCE.findall(doc.read_text()):
+    for lang, block in _fences(doc.read_text()):
+        if lang not in SHELL_LANGS:
+            continue
         for line in block.replace("\\\n", " ").splitlines():
             line = line.strip().removeprefix("$ ")
             if not line or line.startswith("#"):
@@ -132,6 +150,15 @@ def _parse(command: Any, name: str, argv: list[str], parent: Any = None) -> None
 def _make_targets() -> set[str]:
     text = (REPO / "Makefile").read_text()
     return {t for line in re.findall(r"^([\w.\-/ ]+):(?!=)", text, re.M) for t in line.split()}
+
+
+def test_the_readme_commands_are_all_read() -> None:
+    """The check below sees every command of the README's shell blocks (a fence mis-paired
+    once hid the whole everyday-commands block from it)."""
+    commands = _commands(REPO / "README.md")
+    heads = [Path(w[0]).name for w in commands]
+    assert heads.count("flashnews") >= 12 and heads.count("make") >= 3, commands
+    assert all(h in ("flashnews", "make") for h in heads), commands
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))

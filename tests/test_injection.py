@@ -158,7 +158,7 @@ def test_the_critic_reads_the_abstract_neutralised(settings, papers, tmp_path) -
 
 
 def test_detection_on_the_held_out_split_and_a_real_listing() -> None:
-    """Measured on cases and abstracts that no design or fitting step used (README, Evals)."""
+    """Measured on cases and abstracts that no design or fitting step used (docs/untrusted-input.md)."""
 
     shared = eval_data_dir() / "data"
     got = measure(shared if (shared / "realday").exists() else None)

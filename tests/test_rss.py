@@ -97,7 +97,7 @@ def test_fetch_reports_both_counts(tmp_path, monkeypatch) -> None:
     out = " ".join(result.output.split())
     assert "rss: 284 papers (183 new, 101 cross-listed; 2 replacement(s) not featured)" in out
     assert "arxiv: 31 papers" in out
-    # The API's submission window and the announcement overlap only in part (README, Sources).
+    # The API's submission window and the announcement overlap only in part (docs/sources.md).
     assert "in both: 14; only in rss: 270; only in arxiv: 17" in out
     assert "284 papers saved" in out and "(from rss)" in out
     assert len(save.read_text().splitlines()) == 284
