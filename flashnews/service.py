@@ -76,23 +76,28 @@ def _timed(graph: Any, inp: Any, config: Any, ctx: Context, models: Any,
            timings: dict[str, float]) -> None:
     """Run the graph until it ends or pauses, adding each step's seconds to `timings`.
 
-    The graph runs one step at a time, so the time between two updates is the later step's.
-    The embedded model's start is counted on its own, not in the step that first asked for it.
+    LangGraph's `tasks` stream says when each step starts and ends (a step that fails ends too,
+    with its error, before the run raises it), so a failed run still shows what it spent. The
+    embedded model's start is counted on its own, not in the step that first asked for it.
     """
-    last, started = time.monotonic(), models.start_seconds
-    for chunk in graph.stream(inp, config, context=ctx, durability=DURABILITY,
-                              stream_mode="updates"):
+    begun: dict[str, float] = {}
+    started = models.start_seconds
+    for event in graph.stream(inp, config, context=ctx, durability=DURABILITY,
+                              stream_mode="tasks"):
         now = time.monotonic()
-        for node in chunk:
-            if node.startswith("__"):  # an interrupt: the review pause, not a step
-                continue
-            spent = now - last
-            if models.start_seconds != started:
-                timings["model start"] = models.start_seconds
-                spent -= models.start_seconds
-                started = models.start_seconds
-            timings[node] = timings.get(node, 0.0) + max(spent, 0.0)
-        last = now
+        if "input" in event:  # a step starts
+            begun[event["id"]] = now
+            continue
+        since = begun.pop(event["id"], None)
+        if since is None:
+            continue
+        spent = now - since
+        if models.start_seconds != started:
+            timings["model start"] = models.start_seconds
+            spent -= models.start_seconds
+            started = models.start_seconds
+        name = event["name"]
+        timings[name] = timings.get(name, 0.0) + max(spent, 0.0)
 
 
 def _rounded(timings: dict[str, float]) -> dict[str, float]:

@@ -389,3 +389,31 @@ def test_the_model_start_is_timed_apart_from_the_step_that_needed_it() -> None:
            models, timings)
     assert list(timings) == ["first", "model start", "second"]
     assert timings["model start"] == 0.2 and 0.05 < timings["second"] < 0.3
+
+
+def test_a_failed_step_is_timed_too() -> None:
+    import time
+    from types import SimpleNamespace
+
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, StateGraph
+    from typing_extensions import TypedDict
+
+    from flashnews.service import _timed
+
+    class S(TypedDict, total=False):
+        n: int
+
+    def fails(state: S) -> S:
+        time.sleep(0.2)
+        raise RuntimeError("the write failed")
+
+    g = StateGraph(S)
+    g.add_node("write", fails)
+    g.add_edge(START, "write")
+    g.add_edge("write", END)
+    timings: dict[str, float] = {}
+    with pytest.raises(RuntimeError, match="the write failed"):
+        _timed(g.compile(InMemorySaver()), {"n": 0}, {"configurable": {"thread_id": "t"}},
+               None, SimpleNamespace(start_seconds=0.0), timings)
+    assert list(timings) == ["write"] and timings["write"] >= 0.2

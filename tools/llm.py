@@ -126,11 +126,11 @@ class Models:
         from flashnews.tools.local_model import LocalServer, assemble, check_gguf
 
         s = self.settings
+        started = time.monotonic()  # assembling the weights (once per data dir) counts too
         path = check_gguf(s.local_model) if s.local_model else assemble(s.home / "models")
         self._server = LocalServer(path, log_path=s.home / "logs" / "local-model.log",
                                    n_ctx=s.local_n_ctx, threads=s.local_threads,
                                    start_timeout=s.local_start_timeout)
-        started = time.monotonic()
         url = str(self._server.start())
         self.start_seconds = time.monotonic() - started
         return url
