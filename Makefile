@@ -20,7 +20,7 @@ DEMO_OUT         ?= $(CURDIR)/editions
 # One pip at a time in the one venv: the jobs' installs must not run side by side (make -j).
 .NOTPARALLEL:
 
-.PHONY: install install-core install-local install-dev llama demo docs serve test test-fast lint record clean bench bench-embedded eval eval-record calibrate
+.PHONY: install install-core install-local install-dev llama demo docs serve test test-fast lint record clean bench bench-embedded bench-search eval eval-record calibrate
 
 # Install by job, into the one .venv; a stamp per job, each redone when pyproject.toml changes.
 #   install-core   flashnews and the ranking model: a run against any OpenAI-compatible endpoint
@@ -117,6 +117,11 @@ clean:
 # embedded stack (the real local model; docs/benchmarks.md).
 bench: install
 	$(BIN)/python -m bench.triage
+	$(BIN)/python -m bench.docs
+
+# Archive search over 1,000 published items (docs/search.md).
+bench-search: install
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.docs
 
 # Only the embedded-stack rows of `make bench` (the whole day, one listing, the dev papers).

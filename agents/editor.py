@@ -117,8 +117,14 @@ def quoted_prose(paper: Paper, assessment: Assessment | None, fmt: str, section:
 def rerender(desk: Desk, papers: dict[str, Paper], date: dt.date) -> Desk:
     """The bulletin rendered again from the desk's items, scores and themes (no model)."""
     d = desk.draft
-    md = render(date, d.format, d.lead, d.items, papers, desk.assessments,
-                desk.themes or None)
+    if d.format == "weekly":
+        from flashnews.agents import weekly
+
+        cited = {p: papers[p] for p in desk.selection.ids if p in papers}
+        md = weekly.render(date, d.lead, desk.themes, d.items, cited, desk.assessments)
+    else:
+        md = render(date, d.format, d.lead, d.items, papers, desk.assessments,
+                    desk.themes or None)
     return desk.model_copy(update={"draft": d.model_copy(update={"markdown": md,
                                                                  "edited": False})})
 
@@ -145,12 +151,17 @@ def _brief(paper: Paper, a: Assessment | None) -> dict[str, Any]:
     return out
 
 
-def _with_items(desk: Desk, items: list[DraftItem], main: int) -> Desk:
-    """The desk with this item order; the first `main` items are the main section."""
+def _with_items(desk: Desk, items: list[DraftItem], main: int,
+                removed: str | None = None) -> Desk:
+    """The desk with this item order; the first `main` items are the main section. A week in
+    review keeps the papers it cites in its themes only (all but `removed`, being dropped)."""
     items = [i.model_copy(update={"section": "main" if n < main else "also"})
              for n, i in enumerate(items)]
+    ids = {i.paper_id for i in items}
+    kept = [p for p in desk.selection.ids if p not in ids and p != removed] \
+        if desk.draft.format == "weekly" else []
     selection = Selection(main=[i.paper_id for i in items[:main]],
-                          also=[i.paper_id for i in items[main:]])
+                          also=[i.paper_id for i in items[main:]] + kept)
     return desk.model_copy(update={"selection": selection,
                                    "draft": desk.draft.model_copy(update={"items": items})})
 
@@ -210,11 +221,12 @@ def _hold(c: _Call) -> Outcome:
 def _drop(c: _Call) -> Outcome:
     desk, d, pid, paper = c.desk, c.desk.draft, c.pid, c.paper
     item = next((i for i in d.items if i.paper_id == pid), None)
-    if item is None:
+    # A week in review also cites papers in its themes only: those can be dropped too.
+    if item is None and not (d.format == "weekly" and pid in desk.selection.ids):
         raise ValueError(f"{pid} is not in the bulletin")
     items = [i for i in d.items if i.paper_id != pid]
     main = len(desk.selection.main) - (pid in desk.selection.main)
-    new = _with_items(desk, items, main)
+    new = _with_items(desk, items, main, removed=pid)
     themes = [t.model_copy(update={"paper_ids": [p for p in t.paper_ids if p != pid]})
               for t in desk.themes]
     new = new.model_copy(update={
@@ -222,7 +234,8 @@ def _drop(c: _Call) -> Outcome:
         "dropped": [*desk.dropped, pid]})
     return c.changed(new, f"dropped {pid} ({paper.short_name})", {
         "paper": _brief(paper, desk.assessments.get(pid)),
-        "item": item.model_dump(), "place": d.items.index(item) + 1})
+        "item": item.model_dump() if item else None,
+        "place": d.items.index(item) + 1 if item else None})
 
 
 def _pin(c: _Call) -> Outcome:
@@ -388,6 +401,10 @@ def learn_from(store: Any, settings: Any, embedder: Any, decision: Decision,
     Learning never stops the review: a failure is logged and the edition goes on."""
     from flashnews.agents import learner
 
+    if state.format == "weekly":
+        # A week in review chooses among papers already featured: dropping one says "not this
+        # week's story", not "off the beat". The ranker learns from the daily editions only.
+        return
     try:
         store.record_examples(learner.examples_of(
             decision, state.assessments, state.selection.ids, papers,

@@ -120,18 +120,23 @@ def candidates(ids: Sequence[str], papers: dict[str, Paper]) -> list[Candidate]:
     return found
 
 
-def sentence(c: Candidate) -> str:
+def sentence(c: Candidate, period: str = "today's") -> str:
     """The theme's sentence (the renderer appends the cited papers' links)."""
     n = len(c.paper_ids)
     count = _COUNT[n] if n < len(_COUNT) else "Several"
-    return f"{count} of today's papers work on {c.label}."
+    return f"{count} of {period} papers work on {c.label}."
 
 
-def choose(models: Models | None, ids: Sequence[str], papers: dict[str, Paper]
+def choose(models: Models | None, ids: Sequence[str], papers: dict[str, Paper], *,
+           limit: int = MAX_THEMES, asked: int = MAX_ASKED, extra: Sequence[Candidate] = ()
            ) -> tuple[list[Candidate], str]:
-    """Up to MAX_THEMES candidates, the model's most likely first, no two citing the same
-    papers; and the prompt hash that judged them ("" when code's order was kept)."""
-    found = candidates(ids, papers)[:MAX_ASKED]
+    """Up to `limit` candidates, the model's most likely first, no two citing the same
+    papers; and the prompt hash that judged them ("" when code's order was kept). `extra`:
+    candidates from elsewhere (the week's beat topics), judged with the shared phrases."""
+    found = candidates(ids, papers)[:asked]
+    for c in extra:
+        if all(set(c.paper_ids) != set(f.paper_ids) for f in found):
+            found.append(c)
     prompt_hash = ""
     if models is not None and found:
         prompt = prompts.load("themes")
@@ -151,6 +156,6 @@ def choose(models: Models | None, ids: Sequence[str], papers: dict[str, Paper]
     for c in found:
         if all(len(set(c.paper_ids) & set(k.paper_ids)) < 2 for k in kept):
             kept.append(c)
-        if len(kept) == MAX_THEMES:
+        if len(kept) == limit:
             break
     return kept, prompt_hash

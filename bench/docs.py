@@ -4,6 +4,7 @@
 
 - `eval-baseline` in docs/evals.md, from evals/baseline.json (`make eval-record` writes it);
 - `bench` in docs/benchmarks.md, from bench/results.json (`make bench`, `make bench-embedded`);
+- `search-bench` in docs/search.md, from bench/search.json (`make bench-search`);
 - `demo-bulletin` in README.md, from docs/examples/2026-02-25-flash.md (`make demo`, then
   `make docs BULLETIN=editions/2026-02-25-flash.md` keeps that bulletin as the example).
 
@@ -99,7 +100,22 @@ def demo_bulletin(path: Path = EXAMPLE) -> str:
     return f"```markdown\n{shown}{more}\n```\n"
 
 
+def search_bench(path: Path = REPO / "bench" / "search.json") -> str:
+    """The archive search benchmark (bench/search.py) as a table."""
+    d = json.loads(path.read_text())
+    out = [f"{d['items']} published items in {d['editions']} editions ({d['documents']} search "
+           f"documents), {d['cpus']} cores. Indexing them once on the embedding model: "
+           f"{d['indexing_s']} s (model load {d['model_load_s']} s). One query through the CLI, "
+           f"a fresh process that loads the model: {d['cli_cold_s']} s.", "",
+           "| match by | answers timed | queries with hits | median | p95 | max |",
+           "|---|---|---|---|---|---|"]
+    out += [f"| {r['by']} | {r['queries']} | {r['with_hits']} of {r['distinct']} | "
+            f"{r['median_ms']} ms | {r['p95_ms']} ms | {r['max_ms']} ms |" for r in d["rows"]]
+    return "\n".join(out) + "\n"
+
+
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
+    "search-bench": (REPO / "docs" / "search.md", search_bench),
     "eval-baseline": (REPO / "docs" / "evals.md", eval_baseline),
     "bench": (REPO / "docs" / "benchmarks.md", bench),
     "demo-bulletin": (REPO / "README.md", demo_bulletin),

@@ -43,8 +43,9 @@ SinceOpt = Annotated[str | None, typer.Option(
 UntilOpt = Annotated[str | None, typer.Option(help="Explicit window end (inclusive day).")]
 DateOpt = Annotated[str | None, typer.Option(
     help="Listing date, YYYY-MM-DD (default: arXiv's latest listing, in US Eastern time).")]
-FormatOpt = Annotated[Literal["flash", "digest"], typer.Option("--format", "-f",
-                                                               help="Bulletin format.")]
+FormatOpt = Annotated[Literal["flash", "digest", "weekly"], typer.Option(
+    "--format", "-f", help="Bulletin format: flash, digest, or weekly (the week in review of "
+                           "the daily editions published in the 7 days to --date).")]
 
 
 class _JsonLines(logging.Formatter):
@@ -317,6 +318,9 @@ def run(
     """Run an edition end to end (or continue it where it stopped)."""
     day = _day(date)
     limits = (max_calls, max_tokens, max_seconds)
+    if format == "weekly" and (catch_up or since or until or source):
+        _fail(ConfigError("a weekly edition is written from the week's published editions: "
+                          "no --source, --since, --until or --catch-up"))
     if catch_up:
         if since or until:
             _fail(ConfigError("--catch-up runs whole announcement days; not with --since/--until"))
@@ -461,7 +465,7 @@ def check(
     papers: Annotated[Path, typer.Option(help="JSONL of the papers it may cite.")],
     scores: Annotated[Path | None, typer.Option(
         help="JSONL of {arxiv_id, score, hype}: every item's Score/Hype must match.")] = None,
-    format: Annotated[Literal["flash", "digest"] | None, typer.Option(
+    format: Annotated[Literal["flash", "digest", "weekly"] | None, typer.Option(
         "--format", "-f", help="Format to check sections for (default: guessed).")] = None,
     date: Annotated[str | None, typer.Option(help="Expected date line (default: not checked).")]
     = None,
@@ -481,8 +485,9 @@ def check(
     except FlashnewsError as exc:
         _fail(exc)
     assessments = _read_scores(scores) if scores else None
-    # The flash format has no `##` sections; the digest's are its skeleton.
-    fmt = format or ("digest" if re.search(r"^## ", text, re.M) else "flash")
+    # The flash format has no `##` sections; the digest's and the weekly's are their skeleton.
+    fmt = format or ("weekly" if re.search(r"^## Top Papers$", text, re.M) else
+                     "digest" if re.search(r"^## ", text, re.M) else "flash")
     found = check_bulletin(text, papers=known, assessments=assessments, fmt=fmt,
                            date=_day(date) if date else None)
     blocking = grounding.blocking(found)
@@ -542,6 +547,104 @@ def history(as_json: Annotated[bool, typer.Option(
         for p in r["papers"]:
             papers.add_row(f"{p['arxiv_id']}v{p['version']}", p["title"])
         out.print(Padding(papers, (0, 0, 0, 2)))
+
+
+@app.command(short_help="Search every published item, claim and editor note.")
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Only editions of this day (YYYY-MM-DD) or later.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=200,
+                                       help="At most this many hits.")] = 10,
+    by: Annotated[Literal["both", "words", "meaning"], typer.Option(
+        "--by", help="Match by words (full-text), by meaning (embeddings) or both, fused.")]
+    = "both",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Search the archive: every published item, its claims and the editor's notes, by words
+    and by meaning, ranked; each hit with its edition and link."""
+    from flashnews.service import EditionService
+
+    day = None
+    if since:
+        try:
+            day = dt.date.fromisoformat(since)
+        except ValueError:
+            _fail(ConfigError(f"--since must be YYYY-MM-DD, got {since!r}"))
+    service = EditionService(_settings())
+    try:
+        hits = service.search(query, since=day, limit=limit, by=by)
+    finally:
+        service.close()
+    if as_json:
+        out.print_json(json.dumps([h.model_dump() for h in hits]))
+        return
+    if not hits:
+        where = f" since {day}" if day else ""
+        out.print(f"no published item matches {escape(query)!r}{where}", highlight=False)
+        return
+    table = _table(f"{len(hits)} hit{'s' if len(hits) != 1 else ''} for {query!r}")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("edition", no_wrap=True)
+    table.add_column("paper and what matched", ratio=1, overflow="fold")
+    table.add_column("Score", justify="right", no_wrap=True)
+    for n, h in enumerate(hits, 1):
+        cell = Text()
+        cell.append(h.title, style="bold")
+        cell.append(f"\n{h.link}", style="dim")
+        cell.append(f"\n{h.kind}: {h.snippet}")
+        table.add_row(str(n), h.edition_id, cell, "" if h.score is None else str(h.score))
+    out.print(table)
+
+
+@app.command(short_help="Look again at the code and weights of recent papers.")
+def recheck(
+    days: Annotated[int, typer.Option(
+        "--days", min=1, max=366, help="Papers featured in editions published in the last N "
+                                       "days.")] = 7,
+    every: Annotated[bool, typer.Option(
+        "--all", help="Also papers whose code is out and whose links all work.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Look again at the code, weights and data links of recently featured papers (their arXiv
+    page and every link named) and record what changed, e.g. "code released"."""
+    from flashnews.service import EditionService
+
+    try:
+        service = EditionService(_settings())
+    except FlashnewsError as exc:
+        _fail(exc)
+        raise
+    try:
+        report = service.recheck(days, every=every)
+    except FlashnewsError as exc:
+        _fail(exc)
+        raise
+    finally:
+        service.close()
+    for row in report.papers:
+        if row.problem:
+            err.print(f"{row.paper_id}: not fully checked: {row.problem}; what was stored is "
+                      "kept (run recheck again later)", highlight=False, markup=False,
+                      soft_wrap=True)
+    if as_json:
+        out.print_json(report.model_dump_json())
+    elif not report.papers:
+        out.print(f"no paper featured in the last {days} day(s)", highlight=False)
+    else:
+        table = _table(f"code and weights of papers featured since {report.since[:10]}")
+        table.add_column("paper", no_wrap=True)
+        table.add_column("links", ratio=1, min_width=20, overflow="fold")
+        table.add_column("change", ratio=1, min_width=14, overflow="fold")
+        for row in report.papers:
+            links = "\n".join(f"{k.kind} {k.status}: {k.name}" for k in row.links) or "none named"
+            change = "; ".join(e.event for e in row.events) or (
+                "settled (not asked)" if row.settled else "not checked" if row.problem
+                else "no change")
+            table.add_row(row.paper_id, Text(links), Text(change))
+        out.print(table)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.command(short_help="Fit the ranker again on the editor's decisions.")
@@ -1009,6 +1112,20 @@ def add_decisions(
     if changed:
         out.print("record the new cases with `make eval-record`, then make a new baseline",
                   highlight=False)
+
+
+@app.command("mcp", short_help="Serve the published editions to agents (MCP, stdio).")
+def mcp_command() -> None:
+    """A read-only MCP server on stdin and stdout (docs/mcp.md): the tools latest_edition,
+    search and paper over the editions published from this data dir or database. Only the
+    protocol goes to stdout; logs go to stderr. It ends when the client closes it."""
+    settings = _settings()
+    from flashnews.mcp_server import serve  # a one-line error without the `mcp` extra
+
+    try:
+        serve(settings)
+    except Interrupted:
+        raise typer.Exit(0) from None  # stopped by its client (SIGTERM) or Ctrl-C
 
 
 def main() -> None:

@@ -237,6 +237,12 @@ class Settings(BaseSettings):
     arxiv_retries: int = Field(default=4, ge=0, le=20)
     arxiv_timeout: float = Field(default=30.0, gt=0.0)
 
+    repo_check: bool = True
+    """Check the code and weights links a featured paper names (a HEAD each) when publishing
+    and on `flashnews recheck`; false: show them unchecked, make no request (docs/links.md)."""
+    repo_timeout: float = Field(default=5.0, gt=0.0, le=60.0)
+    """Seconds to wait for each of those checks (no retries)."""
+
     flash_items: int = Field(default=5, ge=1, le=50)
     flash_also: int = Field(default=2, ge=0, le=50)
     digest_highlights: int = Field(default=5, ge=1, le=50)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Format = Literal["flash", "digest"]
+Format = Literal["flash", "digest", "weekly"]
 Severity = Literal["blocking", "warning", "info"]
 
 _ID_RE = re.compile(r"^(?P<base>(\d{4}\.\d{4,5})|([a-z\-]+(\.[A-Z]{2})?/\d{7}))(v(?P<v>\d+))?$")
@@ -167,7 +167,7 @@ class Edition(BaseModel):
 
     @classmethod
     def parse(cls, edition_id: str) -> Edition:
-        m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})-(flash|digest)", edition_id.strip())
+        m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})-(flash|digest|weekly)", edition_id.strip())
         if not m:
             raise ValueError(
                 f"not an edition id: {edition_id!r} (expected DATE-FORMAT, e.g. 2026-02-25-flash)"
@@ -237,9 +237,78 @@ class Selection(BaseModel):
         return [*self.main, *self.also]
 
 
+class SearchHit(BaseModel):
+    """One hit of `flashnews search`: a published item (or an editor's note on an edition),
+    with the edition and link a reader follows."""
+
+    edition_id: str
+    date: str
+    format: str
+    paper_id: str | None = None
+    """The item's arXiv id; None for a note on the edition as a whole (a correction)."""
+    title: str
+    link: str
+    """The paper's arXiv page (the edition's file for a note on the edition)."""
+    score: int | None = None
+    hype: int | None = None
+    kind: Literal["item", "claim", "note"] = "item"
+    """What matched best: the item's text, one of its claims, or an editor's note."""
+    snippet: str = ""
+    rank: float = 0.0
+    """Fused rank (higher is better): reciprocal ranks of the word and meaning searches."""
+    matched: list[str] = Field(default_factory=list)
+    """"words", "meaning" or both."""
+
+
 class ThemeText(BaseModel):
     """One theme of a digest: its title, its text and the papers it draws on."""
 
     title: str
     text: str
     paper_ids: list[str]
+
+
+RepoKind = Literal["code", "weights", "data"]
+RepoStatus = Literal["ok", "moved", "missing", "unchecked"]
+
+
+class RepoLink(BaseModel):
+    """A code, weights or data repository a paper names (in its abstract or on its arXiv page),
+    and what the last look at it found (`tools/repos.py`, docs/links.md)."""
+
+    paper_id: str
+    url: str
+    """The repository's own address (https://github.com/OWNER/REPO), as the paper names it."""
+    kind: RepoKind
+    """"code" (GitHub, GitLab, …), "weights" (a Hugging Face model or collection), "data" (a
+    Hugging Face dataset)."""
+    name: str
+    """OWNER/REPO as shown to the reader."""
+    found_in: Literal["abstract", "arxiv-page"] = "abstract"
+    status: RepoStatus = "unchecked"
+    """ok: answers 2xx as the same repository; moved: redirects to another one or another host
+    (flagged, not trusted); missing: 404 or 410; unchecked: never answered (no network, a
+    timeout, 5xx)."""
+    http_status: int | None = None
+    final_url: str | None = None
+    """Where the link ends after redirects (moved: the repository it now points at)."""
+    first_seen: str = ""
+    checked_at: str | None = None
+    """When a check last got an answer (None: never)."""
+
+    @property
+    def trusted(self) -> bool:
+        return self.status == "ok"
+
+
+class RepoEvent(BaseModel):
+    """A change in what a featured paper's links say, found by `flashnews recheck`: "code
+    released", "weights released", "data released", "link now missing", "link now redirects
+    elsewhere", "link works again"."""
+
+    paper_id: str
+    event: str
+    kind: RepoKind
+    url: str
+    at: str
+    detail: str = ""

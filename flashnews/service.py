@@ -15,15 +15,17 @@ from pydantic import BaseModel
 
 from flashnews.budget import Budget, Progress, _no_progress
 from flashnews.config import Role, Settings
-from flashnews.errors import EditionLocked, FlashnewsError
+from flashnews.errors import ConfigError, EditionLocked, FlashnewsError
 from flashnews.graphs.checkpoint import DURABILITY, open_checkpointer, pending_steps
 from flashnews.graphs.context import Context
 from flashnews.graphs.edition import build_graph
-from flashnews.models import Decision, Edition, Paper
+from flashnews.models import Assessment, Decision, Edition, Paper, RepoEvent, RepoLink, SearchHit
 from flashnews.state import encode, view
 from flashnews.tools.arxiv import source_from_spec
 from flashnews.tools.embeddings import Embedder, load_embedder
 from flashnews.tools.lock import edition_lock
+from flashnews.tools.publish import Publication, PublishedItem
+from flashnews.tools.search import By, SearchIndex
 from flashnews.tools.store import (
     EditionRow,
     Store,
@@ -100,6 +102,34 @@ def _timed(graph: Any, inp: Any, config: Any, ctx: Context, models: Any,
         timings[name] = timings.get(name, 0.0) + max(spent, 0.0)
 
 
+class RecheckRow(BaseModel):
+    """One featured paper looked at again by `flashnews recheck`."""
+
+    paper_id: str
+    edition_id: str
+    """The edition that featured it (the latest, when several did)."""
+    title: str = ""
+    links: list[RepoLink] = []
+    """Its repositories after this look (as stored)."""
+    events: list[RepoEvent] = []
+    """What changed ("code released" …), as recorded for the weekly edition."""
+    problem: str = ""
+    """Why it could not be checked in full (offline, rate-limited); nothing stored was lost."""
+    settled: bool = False
+    """Not looked at: its code is out and every link works (`--all` looks anyway)."""
+
+
+class RecheckReport(BaseModel):
+    """What `flashnews recheck` found."""
+
+    since: str
+    days: int
+    papers: list[RecheckRow] = []
+    exit_code: int = 0
+    """0; 6 when a paper could not be checked (arXiv or the hosts unreachable); 7 when arXiv
+    kept rate-limiting."""
+
+
 def _rounded(timings: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 2) for k, v in timings.items()}
 
@@ -117,6 +147,7 @@ class EditionService:
         self.embedder = embedder or load_embedder(settings)
         """The ranking stage's embedder (loaded on its first text), shared by the editions this
         service runs."""
+        self._search: SearchIndex | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -305,6 +336,40 @@ class EditionService:
         """Published editions and the papers each featured."""
         return self.store.history()
 
+    # --- what the MCP server reads (flashnews/mcp_server.py) --------------------------------------
+
+    def latest_publication(self, fmt: str | None = None) -> Publication | None:
+        """The latest published edition (of one format, if given) as published, or None."""
+        record = self.store.latest_publication(fmt)
+        return Publication.model_validate_json(record) if record else None
+
+    def paper(self, arxiv_id: str) -> Paper | None:
+        """The newest record stored of a paper (from the latest day that fetched it), or None
+        if no edition ever fetched it."""
+        records = self.store.paper_records(arxiv_id)
+        return max((p for _, p in records), key=lambda p: p.version) if records else None
+
+    def featured(self, arxiv_id: str) -> list[tuple[Publication, PublishedItem]]:
+        """Every published edition that featured a paper, oldest first, with its item there."""
+        out = []
+        for record in self.store.featuring(arxiv_id):
+            pub = Publication.model_validate_json(record)
+            item = next((i for i in pub.items if i.arxiv_id == arxiv_id), None)
+            if item is not None:
+                out.append((pub, item))
+        return out
+
+    def latest_assessment(self, arxiv_id: str) -> tuple[str | None, Assessment] | None:
+        """A paper's latest assessment and the edition it is from: as the latest edition that
+        scored it showed it (the Score and Hype its editor saw); else, when no checkpoint holds
+        one (an edition run on LangGraph Server), the model's cached verdict (edition None)."""
+        for edition_id, _ in self.store.paper_records(arxiv_id):
+            scored = (self.state(edition_id).values or {}).get("assessments", {}).get(arxiv_id)
+            if scored:
+                return edition_id, Assessment.model_validate(scored)
+        cached = self.store.latest_assessment(arxiv_id)
+        return (None, cached) if cached else None
+
     def decisions(self, edition_id: str) -> list[Decision]:
         """The editor's decisions on an edition, in order; FlashnewsError if it never ran."""
         if self.store.edition(edition_id) is None:
@@ -316,6 +381,76 @@ class EditionService:
         dates = [r.date for r in self.store.editions() if r.format == fmt
                  and r.status == "published" and r.date <= until.isoformat()]
         return dt.date.fromisoformat(max(dates)) if dates else None
+
+    def search(self, query: str, *, since: dt.date | None = None, limit: int = 10,
+               by: By = "both") -> list[SearchHit]:
+        """The archive's best hits for `query` (tools/search.py): every published item, claim
+        and editor note since `since`, by words and meaning; the index is brought up to date
+        with the publications first."""
+        if self._search is None:
+            self._search = SearchIndex(self.store, self.embedder)
+        return self._search.search(query, since=since, limit=limit, by=by)
+
+    def recheck(self, days: int = 7, *, every: bool = False, now: dt.datetime | None = None,
+                checker: Any = None, arxiv: Any = None) -> RecheckReport:
+        """Look again at the code and weights of every paper featured in the editions published
+        in the last `days` days: its arXiv page (comments and abstract) and every link it names
+        (docs/links.md). Changes are stored as repo events; a paper whose code is out and whose
+        links all work is skipped unless `every`.
+
+        `checker` (tools/repos.Checker) and `arxiv` (an HttpClient for arxiv.org) are for tests.
+        A paper that cannot be checked keeps what was stored and is named in the report.
+        """
+        from flashnews.tools.http import HttpClient
+        from flashnews.tools.repos import (
+            Checker,
+            PageUnreachable,
+            fetch_abs_page,
+            recheck_paper,
+            settled,
+        )
+
+        s = self.settings
+        if not s.repo_check:
+            raise ConfigError("recheck checks links, and FLASHNEWS_REPO_CHECK is false")
+        now = now or dt.datetime.now(dt.UTC)
+        at = now.isoformat(timespec="seconds")
+        since = (now - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        checker = checker or Checker(timeout=s.repo_timeout)
+        http = arxiv or HttpClient(delay=s.arxiv_delay, retries=min(s.arxiv_retries, 2),
+                                   timeout=s.arxiv_timeout)
+        stop: list[PageUnreachable] = []  # arXiv is not asked again once it is unreachable
+
+        def page(arxiv_id: str) -> str:
+            if stop:
+                raise stop[0]
+            try:
+                return str(fetch_abs_page(arxiv_id, http))
+            except PageUnreachable as exc:
+                if exc.why != "answer":
+                    stop.append(exc)
+                raise
+
+        report = RecheckReport(since=since, days=days)
+        for pid, eid, published_at in self.store.featured_since(since):
+            paper = self.store.papers(eid).get(pid)
+            prior = self.store.repo_links(pid)
+            row = RecheckRow(paper_id=pid, edition_id=eid, title=paper.title if paper else "")
+            if settled(prior) and not every:
+                report.papers.append(row.model_copy(update={"links": prior, "settled": True}))
+                continue
+            found = recheck_paper(pid, paper.abstract if paper else "", prior, checker, page, at)
+            after = (now.date() - dt.date.fromisoformat(published_at[:10])).days
+            events = [e.model_copy(update={"detail": "; ".join(x for x in (
+                f"now at {e.detail}" if e.detail else "",
+                f"{after} day(s) after {eid} was published") if x)}) for e in found.events]
+            self.store.save_repo_links(pid, found.links, events)
+            report.papers.append(row.model_copy(update={
+                "links": self.store.repo_links(pid), "events": events,
+                "problem": found.problem}))
+        if any(p.problem for p in report.papers):
+            report.exit_code = 7 if any(e.why == "rate-limited" for e in stop) else 6
+        return report
 
     def being_run(self, edition_id: str) -> bool:
         """Whether a process holds the edition's lock right now."""

@@ -51,6 +51,9 @@ class EditionState(TypedDict, total=False):
     revise: bool
     """The critique's verdict: blocking findings remain that another writing round (within
     its rounds and the run's budget) may fix. Absent in checkpoints made before it: review."""
+    weekly: dict[str, Any]
+    """A week in review's input (agents/weekly.py to_state): its editions, papers as published
+    and updates."""
     revision: int
     """0, or the correction being prepared / published (`flashnews correct`)."""
     path: str

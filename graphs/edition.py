@@ -28,11 +28,14 @@ from flashnews.state import EditionState
 
 __all__ = ["Context", "EditionState", "build_graph"]
 
-def after_fetch(state: EditionState) -> Literal["triage", "__end__"]:
-    """Triage the day, or end: a quiet or empty day, an edition already published."""
+def after_fetch(state: EditionState) -> Literal["triage", "write", "__end__"]:
+    """Triage the day, or end: a quiet or empty day, an edition already published. A week in
+    review goes straight to writing: its papers were scored the day they were published."""
     if state.get("outcome") == "already-published":
         return "__end__"
-    return "triage" if state["fetch"]["outcome"] == "ok" else "__end__"
+    if state["fetch"]["outcome"] != "ok":
+        return "__end__"
+    return "write" if state.get("format") == "weekly" else "triage"
 
 
 def after_select(state: EditionState) -> Literal["write", "__end__"]:

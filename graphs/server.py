@@ -108,3 +108,64 @@ def server_context() -> Context:
 use_default(server_context)
 graph: CompiledStateGraph[Any, Any, Any, Any] = build_graph(context_schema=ServerRunContext)
 """The edition graph, compiled once; the server adds its checkpointer."""
+
+
+def _search_index() -> Any:
+    """The process's archive search (tools/search.py) over the shared store and embedder."""
+    from flashnews.tools.search import SearchIndex
+
+    server_context()  # the shared settings, store and embedder
+    with _lock:
+        if "search" not in _process:
+            _process["search"] = SearchIndex(_process["store"], _process["embedder"])
+        return _process["search"]
+
+
+def search_endpoint(request: Any) -> Any:
+    """GET /flashnews/search?q=…[&since=YYYY-MM-DD][&limit=N][&by=both|words|meaning]: the
+    archive's hits as JSON, like `flashnews search --json`. A bad parameter is a 400 with a
+    one-line error; never a traceback."""
+    import datetime as dt
+
+    from starlette.responses import JSONResponse
+
+    from flashnews.errors import FlashnewsError
+
+    params = request.query_params
+    query = params.get("q", "")
+    try:
+        since = dt.date.fromisoformat(params["since"]) if params.get("since") else None
+    except ValueError:
+        return JSONResponse({"error": f"since must be YYYY-MM-DD, got {params['since']!r}"},
+                            status_code=400)
+    by = params.get("by", "both")
+    if by not in ("both", "words", "meaning"):
+        return JSONResponse({"error": f"by must be both, words or meaning, got {by!r}"},
+                            status_code=400)
+    try:
+        limit = int(params.get("limit", "10"))
+        if not 1 <= limit <= 200:
+            raise ValueError
+    except ValueError:
+        return JSONResponse({"error": "limit must be a whole number from 1 to 200"},
+                            status_code=400)
+    try:
+        hits = _search_index().search(query, since=since, limit=limit, by=by)
+    except FlashnewsError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=503)
+    return JSONResponse({"query": query, "hits": [h.model_dump() for h in hits]})
+
+
+def __getattr__(name: str) -> Any:
+    """`http_app`: flashnews' own routes beside LangGraph Server's API (langgraph.json
+    `http.app`), built when the server asks for it (starlette comes with the server)."""
+    if name != "http_app":
+        raise AttributeError(name)
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    with _lock:
+        if "http_app" not in _process:
+            _process["http_app"] = Starlette(routes=[Route("/flashnews/search", search_endpoint,
+                                                           methods=["GET"])])
+        return _process["http_app"]

@@ -90,7 +90,8 @@ def test_every_channel_is_delivered_once(db_settings, fake, hook, tmp_path) -> N
     result = svc.run(DEMO, source=None, out_dir=out)
     assert result.outcome == "published", result.message
     assert sorted(p.name for p in out.iterdir()) == [
-        f"{DEMO.id}.html", f"{DEMO.id}.json", f"{DEMO.id}.md", "feed.json", "feed.xml"]
+        f"{DEMO.id}.html", f"{DEMO.id}.json", f"{DEMO.id}.md", "feed.json", "feed.xml",
+        "index.html"]
     md = (out / f"{DEMO.id}.md").read_text()
     data = json.loads((out / f"{DEMO.id}.json").read_text())
     assert data["edition_id"] == DEMO.id and data["revision"] == 0 and data["markdown"] == md
@@ -334,7 +335,7 @@ def test_json_carries_the_abstract_sentence_behind_every_number_and_claim() -> N
     papers = schema.papers()
     pub = _published_draft()
     data = json.loads(pub.model_dump_json())
-    assert data["schema_version"] == 3
+    assert data["schema_version"] == 4
     for item in data["items"]:
         abstract = papers[item["arxiv_id"]].abstract
         claims = item["evidence"]

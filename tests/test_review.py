@@ -15,6 +15,7 @@ from flashnews.agents.editor import EditorCommand, Row
 from flashnews.models import Assessment, Draft, DraftItem, Finding, Paper
 from flashnews.service import EditionService
 from flashnews.testing import FakeChatModel, HashingEmbedder, Request, fake_factory, grounded_responder
+from flashnews.tools.publish import with_repo_notes
 from tests.conftest import DEMO
 
 DAY = dt.date(2026, 2, 25)
@@ -257,7 +258,9 @@ def test_a_held_back_approve_and_an_edit_in_the_graph(settings, tmp_path, monkey
     done = svc.run(DEMO, source=None, out_dir=tmp_path / "out", policy="interactive",
                    reviewer=lambda payload: next(answers))
     assert done.outcome == "published" and len(fake.calls) == calls
-    assert (tmp_path / "out" / f"{DEMO.id}.md").read_text() == fixed
+    published = (tmp_path / "out" / f"{DEMO.id}.md").read_text()
+    # The editor's text as published: only the code-and-weights line under each item is added.
+    assert with_repo_notes(published, {}) == fixed and "No code or weights named." in published
     featured = [p["arxiv_id"] for p in svc.store.history()[0]["papers"]]  # type: ignore[index]
     assert len(featured) == 6 and gone not in featured  # it may be featured another day
     edit = svc.store.decisions(DEMO.id)[0]

@@ -477,3 +477,35 @@ def test_langgraph_cli_builds_a_dockerfile_for_the_self_hosted_server(tmp_path: 
     text = (tmp_path / "Dockerfile").read_text()
     assert "LANGSERVE_GRAPHS='{\"edition\": \"flashnews.graphs.server:graph\"}'" in text
     assert "pip install" in text and "-e ." in text
+
+
+def test_the_archive_search_route_answers_beside_the_api(world: World) -> None:
+    import requests
+
+    from flashnews.tools.publish import Publication, PublishedItem
+
+    store = Store(world.served.home / "flashnews.sqlite")
+    try:  # an edition of another day, published to the server's store
+        store.save_publication(Publication(
+            edition_id="2026-02-20-flash", date="2026-02-20", format="flash", title="T",
+            markdown="# T\n", items=[PublishedItem(
+                arxiv_id="2602.00042", title="Quokka: paged attention for tiny devices",
+                link="https://arxiv.org/abs/2602.00042", section="main", score=81, hype=40,
+                headline="Quokka pages attention", body="It serves long prompts on phones.")],
+            published_at="2026-02-20T01:00:00+00:00", updated_at="2026-02-20T01:00:00+00:00"),
+            str(world.served.out))
+    finally:
+        store.close()
+    url = f"{world.served.url}/flashnews/search"
+    got = requests.get(url, params={"q": "quokka", "by": "words"}, timeout=60)
+    assert got.status_code == 200, got.text
+    hits = got.json()["hits"]
+    assert [(h["edition_id"], h["paper_id"], h["score"]) for h in hits] == [
+        ("2026-02-20-flash", "2602.00042", 81)]
+    # By meaning too (the server's embedding model), and the FTS syntax read as text.
+    got = requests.get(url, params={"q": "paged attention on phones (", "limit": 3}, timeout=120)
+    assert got.status_code == 200 and got.json()["hits"][0]["paper_id"] == "2602.00042"
+    assert requests.get(url, params={"q": "quokka", "since": "2026-02-21"},
+                        timeout=60).json()["hits"] == []
+    bad = requests.get(url, params={"q": "quokka", "since": "soon"}, timeout=60)
+    assert bad.status_code == 400 and "since must be YYYY-MM-DD" in bad.json()["error"]

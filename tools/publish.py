@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from flashnews.config import Channel, Settings
 from flashnews.errors import PublishError
-from flashnews.models import Finding, rank_key
+from flashnews.models import Finding, RepoLink, rank_key
 from flashnews.tools.http import HttpClient, Transient
 from flashnews.tools.store import Correction, Store, utc_now
 
@@ -69,13 +69,18 @@ class PublishedItem(BaseModel):
     evidence: list[ClaimSupport] = Field(default_factory=list)
     """For every sentence and number of the item as published, the abstract sentence behind
     it (tools/grounding.py item_evidence)."""
+    repos: list[RepoLink] = Field(default_factory=list)
+    """The code, weights and data repositories the paper names, each with its check (`status`:
+    ok, moved, missing, unchecked; tools/repos.py). Empty: none named."""
 
 
 class Publication(BaseModel):
     """What one revision of an edition publishes, in every channel (also the JSON channel)."""
 
-    schema_version: int = 3
-    """2: items carry `evidence`; 3: `flags` (papers whose text addresses the model)."""
+    schema_version: int = 4
+    """2: items carry `evidence`; 3: `flags` (papers whose text addresses the model); 4: items
+    carry `repos` (the repositories the paper names, checked) and the markdown a line per
+    item saying so."""
     edition_id: str
     date: str
     format: str
@@ -145,6 +150,40 @@ def with_corrections(markdown: str, corrections: list[Correction]) -> str:
             cut = i + 1
     head, tail = lines[:cut], lines[cut:]
     return "\n".join([*head, "", notes, "", *tail]).replace("\n\n\n", "\n\n")
+
+
+# repository notes -------------------------------------------------------------------------------
+
+def with_repo_notes(markdown: str, notes: dict[str, str]) -> str:
+    """The bulletin with one line under each item whose paper has a note (tools/repos.py
+    repo_note): a hard line break after the item's last line, then the note (indented inside
+    a list item). Notes already there (a corrected text from the published file) are replaced,
+    never repeated."""
+    from flashnews.text.grounding import REPO_NOTE_RE, blocks_of, segments_of
+
+    lines = REPO_NOTE_RE.sub("\x00", markdown).splitlines()
+    for i in range(len(lines) - 1, -1, -1):  # the old notes, and the breaks before them
+        if lines[i] == "\x00":
+            del lines[i]
+            if i and lines[i - 1].endswith("  "):
+                lines[i - 1] = lines[i - 1].rstrip()
+    text = "\n".join(lines) + ("\n" if markdown.endswith("\n") else "")
+    if not notes:
+        return text
+    lines = text.splitlines()
+    inserts: dict[int, str] = {}
+    for block in blocks_of(text):
+        if block.kind != "item":
+            continue
+        ids = [s.paper_id for s in segments_of(block) if s.paper_id in notes]
+        if len(ids) != 1 or block.end < 1:
+            continue  # an item about several papers gets no note (none would be its own)
+        indent = "  " if block.text.lstrip().startswith(("- ", "* ", "+ ")) else ""
+        inserts[block.end] = indent + notes[ids[0]]
+    for end in sorted(inserts, reverse=True):
+        lines[end - 1] = lines[end - 1].rstrip() + "  "
+        lines.insert(end, inserts[end])
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
 # HTML -------------------------------------------------------------------------------------------
@@ -340,7 +379,10 @@ def render_json_feed(pubs: list[Publication], out_dir: Path, settings: Settings)
                 "edition_id": pub.edition_id, "date": pub.date, "format": pub.format,
                 "revision": pub.revision,
                 "papers": [{"arxiv_id": i.arxiv_id, "title": i.title, "link": i.link,
-                            "section": i.section, "score": i.score, "hype": i.hype}
+                            "section": i.section, "score": i.score, "hype": i.hype,
+                            "repos": [{"url": r.url, "kind": r.kind, "name": r.name,
+                                       "status": r.status, "final_url": r.final_url}
+                                      for r in i.repos]}
                            for i in pub.items],
             },
         })
@@ -491,7 +533,18 @@ class Publisher:
         return str(publish_markdown(pub.edition_id, pub.markdown, self.out_dir))
 
     def _deliver_html(self, pub: Publication) -> str:
-        return str(atomic_write(self.out_dir / f"{pub.edition_id}.html", render_html(pub)))
+        # The edition's page, then the archive page (tools/archive.py) listing every edition of
+        # this dir with its offline search: a read-modify-write under the output dir's lock
+        # (held by deliver), which keeps what other data dirs published here.
+        page = atomic_write(self.out_dir / f"{pub.edition_id}.html", render_html(pub))
+        from flashnews.tools.archive import ARCHIVE_NAME, render_archive
+
+        pubs = [Publication.model_validate_json(r)
+                for r in self.store.publication_records(str(self.out_dir))]
+        index = self.out_dir / ARCHIVE_NAME
+        old = index.read_text(encoding="utf-8") if index.exists() else None
+        atomic_write(index, render_archive(pubs, old))
+        return str(page)
 
     def _deliver_json(self, pub: Publication) -> str:
         return str(atomic_write(self.out_dir / f"{pub.edition_id}.json",
@@ -642,8 +695,12 @@ def merge_feeds(new: str, old: str | None) -> str:
 def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, draft: Any,
                       papers: dict[str, Any], assessments: dict[str, Any],
                       corrections: list[Correction], published_at: str | None,
-                      flags: list[Finding] | None = None) -> Publication:
-    """The publication of a draft: what every channel renders."""
+                      flags: list[Finding] | None = None,
+                      repos: dict[str, list[RepoLink]] | None = None) -> Publication:
+    """The publication of a draft: what every channel renders.
+
+    With `repos` (paper id -> the repositories it names, checked), each item of those papers
+    carries them and gets a line under it in the bulletin saying so (`with_repo_notes`)."""
     now = utc_now()
     notes = [c for c in corrections if c.revision <= revision]
     from flashnews.text.grounding import TITLE, bulletin_evidence
@@ -662,12 +719,19 @@ def build_publication(*, edition_id: str, date: str, fmt: str, revision: int, dr
             arxiv_id=item.paper_id, title=paper.title if paper else item.headline,
             link=f"https://arxiv.org/abs/{item.paper_id}", section=item.section,
             score=a.score if a else None, hype=a.hype if a else None,
-            headline=item.headline, body=item.body, evidence=found.get(item.paper_id, [])))
+            headline=item.headline, body=item.body, evidence=found.get(item.paper_id, []),
+            repos=(repos or {}).get(item.paper_id, [])))
     ranked = sorted(assessments.values(), key=rank_key)
     first_line = draft.markdown.splitlines()[0] if draft.markdown else ""
     title = first_line.lstrip("# ").strip() or TITLE
+    markdown = draft.markdown
+    if repos is not None:
+        from flashnews.tools.repos import repo_note
+
+        markdown = with_repo_notes(markdown, {i.paper_id: repo_note(repos.get(i.paper_id, []))
+                                              for i in draft.items})
     return Publication(edition_id=edition_id, date=date, format=fmt, revision=revision,
-                       title=title, markdown=with_corrections(draft.markdown, notes),
+                       title=title, markdown=with_corrections(markdown, notes),
                        items=items,
                        assessments=[{**a.model_dump(mode="json"),
                                      "title": papers[a.paper_id].title if a.paper_id in papers

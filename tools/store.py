@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from flashnews.errors import ConfigError, StorageError
-from flashnews.models import Assessment, Decision, Example, ModelCall, Paper
+from flashnews.models import Assessment, Decision, Example, ModelCall, Paper, RepoEvent, RepoLink
 
 Migration = Callable[[], str]
 """A migration: a function named `mNNN_what` that returns its SQL (portable: both backends)."""
@@ -198,6 +198,62 @@ def m005_examples() -> str:
         paper TEXT NOT NULL,
         PRIMARY KEY (edition_id, paper_id)
     );
+    """
+
+
+@migration
+def m006_search() -> str:
+    """The archive's search documents: one per published item, item claim and editor note,
+    derived from the publications (tools/search.py). The word index over them is the backend's
+    own (SQLite FTS5 or PostgreSQL full-text), created by `Store.ensure_search_index`."""
+    return """
+    CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        edition_id TEXT NOT NULL,
+        stamp TEXT NOT NULL,
+        date TEXT NOT NULL,
+        format TEXT NOT NULL,
+        paper_id TEXT,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        link TEXT NOT NULL,
+        score INTEGER,
+        hype INTEGER,
+        body TEXT NOT NULL,
+        vector TEXT
+    );
+    CREATE INDEX search_docs_edition ON search_docs (edition_id);
+    """
+
+
+@migration
+def m007_repo_links() -> str:
+    """The code, weights and data repositories each featured paper names, with their last check
+    (tools/repos.py), and every change `flashnews recheck` finds (for the weekly edition)."""
+    return """
+    CREATE TABLE repo_links (
+        paper_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        found_in TEXT NOT NULL,
+        status TEXT NOT NULL,
+        http_status INTEGER,
+        final_url TEXT,
+        first_seen TEXT NOT NULL,
+        checked_at TEXT,
+        PRIMARY KEY (paper_id, url)
+    );
+    CREATE TABLE repo_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        paper_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        url TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX repo_events_at ON repo_events (at);
     """
 
 
@@ -469,6 +525,28 @@ class Store:
         papers = [Paper.model_validate_json(r["record"]) for r in rows]
         return {p.arxiv_id: p for p in papers}
 
+    def paper_records(self, arxiv_id: str) -> list[tuple[str, Paper]]:
+        """Every edition that fetched a paper, with the record it stored, newest day first."""
+        rows = self._rows("SELECT edition_id, record FROM papers WHERE arxiv_id=?"
+                          " ORDER BY edition_id DESC", (arxiv_id,))
+        return [(r["edition_id"], Paper.model_validate_json(r["record"])) for r in rows]
+
+    def featuring(self, arxiv_id: str) -> list[str]:
+        """The JSON records of the published editions that featured a paper, oldest first."""
+        rows = self._rows("SELECT p.record FROM published_items i JOIN publications p"
+                          " ON p.edition_id = i.edition_id WHERE i.paper_id=?"
+                          " ORDER BY i.edition_id", (arxiv_id,))
+        return [r["record"] for r in rows]
+
+    def latest_publication(self, fmt: str | None = None) -> str | None:
+        """The JSON record of the latest published edition (of one format, if given): the
+        latest day, then the latest published that day."""
+        where = " WHERE e.format=?" if fmt else ""
+        row = self._row("SELECT p.record FROM publications p JOIN editions e ON e.id ="
+                        f" p.edition_id{where} ORDER BY e.date DESC, p.published_at DESC,"
+                        " p.edition_id DESC LIMIT 1", (fmt,) if fmt else ())
+        return row["record"] if row else None
+
     # assessment cache ----------------------------------------------------------------------
     def cached_assessment(self, paper: Paper, prompt_hash: str, model: str) -> Assessment | None:
         row = self._row(
@@ -685,6 +763,148 @@ class Store:
         row = self._row("SELECT out_dir FROM publications WHERE edition_id=?", (edition_id,))
         return row["out_dir"] if row else None
 
+    def publication_stamps(self) -> dict[str, tuple[int, str]]:
+        """Every publication's (revision, updated_at), by edition (what the search index is
+        kept in step with)."""
+        rows = self._rows("SELECT edition_id, revision, updated_at FROM publications")
+        return {r["edition_id"]: (int(r["revision"]), r["updated_at"]) for r in rows}
+
+    def publication_record(self, edition_id: str) -> str | None:
+        """The JSON record of an edition's latest published revision."""
+        row = self._row("SELECT record FROM publications WHERE edition_id=?", (edition_id,))
+        return row["record"] if row else None
+
+    def latest_assessment(self, paper_id: str) -> Assessment | None:
+        """The newest cached triage verdict on a paper (any version, prompt or model)."""
+        row = self._row("SELECT record FROM assessments WHERE paper_id=? ORDER BY version DESC,"
+                        " created_at DESC LIMIT 1", (paper_id,))
+        return Assessment.model_validate_json(row["record"]) if row else None
+
+    def decision_counts(self) -> dict[str, int]:
+        """How many decisions each edition has (a new one re-indexes the edition's notes)."""
+        rows = self._rows("SELECT edition_id, COUNT(*) AS n FROM decisions GROUP BY edition_id")
+        return {r["edition_id"]: int(r["n"]) for r in rows}
+
+    # the archive's search documents (tools/search.py) ---------------------------------------
+    def ensure_search_index(self) -> None:
+        """The backend's word index over search_docs (idempotent): an FTS5 table on SQLite
+        (porter stemming), a GIN expression index on PostgreSQL (english configuration)."""
+        with self._tx() as c:
+            if self.url:
+                c.execute("CREATE INDEX IF NOT EXISTS search_docs_words ON search_docs USING GIN"
+                          f" ({_PG_DOC})")
+            else:
+                c.execute("CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body,"
+                          " tokenize='porter unicode61')")
+
+    def search_stamps(self) -> dict[str, str]:
+        """The stamp each indexed edition's documents were built from."""
+        rows = self._rows("SELECT edition_id, MAX(stamp) AS stamp FROM search_docs"
+                          " GROUP BY edition_id")
+        return {r["edition_id"]: r["stamp"] for r in rows}
+
+    def replace_search_docs(self, edition_id: str, docs: Sequence[dict[str, Any]]) -> None:
+        """An edition's search documents, replacing what was indexed for it (one transaction:
+        a search never sees half an edition)."""
+        cols = ("edition_id", "stamp", "date", "format", "paper_id", "kind", "title", "link",
+                "score", "hype", "body", "vector")
+        with self._tx(immediate=True) as c:
+            if not self.url:
+                c.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs"
+                          " WHERE edition_id=?)", (edition_id,))
+            c.execute("DELETE FROM search_docs WHERE edition_id=?", (edition_id,))
+            for d in docs:
+                cur = c.execute(f"INSERT INTO search_docs ({', '.join(cols)}) VALUES"
+                                f" ({', '.join('?' * len(cols))}) RETURNING id",
+                                tuple(d.get(k) for k in cols))
+                doc_id = cur.fetchone()[0]
+                if not self.url:
+                    c.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+                              (doc_id, d["title"], d["body"]))
+
+    def search_words(self, match: str, *, since: str | None, limit: int) -> list[int]:
+        """Ids of the documents the word query matches, best first. `match` is the backend's
+        query syntax, built by tools/search.py from plain words only."""
+        day = since or "0000-00-00"
+        if self.url:
+            rows = self._rows(
+                f"SELECT id FROM search_docs WHERE date >= ? AND {_PG_DOC} @@"
+                f" to_tsquery('english', ?) ORDER BY ts_rank_cd({_PG_DOC},"
+                " to_tsquery('english', ?)) DESC, id LIMIT ?", (day, match, match, limit))
+        else:
+            rows = self._rows(
+                "SELECT d.id FROM search_fts f JOIN search_docs d ON d.id = f.rowid"
+                " WHERE search_fts MATCH ? AND d.date >= ? ORDER BY bm25(search_fts, 2.0, 1.0),"
+                " d.id LIMIT ?", (match, day, limit))
+        return [int(r["id"]) for r in rows]
+
+    def search_docs(self, ids: Sequence[int] | None = None, *, with_vectors: bool = False
+                    ) -> list[dict[str, Any]]:
+        """Search documents by id (all when `ids` is None), without or with their vectors."""
+        cols = "id, edition_id, date, format, paper_id, kind, title, link, score, hype, body" + (
+            ", vector" if with_vectors else "")
+        if ids is None:
+            return self._rows(f"SELECT {cols} FROM search_docs ORDER BY id")
+        out: list[dict[str, Any]] = []
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            out += self._rows(f"SELECT {cols} FROM search_docs WHERE id IN"
+                              f" ({','.join('?' * len(chunk))})", chunk)
+        return out
+
+    def search_version(self) -> tuple[int, int]:
+        """(documents, highest id): changes whenever the index does (the vector cache's key)."""
+        row = self._row("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS top FROM search_docs")
+        assert row is not None
+        return int(row["n"]), int(row["top"])
+
+    # repositories a paper names (tools/repos.py) ----------------------------------------------
+    def save_repo_links(self, paper_id: str, links: Iterable[RepoLink],
+                        events: Iterable[RepoEvent] = ()) -> None:
+        """Store a paper's links (one row per URL; its first sighting is kept) and the changes
+        a check found, in one transaction."""
+        rows = [(paper_id, k.url, k.kind, k.name, k.found_in, k.status, k.http_status,
+                 k.final_url, k.first_seen or utc_now(), k.checked_at) for k in links]
+        found = [(e.paper_id, e.event, e.kind, e.url, e.detail, e.at) for e in events]
+        with self._tx() as c:
+            c.executemany(
+                "INSERT INTO repo_links (paper_id, url, kind, name, found_in, status,"
+                " http_status, final_url, first_seen, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?) ON CONFLICT (paper_id, url) DO UPDATE SET kind=excluded.kind,"
+                " name=excluded.name, status=excluded.status,"
+                " http_status=excluded.http_status, final_url=excluded.final_url,"
+                " checked_at=COALESCE(excluded.checked_at, repo_links.checked_at)", rows)
+            c.executemany(
+                "INSERT INTO repo_events (paper_id, event, kind, url, detail, at)"
+                " VALUES (?, ?, ?, ?, ?, ?)", found)
+
+    def repo_links(self, paper_id: str) -> list[RepoLink]:
+        """The repositories a paper names, in the order they were first seen."""
+        rows = self._rows("SELECT * FROM repo_links WHERE paper_id=? ORDER BY first_seen, url",
+                          (paper_id,))
+        return [RepoLink(**r) for r in rows]
+
+    def repo_events(self, since: str) -> list[RepoEvent]:
+        """Changes found on or after `since` (an ISO date or timestamp, UTC), oldest first:
+        "code released" …, for the weekly edition."""
+        rows = self._rows("SELECT paper_id, event, kind, url, detail, at FROM repo_events"
+                          " WHERE at >= ? ORDER BY at, id", (since,))
+        return [RepoEvent(**r) for r in rows]
+
+    def featured_since(self, since: str) -> list[tuple[str, str, str]]:
+        """Papers featured in editions first published on or after `since` (ISO, UTC):
+        (paper id, the edition that featured it, when it was published), newest first, each
+        paper once."""
+        rows = self._rows(
+            "SELECT i.paper_id, e.id, e.published_at FROM published_items i"
+            " JOIN editions e ON e.id = i.edition_id WHERE e.published_at IS NOT NULL"
+            " AND e.published_at >= ? ORDER BY e.published_at DESC, e.id, i.position", (since,))
+        seen: dict[str, tuple[str, str, str]] = {}
+        for r in rows:
+            seen.setdefault(r["paper_id"], (r["paper_id"], r["id"], r["published_at"]))
+        return list(seen.values())
+
     # editor decisions -----------------------------------------------------------------------
     def record_decision(self, d: Decision) -> None:
         """Store a decision; recording the same (edition, seq) again is a no-op (a node that
@@ -729,6 +949,10 @@ class Store:
                         at=r["at"], command=r["command"], featured=bool(r["featured"]),
                         score=r["score"], hype=r["hype"], weight=r["weight"], model=r["model"])
                 for r in rows]
+
+
+_PG_DOC = "to_tsvector('english', title || ' ' || body)"
+"""The document PostgreSQL's word search indexes and matches (one expression: the index's)."""
 
 
 class _Translating:

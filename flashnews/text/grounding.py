@@ -31,6 +31,8 @@ from flashnews.text.names import NameIndex, is_generic, tokens
 TITLE = "Inference Ecosystem — Flash News"
 NO_THEMES = "No theme links two or more of today's papers."
 """What a digest says when no theme cites two of its papers (not a finding)."""
+NO_THEMES_WEEK = "No theme links two or more of this week's papers."
+"""The same in the week in review."""
 LINK_RE = re.compile(r"\[([^\]]+)\]\((https?://arxiv\.org/(?:abs|pdf|html)/[^)\s]+)\)")
 ANY_LINK_RE = re.compile(r"\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 URL_RE = re.compile(r"(?:https?://|www\.)[^\s)<>\]\"']+")
@@ -41,6 +43,10 @@ ARXIV_URL_RE = re.compile(
 ID_TEXT_RE = re.compile(r"\barXiv\s*:\s*(\d{4}\.\d{4,5})(?:v\d+)?\b|(?<![\w./-])"
                         r"(\d{2}(?:0[1-9]|1[0-2])\.\d{5})(?:v\d+)?(?![\w.])", re.IGNORECASE)
 SCORE_RE = re.compile(r"Score:\s*(\d{1,3})\s*\|\s*Hype:\s*(\d{1,3})")
+# The line publishing puts under an item (`tools/repos.py` repo_note): the code, weights and
+# data the paper names, each link flagged by its check. Like the score, it is no claim of the
+# item's prose: its names, figures and links are not read as the item's.
+REPO_NOTE_RE = re.compile(r"^[ \t]*(?:Code: |No code or weights named\.)[^\n]*$", re.MULTILINE)
 DATE_RE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 # Scripts a small multilingual model drifts into mid-sentence (CJK, kana, Hangul, Cyrillic).
@@ -49,12 +55,13 @@ FIRST_PERSON_RE = re.compile(r"\b(?:we|our|us)\b", re.IGNORECASE)
 SECTIONS: dict[str, list[str]] = {
     "flash": [],
     "digest": ["Highlights", "Also Noteworthy", "Cross-Cutting Themes"],
+    "weekly": ["Themes", "Top Papers", "Updates"],
 }
-ITEM_BOUNDS = {"flash": (4, 6), "digest": (3, 8)}
-WORD_LIMIT = {"flash": 900, "digest": 2600}
+ITEM_BOUNDS = {"flash": (4, 6), "digest": (3, 8), "weekly": (1, 5)}
+WORD_LIMIT = {"flash": 900, "digest": 2600, "weekly": 2600}
 # `##` headings that organise a bulletin (as opposed to an item's own headline).
 _STRUCTURAL = re.compile(r"highlight|also|notable|noteworthy|theme|cross-cutting|top papers|"
-                         r"in brief|briefly|other|more papers|quick hits|round-?up", re.I)
+                         r"in brief|briefly|other|more papers|quick hits|round-?up|updates?$", re.I)
 
 # Assistant chatter, reasoning left in, sign-offs, placeholders and error text. Lines are read
 # with typographic apostrophes and quotes made plain first ("Here’s" is "Here's"). Each
@@ -298,7 +305,9 @@ def segments_of(block: Block) -> list[Segment]:
 
 
 def prose_of(text: str) -> str:
-    """A text's own words: arXiv links reduced to their text, URLs, scores and markup removed."""
+    """A text's own words: arXiv links reduced to their text, URLs, scores, the repository
+    note and markup removed."""
+    text = REPO_NOTE_RE.sub(" ", text)
     text = ANY_LINK_RE.sub(lambda m: " " if is_generic(m.group(1)) else f" {m.group(1)} ", text)
     text = URL_RE.sub(" ", text)
     text = SCORE_RE.sub(" ", text)
@@ -581,6 +590,9 @@ def _main_items(blocks: list[Block], fmt: Format) -> int:
         if fmt == "digest":
             if section == "highlights":
                 count += len(segments_of(block))
+        elif fmt == "weekly":
+            if section == "top papers":
+                count += len(segments_of(block))
         elif not block.text.lower().startswith(("also notable", "- ", "* ")) \
                 and "also" not in section:
             count += len(segments_of(block))
@@ -807,7 +819,7 @@ def _check_sentences(seg: Segment, paper: Paper) -> list[Finding]:
 def _check_theme(block: Block, papers: dict[str, Paper], index: NameIndex, edition: set[str],
                  pool: list[Paper]) -> list[Finding]:
     among = edition if edition else set(papers)
-    if prose_of(block.text).strip() == NO_THEMES:
+    if prose_of(block.text).strip() in (NO_THEMES, NO_THEMES_WEEK):
         return []
     cited = {s.paper_id for s in segments_of(block)} | index.cited(block.text, among)
     out: list[Finding] = []
@@ -857,6 +869,8 @@ def _check_offsite(markdown: str) -> list[Finding]:
     """Links to other sites are reported (a bulletin's sources are its arXiv papers)."""
     out = []
     for number, line in enumerate(markdown.splitlines(), start=1):
+        if REPO_NOTE_RE.match(line):
+            continue  # the repository note's links are the point of it
         urls = [m.group(2) for m in ANY_LINK_RE.finditer(line)]
         urls += [m.group(0) for m in URL_RE.finditer(ANY_LINK_RE.sub(" ", line))]
         for url in dict.fromkeys(urls):

@@ -23,6 +23,8 @@ def fetch_node(state: EditionState, runtime: Runtime[Context]) -> dict[str, Any]
         # A new run on a published edition's thread (LangGraph Server): a no-op that says so.
         return {"outcome": "already-published",
                 "message": f"{row.id} was already published ({row.path}); nothing to do"}
+    if start["format"] == "weekly":
+        return start | _week(ctx, start)
     if ctx.source is None:
         # On LangGraph Server the source comes in with the run's input.
         ctx.source = source_from_spec(start["source"], ctx.settings)
@@ -34,3 +36,31 @@ def fetch_node(state: EditionState, runtime: Runtime[Context]) -> dict[str, Any]
     if outcome != "ok":
         update |= {"outcome": outcome, "message": update["fetch"]["message"]}
     return update
+
+
+def _week(ctx: Context, start: dict[str, Any]) -> dict[str, Any]:
+    """A weekly edition's input: the week's published editions, gathered from the store (no
+    source, no triage: each paper keeps the Score it was published with)."""
+    from flashnews.agents import weekly
+    from flashnews.state import encode
+
+    date = dt.date.fromisoformat(start["date"])
+    ctx.progress("fetch", 0, 1)
+    week = weekly.gather(ctx.store, date, ctx.embedder)
+    ctx.progress("fetch", 1, 1)
+    span = f"{week.start.isoformat()} to {date.isoformat()}"
+    if week.quiet:
+        message = f"a quiet week: no daily edition was published from {span}, so there is " \
+                  "no week in review"
+        return {"paper_ids": [], "outcome": "quiet-day", "message": message,
+                "fetch": {"outcome": "quiet-day", "count": 0, "source": "store",
+                          "message": message}}
+    ctx.store.save_papers(start["edition_id"], week.papers.values())
+    n = len(week.editions)
+    return encode(assessments=week.assessments(), selection=weekly.selection(week)) | {
+        "paper_ids": list(week.papers), "weekly": weekly.to_state(week),
+        "skip": {"themes": False, "model_review": not ctx.settings.critic_use_model},
+        "fetch": {"outcome": "ok", "count": len(week.papers), "source": "store",
+                  "message": f"{len(week.featured)} papers from {n} edition"
+                             f"{'s' if n != 1 else ''} published from {span}; "
+                             f"{len(week.updates)} updates"}}

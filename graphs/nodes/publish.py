@@ -9,6 +9,8 @@ from langgraph.runtime import Runtime
 from flashnews.graphs.context import Context, context_of
 from flashnews.state import EditionState, view
 from flashnews.tools.publish import Publisher, build_publication, featured_papers
+from flashnews.tools.repos import Checker, publication_links
+from flashnews.tools.store import utc_now
 
 
 def publish_node(state: EditionState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -19,11 +21,15 @@ def publish_node(state: EditionState, runtime: Runtime[Context]) -> dict[str, An
     assert draft is not None
     papers = ctx.store.papers(state["edition_id"])
     row = ctx.store.edition(eid)
+    # The code and weights each item's paper names: a HEAD per link, once (docs/links.md).
+    checker = Checker(timeout=ctx.settings.repo_timeout, enabled=ctx.settings.repo_check)
+    repos = publication_links(ctx.store, papers, [i.paper_id for i in draft.items], checker,
+                              utc_now())
     pub = build_publication(
         edition_id=eid, date=state["date"], fmt=v.format, revision=revision, draft=draft,
         papers=papers, assessments=v.assessments, corrections=ctx.store.corrections(eid),
         published_at=row.published_at if row else None,
-        flags=[n for n in v.notes if n.check == "prompt-injection"])
+        flags=[n for n in v.notes if n.check == "prompt-injection"], repos=repos)
     published = Publisher(ctx.settings, ctx.store, ctx.out_dir,
                           unknown=ctx.unknown_outcome).deliver(pub)
     featured = featured_papers(v.selection.ids, draft, edited=v.edited)

@@ -16,6 +16,8 @@ def write_node(state: EditionState, runtime: Runtime[Context]) -> dict[str, Any]
     ctx = context_of(state, runtime)
     v = view(state)
     previous, rewrite = v.draft, v.rewrite
+    if v.format == "weekly":
+        return _weekly(state, ctx)
     draft, themes_out = Writer(ctx.models).write(
         edition_id=v.edition_id, date=v.date, fmt=v.format,
         selection=v.selection, papers=ctx.store.papers(state["edition_id"]), assessments=v.assessments,
@@ -28,4 +30,32 @@ def write_node(state: EditionState, runtime: Runtime[Context]) -> dict[str, Any]
         update["previous_markdown"] = previous.markdown
     if rewrite.get("pending"):
         update["rewrite"] = {**rewrite, "pending": False}
+    return update
+
+
+def _weekly(state: EditionState, ctx: Context) -> dict[str, Any]:
+    """The week in review, composed by code from the week's published items (agents/weekly.py);
+    a revision leaves out what the critic blocked."""
+    from flashnews.agents import weekly
+    from flashnews.text import grounding
+
+    v = view(state)
+    papers = ctx.store.papers(v.edition_id)
+    week = weekly.from_state(state["weekly"], v.date, papers)
+    blocked: list[str] = []
+    if v.draft is not None and not v.rewrite.get("pending"):
+        found = grounding.blocking(v.findings)
+        blocked = [f.item for f in found if f.item]
+        blocked += [t.title for t in v.themes for f in found
+                    if f.check == "theme" and t.title in f.evidence]
+    ctx.progress("write", 0, 1)
+    draft, themes_out = weekly.compose(
+        ctx.models, week, edition_id=v.edition_id, chosen=v.selection,
+        assessments=v.assessments, blocked=blocked, round_=state.get("round", 0) + 1)
+    ctx.progress("write", 1, 1)
+    update = encode(draft=draft, edited=False, themes=themes_out, round=draft.round)
+    if v.draft is not None:
+        update["previous_markdown"] = v.draft.markdown
+    if v.rewrite.get("pending"):
+        update["rewrite"] = {**v.rewrite, "pending": False}
     return update
