@@ -81,7 +81,7 @@ def run_input(values: dict[str, Any]) -> dict[str, Any]:
     `date` is required, `format` defaults to flash; `edition_id` is derived (and must match if
     given); `source` defaults as in the CLI: the bundled snapshot on its day, else arxiv.
     """
-    expected = ('expected {"date": "YYYY-MM-DD", "format": "flash"|"digest", '
+    expected = ('expected {"date": "YYYY-MM-DD", "format": "flash"|"digest"|"weekly", '
                 '"source": "arxiv"|"PATH.jsonl" (optional)}')
     if not values.get("date"):
         raise ConfigError(f"invalid run input: no date; {expected}", step="fetch")

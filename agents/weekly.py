@@ -168,14 +168,15 @@ def gather(store: Store, date: dt.date, embedder: Embedder | None = None) -> Wee
                 week.featured[pid] = Featured(paper, eid, it["score"], it.get("hype") or 0,
                                               it.get("headline", ""), it.get("body", ""))
     week.papers = {pid: f.paper for pid, f in week.featured.items()}
-    week.updates = [*_new_versions(store, week), *_follow_ups(store, week, embedder),
-                    *_releases(store, week)]
+    earlier = _earlier(store, week)
+    week.updates = [*_new_versions(store, week, earlier),
+                    *_follow_ups(week, earlier, embedder), *_releases(store, week, earlier)]
     return week
 
 
 def _earlier(store: Store, week: Week) -> dict[str, tuple[str, Paper, int, int]]:
     """Papers featured before the week: id -> (edition, record, Score, Hype) as first
-    published."""
+    published (read once per weekly: every earlier publication)."""
     out: dict[str, tuple[str, Paper, int, int]] = {}
     rows = sorted((r for r in store.editions() if r.status == "published"
                    and r.format != "weekly" and r.date < week.start.isoformat()),
@@ -198,9 +199,11 @@ def _added_sentences(old: str, new: str) -> list[str]:
             for s in after[j1:j2]]
 
 
-def _new_versions(store: Store, week: Week) -> list[Update]:
+Earlier = dict[str, tuple[str, Paper, int, int]]
+
+
+def _new_versions(store: Store, week: Week, earlier: Earlier) -> list[Update]:
     """A new version of a paper featured before the week, announced in one of its days."""
-    earlier = _earlier(store, week)
     out: list[Update] = []
     seen: set[str] = set()
     for eid in week.editions:
@@ -221,11 +224,10 @@ def _new_versions(store: Store, week: Week) -> list[Update]:
     return out
 
 
-def _follow_ups(store: Store, week: Week, embedder: Embedder | None) -> list[Update]:
+def _follow_ups(week: Week, earlier: Earlier, embedder: Embedder | None) -> list[Update]:
     """A paper of the week by authors of one featured before, on the same subject."""
     if embedder is None:
         return []
-    earlier = _earlier(store, week)
     out: list[Update] = []
     for pid, f in week.featured.items():
         authors = set(f.paper.authors)
@@ -243,8 +245,10 @@ def _follow_ups(store: Store, week: Week, embedder: Embedder | None) -> list[Upd
         oid, (_, old, _, _) = related[best]
         shared = sorted(authors & set(old.authors))
         week.papers.setdefault(oid, old)
-        out.append(Update(pid, "follow-up", f"a follow-up by {_names(shared)}, authors of "
-                          f"{old.short_name}, featured before this week", f.score, f.hype))
+        # The earlier paper is not named: its name is no word of this paper's abstract, and
+        # the critic rightly blocks an item that names another paper.
+        out.append(Update(pid, "follow-up", f"a follow-up by {_names(shared)} to a paper of "
+                          "theirs featured before this week", f.score, f.hype))
     return out
 
 
@@ -256,17 +260,15 @@ def _names(authors: list[str]) -> str:
     return f"{authors[0]}, {authors[1]} and others"
 
 
-def _releases(store: Store, week: Week) -> list[Update]:
+def _releases(store: Store, week: Week, earlier: Earlier) -> list[Update]:
     """Code or weights released (found by `flashnews recheck`) for a paper featured this week
     or before, during the week."""
     out: list[Update] = []
-    earlier: dict[str, tuple[str, Paper, int, int]] | None = None
     for e in store.repo_events(week.start.isoformat()):
         if e.at[:10] > week.date.isoformat() or "released" not in e.event:
             continue
         f = week.featured.get(e.paper_id)
         if f is None:
-            earlier = earlier if earlier is not None else _earlier(store, week)
             if e.paper_id not in earlier:
                 continue
             _, paper, score, hype = earlier[e.paper_id]
@@ -289,15 +291,28 @@ def candidates(week: Week) -> list[themes.Candidate]:
             if 2 <= len(pids) < len(week.featured)]
 
 
-def choose_themes(models: Models | None, week: Week, blocked: set[str]) -> list[ThemeText]:
-    """Up to MAX_THEMES themes, each citing two or more of the week's papers."""
+def choose_themes(models: Models | None, week: Week, blocked: set[str],
+                  background: dict[str, Paper] | None = None) -> list[ThemeText]:
+    """Up to MAX_THEMES themes, each citing two or more of the week's papers. `background`: the
+    week's days' other papers; a phrase common among them ("tokens", "layer" on an LLM beat)
+    is no theme (agents/themes.py)."""
     ids = sorted(week.featured, key=lambda p: (-week.featured[p].score, p))
-    kept, _ = themes.choose(models, ids, week.papers, limit=MAX_THEMES + len(blocked),
-                            asked=10, extra=candidates(week))
+    pool = {**(background or {}), **week.papers}
+    kept, _ = themes.choose(models, ids, pool, limit=2 * MAX_THEMES + len(blocked),
+                            asked=12, extra=candidates(week))
+    # A phrase of two words or a coined term ("edge devices", "KV cache", "MoE") before a
+    # single common word ("layer", "tokens"): the model finds both shared, a reader learns
+    # more from the first. The model's order is kept within each kind.
+    kept.sort(key=lambda c: not _specific(c.label))
     out = [ThemeText(title=c.label[:1].upper() + c.label[1:],
                      text=themes.sentence(c, "this week's"), paper_ids=c.paper_ids)
            for c in kept]
     return [t for t in out if t.title not in blocked][:MAX_THEMES]
+
+
+def _specific(label: str) -> bool:
+    """Two words or more, or a coined term (capitals or digits inside)."""
+    return len(label.split()) >= 2 or any(ch.isupper() or ch.isdigit() for ch in label)
 
 
 def lead(week: Week) -> str:
@@ -321,8 +336,8 @@ def selection(week: Week) -> Selection:
 
 
 def compose(models: Models | None, week: Week, *, edition_id: str, chosen: Selection,
-            assessments: dict[str, Assessment], blocked: Sequence[str] = (), round_: int = 1
-            ) -> tuple[Draft, list[ThemeText]]:
+            assessments: dict[str, Assessment], blocked: Sequence[str] = (), round_: int = 1,
+            background: dict[str, Paper] | None = None) -> tuple[Draft, list[ThemeText]]:
     """The weekly draft from the papers `chosen` (the state's selection, with the editor's
     pins and drops) and their Scores in `assessments` (with the editor's rescoring).
     `blocked`: paper ids and theme titles the critic blocked in the previous round, left out."""
@@ -338,15 +353,23 @@ def compose(models: Models | None, week: Week, *, edition_id: str, chosen: Selec
     among = Week(date=week.date, start=week.start, editions=week.editions,
                  featured={pid: week.featured[pid] for pid in cited if pid in week.featured},
                  papers=week.papers)
-    themes_out = choose_themes(models, among, skip)
+    themes_out = choose_themes(models, among, skip, background)
     top = sorted((week.featured[pid] for pid in chosen.main if pid in cited
                   and pid in week.featured),
                  key=lambda f: (-f.score, -f.hype, f.paper.arxiv_id))
-    updates = [u for u in week.updates if u.paper_id in cited]
-    items = [DraftItem(paper_id=f.paper.arxiv_id, headline=f.headline, body=f.body,
-                       section="main") for f in top]
-    items += [DraftItem(paper_id=u.paper_id, headline="Update", body=u.text, section="also")
-              for u in updates]
+    # One line per paper: what changed about a top paper goes in its own item (so it is never
+    # listed twice); the others are the Updates section's items.
+    merged: dict[str, list[str]] = {}
+    for u in week.updates:
+        if u.paper_id in cited:
+            merged.setdefault(u.paper_id, []).append(u.text)
+    items = [DraftItem(paper_id=f.paper.arxiv_id, section="main", headline=f.headline,
+                       body=" ".join([f.body.strip(), *(f"Update: {_sentence(t)}" for t in
+                                                         merged.get(f.paper.arxiv_id, []))]))
+             for f in top]
+    shown = {i.paper_id for i in items}
+    items += [DraftItem(paper_id=pid, headline="Update", body="; ".join(texts), section="also")
+              for pid, texts in merged.items() if pid not in shown]
     notes = []
     if len(themes_out) < MIN_THEMES:
         notes.append(f"only {len(themes_out)} theme(s) link two or more of the week's papers "
@@ -356,6 +379,12 @@ def compose(models: Models | None, week: Week, *, edition_id: str, chosen: Selec
                       {**week.assessments(), **assessments})
     return Draft(edition_id=edition_id, format="weekly", round=round_, lead=text, items=items,
                  markdown=markdown, notes=notes), themes_out
+
+
+def _sentence(text: str) -> str:
+    """A clause as a sentence: capitalised, one full stop."""
+    text = text.strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def render(date: dt.date, lead_text: str, chosen: Sequence[ThemeText],
@@ -395,8 +424,9 @@ def render(date: dt.date, lead_text: str, chosen: Sequence[ThemeText],
     out += ["", "## Updates", ""]
     updates = [i for i in items if i.section != "main"]
     for i in updates:
-        out += [f"- Update: **{link(i.paper_id)}** · {score(i.paper_id)} — "
-                f"{i.body[:1].upper()}{i.body[1:].rstrip('.')}."]
+        out += [f"- Update: **{link(i.paper_id)}** · {score(i.paper_id)} — {_sentence(i.body)}"]
     if not updates:
-        out += ["_Nothing featured before this week changed._"]
+        marked = any("Update: " in i.body for i in items if i.section == "main")
+        out += ["_What changed about this week's top papers is in their items above._" if marked
+                else "_Nothing featured before this week changed._"]
     return "\n".join(out).rstrip() + "\n"

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 # An also-notable item is one sentence on what the paper does and one with up to two results
 # (the house bulletins' also-notable entries run 25-30 words and quote their numbers).
 ITEM_WORDS = {("flash", "main"): 35, ("flash", "also"): 28, ("digest", "main"): 90,
-              ("digest", "also"): 35}
+              ("digest", "also"): 35, ("weekly", "main"): 90, ("weekly", "also"): 35}
 # Headline results quoted per item (fewer when they do not fit the budget).
 RESULTS = {("flash", "main"): 2, ("flash", "also"): 2, ("digest", "main"): 3,
            ("digest", "also"): 2}

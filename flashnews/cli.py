@@ -583,7 +583,7 @@ def search(
         where = f" since {day}" if day else ""
         out.print(f"no published item matches {escape(query)!r}{where}", highlight=False)
         return
-    table = _table(f"{len(hits)} hit{'s' if len(hits) != 1 else ''} for {query!r}")
+    table = _table(escape(f"{len(hits)} hit{'s' if len(hits) != 1 else ''} for {query!r}"))
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("edition", no_wrap=True)
     table.add_column("paper and what matched", ratio=1, overflow="fold")

@@ -202,6 +202,12 @@ class EditionService:
                           embedder=self.embedder)
             graph = build_graph(saver)
             snap = graph.get_state(config)
+            if (edition.format == "weekly" and snap.values and not resume_only
+                    and snap.values.get("outcome") == "quiet-day" and not pending_steps(snap)):
+                # A quiet week is looked at again: its input is the store, which the week's
+                # daily editions may have filled since (a day's arXiv listing never changes).
+                saver.delete_thread(eid)
+                snap = graph.get_state(config)
             if not snap.values:
                 if resume_only:
                     raise FlashnewsError(f"edition {eid} has never run; start it with: "
@@ -364,6 +370,8 @@ class EditionService:
         scored it showed it (the Score and Hype its editor saw); else, when no checkpoint holds
         one (an edition run on LangGraph Server), the model's cached verdict (edition None)."""
         for edition_id, _ in self.store.paper_records(arxiv_id):
+            if Edition.parse(edition_id).format == "weekly":
+                continue  # a week in review scores nothing: it shows the daily edition's Score
             scored = (self.state(edition_id).values or {}).get("assessments", {}).get(arxiv_id)
             if scored:
                 return edition_id, Assessment.model_validate(scored)

@@ -8,7 +8,7 @@ its API. flashnews brings the rest from the same FLASHNEWS_* configuration as th
 per server process: the store (SQLite in FLASHNEWS_HOME, or FLASHNEWS_DATABASE_URL), the output
 dir, the model endpoint.
 
-Input of a run: {"date": "YYYY-MM-DD", "format": "flash"|"digest", "source": "arxiv"|PATH}
+Input of a run: {"date": "YYYY-MM-DD", "format": "flash"|"digest"|"weekly", "source": "arxiv"|PATH}
 (source optional; see agents/fetcher.py run_input). Resume value at review: an editor command,
 see agents/editor.py `command`.
 """
@@ -149,10 +149,16 @@ def search_endpoint(request: Any) -> Any:
     except ValueError:
         return JSONResponse({"error": "limit must be a whole number from 1 to 200"},
                             status_code=400)
+    from flashnews.tools.store import is_database_error, storage_error
+
     try:
         hits = _search_index().search(query, since=since, limit=limit, by=by)
     except FlashnewsError as exc:
         return JSONResponse({"error": str(exc)}, status_code=503)
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
+        return JSONResponse({"error": str(storage_error(exc, None))}, status_code=503)
     return JSONResponse({"query": query, "hits": [h.model_dump() for h in hits]})
 
 

@@ -147,6 +147,8 @@ def test_the_cli_prints_hits_and_json(settings, fake, tmp_path: Path, monkeypatc
     assert res.exit_code == 0 and "2026-02-25-flash" in res.output and "FPGA" in res.output
     res = runner.invoke(app, ["search", "zebra", "--since", "2026-03-01"])
     assert res.exit_code == 0 and "no published item matches" in res.output
+    res = runner.invoke(app, ["search", "[/x] FPGA [bold]", "--by", "words"])  # not markup
+    assert res.exit_code == 0 and "[/x] FPGA [bold]" in res.output, res.output
     res = runner.invoke(app, ["search", "x", "--since", "March"])
     assert res.exit_code == 2 and "--since must be YYYY-MM-DD" in res.output
 

@@ -36,6 +36,7 @@ from flashnews.errors import ConfigError, LocalModelError
 from flashnews.graphs.server import ServerModels, edition_thread_id
 from flashnews.testing import StubServer
 from flashnews.tools.arxiv import demo_snapshot
+from flashnews.tools.publish import with_repo_notes
 from flashnews.tools.store import Store
 from tests.conftest import REPO
 
@@ -326,7 +327,8 @@ def test_editor_commands_as_resume_values_then_publish_through_the_outbox(world:
     published = world.served.out / f"{FLASH}.md"
     assert state["values"]["published"] == {"markdown": str(published)}
     text = published.read_text()
-    assert text == pause["markdown"] and "Score: 88 | Hype: 42" in text
+    # As reviewed, with the code-and-weights line publishing adds under each item.
+    assert with_repo_notes(text, {}) == pause["markdown"] and "Score: 88 | Hype: 42" in text
     assert world.calls() == before  # approve and publish: no model call
 
     store = Store(world.served.home / "flashnews.sqlite")
@@ -377,7 +379,8 @@ def test_failed_publish_resumes_through_the_api_without_a_model_call(world: Worl
     # The output dir is writable again: a run with no input continues at publish.
     done = world.served.client().runs.wait(world.threads[DIGEST], ASSISTANT, input=None)
     assert done["outcome"] == "published", done
-    assert (out / f"{DIGEST}.md").read_text() == state["values"]["draft"]["markdown"]
+    assert with_repo_notes((out / f"{DIGEST}.md").read_text(), {}) == \
+        state["values"]["draft"]["markdown"]
     assert world.status(DIGEST) == "idle"
     assert world.calls() == before
     print(f"\na failed publish and its resume through the API: "
@@ -443,7 +446,7 @@ def test_run_input_is_checked_and_completed() -> None:
                      )["source"] == "arxiv"
     for bad, says in (({}, "invalid run input: no date"),
                       ({"date": "2026-02-30"}, "invalid run input (date:"),
-                      ({"date": "2026-02-25", "format": "weekly"}, "invalid run input (format:"),
+                      ({"date": "2026-02-25", "format": "monthly"}, "invalid run input (format:"),
                       ({"date": "2026-02-25", "edition_id": DIGEST}, "is not '2026-02-25-flash'")):
         with pytest.raises(ConfigError) as err:
             run_input(bad)

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from flashnews.agents import weekly
+from flashnews.agents import editor, weekly
+from flashnews.agents.editor import Row
 from flashnews.models import Edition, Paper, RepoEvent
 from flashnews.service import EditionService
 from flashnews.state import view
@@ -105,6 +106,15 @@ def test_an_empty_week_is_quiet_and_writes_nothing(svc, tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
+def test_a_quiet_week_is_looked_at_again_once_its_editions_are_published(svc,
+                                                                       tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert svc.run(WEEK, source=None, out_dir=out).outcome == "quiet-day"
+    _days(svc, out, ("2026-02-25",))
+    got = svc.run(WEEK, source=None, out_dir=out)
+    assert got.outcome == "published", got.message
+
+
 def test_a_week_with_one_edition_says_so(svc, tmp_path: Path) -> None:
     out = tmp_path / "out"
     _days(svc, out, ("2026-02-25",))
@@ -126,6 +136,29 @@ def test_the_editor_drops_a_paper_from_the_weekly_at_review(svc, tmp_path: Path)
     assert [d.command for d in svc.decisions(WEEK.id)] == ["drop", "approve"]
     # The ranker learns from daily editions only: the weekly's drop is not an example.
     assert all(e.edition_id != WEEK.id for e in svc.store.examples())
+
+
+def test_the_editor_pins_a_paper_of_the_week_into_the_top_papers(svc, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _days(svc, out)
+    seen: list[dict[str, Any]] = []
+    held = svc.run(WEEK, source=None, out_dir=out, policy="interactive",
+                   reviewer=scripted(["quit"], seen))
+    assert held.outcome == "needs-review"
+    pid = next(r["paper_id"] for r in seen[0]["rows"] if r["section"] == "also")
+    queue = ['drop {n} "make room"', "pin {n}", "approve"]
+
+    def by_paper(payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The next command, on the row the paper has in this payload's table."""
+        n = next((r["n"] for r in payload["rows"] if r["paper_id"] == pid), 0)
+        rows = [Row(**r) for r in payload["rows"]]
+        return editor.parse(queue.pop(0).format(n=n), rows).model_dump()
+
+    # Cited in the week's other papers only: drop it, then pin it among the top papers.
+    got = svc.run(WEEK, source=None, out_dir=out, policy="interactive", resume_only=True,
+                  reviewer=by_paper)
+    assert got.outcome == "published", got.message
+    assert f"abs/{pid})" in _section((out / f"{WEEK.id}.md").read_text(), "Top Papers")
 
 
 def test_rescore_and_rewrite_at_review_keep_the_editors_choices(svc, tmp_path: Path) -> None:
@@ -204,7 +237,18 @@ def test_a_follow_up_by_the_same_authors_on_the_same_subject_is_an_update(settin
         _published(store, "2026-02-24-flash", [follow, other, _paper("2602.00011")])
         week = weekly.gather(store, WEEK.date, HashingEmbedder())
         assert [(u.paper_id, u.kind) for u in week.updates] == [("2602.00009", "follow-up")]
-        assert "Ada Lovelace" in week.updates[0].text and "SpecX" in week.updates[0].text
+        assert "Ada Lovelace" in week.updates[0].text
+        # A top paper's update is said in its own item, once: no second item for it.
+        draft, _ = weekly.compose(None, week, edition_id=WEEK.id,
+                                  chosen=weekly.selection(week), assessments=week.assessments())
+        assert [i.paper_id for i in draft.items].count("2602.00009") == 1
+        line = next(ln for ln in draft.markdown.splitlines() if "abs/2602.00009)" in ln)
+        assert "Update: A follow-up by Ada Lovelace" in line
+        assert "in their items above" in _section(draft.markdown, "Updates")
+        found = check_bulletin(draft.markdown, papers=week.papers, fmt="weekly",
+                               assessments=week.assessments(), date=WEEK.date,
+                               selected=set(weekly.selection(week).ids))
+        assert not [f for f in found if f.severity == "blocking"], found
         # Without an embedder nothing is called a follow-up on authors alone.
         assert weekly.gather(store, WEEK.date).updates == []
     finally:

@@ -127,13 +127,16 @@ _PAGE = """<!doctype html>
 """
 
 # Plain words only (no query syntax): split on anything but letters and digits, drop a few
-# suffixes so "decoding" finds "decode" (the same stemming on entries and query).
+# suffixes and a final "e" so "decoding" finds "decode" and "caches" "cache" (the same stemming
+# on entries and query).
 _SCRIPT = r"""
 (function () {
   const data = JSON.parse(document.getElementById("archive-index").textContent).entries;
   const STOP = new Set(("a an and are as at be by for from has in is it of on or that the to was" +
                         " were with").split(" "));
-  const stem = (w) => w.replace(/(ations?|ings?|edly|ed|es|s)$/, "") || w;
+  // Suffixes off, then a final "e": "caches" and "cache", "decoding" and "decode" meet.
+  const stem = (w) => { const s = w.replace(/(ations?|ings?|edly|ed|es|s)$/, "").replace(/e$/, "");
+                        return s.length >= 3 ? s : w; };
   const words = (t) => (t.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []);
   const terms = (t) => { const all = words(t); const kept = all.filter((w) => !STOP.has(w));
                          return [...new Set((kept.length ? kept : all).map(stem))]; };

@@ -306,7 +306,8 @@ def _change(prev: RepoLink | None, new: RepoLink, had_ok: set[RepoKind]) -> str 
     if new.status == "ok":
         if prev is None and new.kind in had_ok:
             return None  # another working link of a kind already out: no news
-        if new.kind not in had_ok and before in (None, "missing", "moved"):
+        # A link that redirected elsewhere and is itself again was public all along.
+        if new.kind not in had_ok and before in (None, "missing"):
             return f"{new.kind} released"
         if before == "unchecked":
             return f"{new.kind} link confirmed"

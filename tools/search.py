@@ -15,6 +15,7 @@ text, never as syntax, so no query is malformed.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -126,6 +127,7 @@ class SearchIndex:
         self.store = store
         self.embedder = embedder
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
         self._matrix: tuple[tuple[int, int], np.ndarray, list[int], list[str]] | None = None
         """(index version, unit vectors, their doc ids, their dates): the meaning search's
         cache, rebuilt when the index changes."""
@@ -134,7 +136,13 @@ class SearchIndex:
     # keeping the documents in step with the publications --------------------------------------
     def sync(self) -> int:
         """Re-index every edition published, corrected or annotated since it was indexed;
-        returns how many editions were (re)indexed."""
+        returns how many editions were (re)indexed. One sync at a time per index (a server's
+        concurrent first queries embed the archive once); the store serialises syncs of other
+        processes."""
+        with self._sync_lock:
+            return self._sync()
+
+    def _sync(self) -> int:
         pubs = self.store.publication_stamps()
         counts = self.store.decision_counts()
         indexed = self.store.search_stamps()
@@ -161,16 +169,12 @@ class SearchIndex:
                          assessments={pid: self.store.latest_assessment(pid) for pid in ids})
         if self.embedder is not None and docs:
             vectors = self.embedder.embed([f"{d['title']}. {d['body']}" for d in docs])
-            import base64
-
             for d, v in zip(docs, vectors, strict=True):
                 d["vector"] = base64.b64encode(encode_vector(v)).decode()
         self.store.replace_search_docs(edition_id, docs)
 
     # searching -------------------------------------------------------------------------------
     def _vectors(self) -> tuple[np.ndarray, list[int], list[str]]:
-        import base64
-
         with self._lock:
             version = self.store.search_version()
             if self._matrix is None or self._matrix[0] != version:

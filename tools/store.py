@@ -791,6 +791,9 @@ class Store:
         (porter stemming), a GIN expression index on PostgreSQL (english configuration)."""
         with self._tx() as c:
             if self.url:
+                # Two processes creating the index at once would race (PostgreSQL's IF NOT
+                # EXISTS is not atomic): one at a time.
+                c.execute("SELECT pg_advisory_xact_lock(4243)")
                 c.execute("CREATE INDEX IF NOT EXISTS search_docs_words ON search_docs USING GIN"
                           f" ({_PG_DOC})")
             else:
@@ -809,7 +812,11 @@ class Store:
         cols = ("edition_id", "stamp", "date", "format", "paper_id", "kind", "title", "link",
                 "score", "hype", "body", "vector")
         with self._tx(immediate=True) as c:
-            if not self.url:
+            if self.url:
+                # Two syncs of one edition at once (two server threads, the CLI beside the
+                # server) must not both insert: one at a time per edition.
+                c.execute("SELECT pg_advisory_xact_lock(4244, hashtext(?))", (edition_id,))
+            else:
                 c.execute("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs"
                           " WHERE edition_id=?)", (edition_id,))
             c.execute("DELETE FROM search_docs WHERE edition_id=?", (edition_id,))
@@ -899,6 +906,7 @@ class Store:
         rows = self._rows(
             "SELECT i.paper_id, e.id, e.published_at FROM published_items i"
             " JOIN editions e ON e.id = i.edition_id WHERE e.published_at IS NOT NULL"
+            " AND e.format != 'weekly'"
             " AND e.published_at >= ? ORDER BY e.published_at DESC, e.id, i.position", (since,))
         seen: dict[str, tuple[str, str, str]] = {}
         for r in rows:

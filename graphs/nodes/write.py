@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from flashnews.agents.writer import Writer
 from flashnews.graphs.context import Context, context_of
+from flashnews.models import Selection
 from flashnews.state import EditionState, encode, view
 
 
@@ -51,9 +52,16 @@ def _weekly(state: EditionState, ctx: Context) -> dict[str, Any]:
     ctx.progress("write", 0, 1)
     draft, themes_out = weekly.compose(
         ctx.models, week, edition_id=v.edition_id, chosen=v.selection,
-        assessments=v.assessments, blocked=blocked, round_=state.get("round", 0) + 1)
+        assessments=v.assessments, blocked=blocked, round_=state.get("round", 0) + 1,
+        background={pid: p for eid in week.editions
+                    for pid, p in ctx.store.papers(eid).items()})
     ctx.progress("write", 1, 1)
     update = encode(draft=draft, edited=False, themes=themes_out, round=draft.round)
+    if blocked:  # what was left out is out of the selection too (the editor's table agrees)
+        gone = set(blocked)
+        update |= encode(selection=Selection(
+            main=[p for p in v.selection.main if p not in gone],
+            also=[p for p in v.selection.also if p not in gone]))
     if v.draft is not None:
         update["previous_markdown"] = v.draft.markdown
     if v.rewrite.get("pending"):
