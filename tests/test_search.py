@@ -99,13 +99,16 @@ def test_an_editor_note_and_a_correction_are_indexed_when_they_appear(published)
     assert "marimba" in hits[0].snippet
 
 
-def test_a_search_index_is_rebuilt_only_for_what_changed(published) -> None:
+def test_publishing_indexes_the_edition_and_a_search_rebuilds_only_what_changed(published
+                                                                                 ) -> None:
     index = SearchIndex(published.store, HashingEmbedder())
-    index.sync()
-    assert index.sync() == 0
+    assert index.sync() == 0  # publishing indexed it
     published.correct(DEMO, "A note.")
     published.run(DEMO, source=None, out_dir=None, resume_only=True)
-    assert index.sync() == 1
+    assert index.sync() == 0  # so did publishing the correction
+    published.store.record_decision(Decision(
+        edition_id=DEMO.id, seq=98, at=utc_now(), editor="ed", command="hold", reason="why"))
+    assert index.sync() == 1  # a decision recorded after publishing: the next search
 
 
 def test_words_are_plain_and_quoted() -> None:

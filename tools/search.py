@@ -65,8 +65,10 @@ def match_expression(terms: Sequence[str], *, backend: str, any_term: bool) -> s
     return (" OR " if any_term else " AND ").join(f'"{t}"' for t in terms)
 
 
-def _stamp(revision: int, updated_at: str, decisions: int) -> str:
-    return f"{updated_at}|r{revision}|d{decisions}"
+def _stamp(revision: int, updated_at: str, decisions: int, embedder: str) -> str:
+    """What an edition's documents were built from: a new revision, decision or embedding
+    model (vectors of another model mean nothing to this one's queries) re-indexes it."""
+    return f"{updated_at}|r{revision}|d{decisions}|{embedder}"
 
 
 def _snippet(body: str, terms: Sequence[str]) -> str:
@@ -134,26 +136,29 @@ class SearchIndex:
         store.ensure_search_index()
 
     # keeping the documents in step with the publications --------------------------------------
-    def sync(self) -> int:
-        """Re-index every edition published, corrected or annotated since it was indexed;
-        returns how many editions were (re)indexed. One sync at a time per index (a server's
-        concurrent first queries embed the archive once); the store serialises syncs of other
-        processes."""
+    def sync(self, only: str | None = None) -> int:
+        """Re-index every edition published, corrected or annotated since it was indexed (or
+        only the edition `only`: what publishing one does); returns how many editions were
+        (re)indexed. One sync at a time per index (a server's concurrent first queries embed
+        the archive once); the store serialises syncs of other processes."""
         with self._sync_lock:
-            return self._sync()
+            return self._sync(only)
 
-    def _sync(self) -> int:
+    def _sync(self, only: str | None = None) -> int:
         pubs = self.store.publication_stamps()
+        if only is not None:
+            pubs = {k: v for k, v in pubs.items() if k == only}
         counts = self.store.decision_counts()
         indexed = self.store.search_stamps()
         changed = 0
         for eid, (revision, updated) in sorted(pubs.items()):
-            stamp = _stamp(revision, updated, counts.get(eid, 0))
+            stamp = _stamp(revision, updated, counts.get(eid, 0),
+                           self.embedder.name if self.embedder is not None else "-")
             if indexed.get(eid) == stamp:
                 continue
             self._index(eid, stamp)
             changed += 1
-        for eid in set(indexed) - set(pubs):  # an edition no longer published (a test's reset)
+        for eid in set(indexed) - set(pubs) if only is None else ():  # no longer published
             self.store.replace_search_docs(eid, [])
             changed += 1
         return changed

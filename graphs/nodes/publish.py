@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -11,6 +12,8 @@ from flashnews.state import EditionState, view
 from flashnews.tools.publish import Publisher, build_publication, featured_papers
 from flashnews.tools.repos import Checker, publication_links
 from flashnews.tools.store import utc_now
+
+log = logging.getLogger(__name__)
 
 
 def publish_node(state: EditionState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -42,5 +45,20 @@ def publish_node(state: EditionState, runtime: Runtime[Context]) -> dict[str, An
     # Recorded here, not only by the CLI's service: a run on LangGraph Server has no
     # service around it, and `flashnews status/history` and `run` read this row.
     ctx.store.set_edition(eid, status="published", step=None, message=message, path=target)
+    _index(ctx, eid)
     return {"published": published, "outcome": "published", "message": message,
             "path": target}
+
+
+def _index(ctx: Context, edition_id: str) -> None:
+    """The edition into the archive's search now (tools/search.py), so that the first search
+    after it embeds nothing. A failure here loses nothing: the next search catches up."""
+    from flashnews.tools.search import SearchIndex
+
+    if ctx.embedder is None:
+        return
+    try:
+        SearchIndex(ctx.store, ctx.embedder).sync(only=edition_id)
+    except Exception as exc:
+        log.warning("search: %s not indexed at publish (the next search indexes it): %s",
+                    edition_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
