@@ -512,3 +512,40 @@ def test_the_archive_search_route_answers_beside_the_api(world: World) -> None:
                         timeout=60).json()["hits"] == []
     bad = requests.get(url, params={"q": "quokka", "since": "soon"}, timeout=60)
     assert bad.status_code == 400 and "since must be YYYY-MM-DD" in bad.json()["error"]
+
+
+def test_a_week_in_review_runs_on_the_server_like_any_edition(world: World) -> None:
+    from flashnews.tools.arxiv import read_snapshot
+    from flashnews.tools.publish import Publication, PublishedItem
+
+    day, week = "2026-02-10-flash", "2026-02-12-weekly"
+    papers = [p for p in read_snapshot(demo_snapshot())
+              if p.arxiv_id in {"2602.20732", "2602.20217", "2602.20515", "2602.20662"}]
+    store = Store(world.served.home / "flashnews.sqlite")
+    try:  # a daily edition of an earlier week, published to the server's store
+        store.save_papers(day, papers)
+        store.save_publication(Publication(
+            edition_id=day, date=day[:10], format="flash", title="T", markdown="# T\n",
+            items=[PublishedItem(arxiv_id=p.arxiv_id, title=p.title, link=p.link,
+                                 section="main", score=90 - n, hype=50, headline="",
+                                 body=p.abstract.split(". ")[0] + ".")
+                   for n, p in enumerate(papers)],
+            published_at="2026-02-10T01:00:00+00:00", updated_at="2026-02-10T01:00:00+00:00"),
+            str(world.served.out))
+        store.set_edition(day, status="published")
+    finally:
+        store.close()
+    client = world.served.client()
+    thread = client.threads.create(thread_id=edition_thread_id(week), if_exists="raise")
+    client.runs.wait(thread["thread_id"], ASSISTANT, input={"date": "2026-02-12",
+                                                            "format": "weekly"})
+    state = client.threads.get_state(thread["thread_id"])
+    assert list(state["next"]) == ["review"], state["values"].get("message")
+    pause = state["interrupts"][0]["value"]
+    assert "· the week in review" in pause["markdown"] and pause["blocking"] == 0
+    assert "## Themes" in pause["markdown"] and "## Top Papers" in pause["markdown"]
+    done = client.runs.wait(thread["thread_id"], ASSISTANT,
+                            command={"resume": {"command": "approve", "by": "ana"}})
+    assert done["outcome"] == "published", done
+    assert (world.served.out / f"{week}.md").read_text().startswith(
+        "# Inference Ecosystem — Flash News\n**2026-02-12** · the week in review")
