@@ -49,7 +49,6 @@ MIN_THEMES, MAX_THEMES = 3, 5
 FOLLOW_UP_SIMILARITY = 0.5
 """Cosine (the ranking stage's embeddings) above which a paper by authors of an earlier one is
 on the same subject: a follow-up, not another paper of a prolific group."""
-SECTIONS = ("Themes", "Top Papers", "Updates")
 # The beat's topics (agents/triage/rules.py) as a reader reads them in a theme's sentence.
 TOPIC_LABELS = {"kv-cache": "KV caches and long context", "decoding": "decoding",
                 "quantization": "quantization and compression", "moe": "mixture-of-experts models",
@@ -97,6 +96,7 @@ class Week:
 
     @property
     def quiet(self) -> bool:
+        """No daily edition was published in the week: there is no week in review."""
         return not self.editions
 
     def assessments(self) -> dict[str, Assessment]:
@@ -138,6 +138,7 @@ def from_state(raw: dict[str, Any], date: dt.date, papers: dict[str, Paper]) -> 
 
 
 def _records(store: Store, edition_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The published JSON record of each edition, by id (editions never published left out)."""
     out = {}
     for eid in edition_ids:
         raw = store.publication_record(eid)
@@ -253,6 +254,7 @@ def _follow_ups(week: Week, earlier: Earlier, embedder: Embedder | None) -> list
 
 
 def _names(authors: list[str]) -> str:
+    """"A", "A and B", or "A, B and others"."""
     if len(authors) == 1:
         return authors[0]
     if len(authors) == 2:
