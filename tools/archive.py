@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from flashnews.text.grounding import TITLE
+from flashnews.tools.publish import PAGE_HEAD
 
 ARCHIVE_NAME = "index.html"
 _ISLAND = re.compile(r'<script type="application/json" id="archive-index">(.*?)</script>', re.S)
@@ -77,19 +78,7 @@ def render_archive(pubs: list[Any], old: str | None = None) -> str:
                         script=_SCRIPT, count=len(items))
 
 
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="flashnews">
-<title>{title}</title>
-<style>
-  :root {{ color-scheme: light dark; }}
-  body {{ margin: 0 auto; padding: 1rem 1.1rem 3rem; max-width: 42rem;
-         font: 1.0625rem/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-         color: #1b1b1f; background: #fff; }}
-  h1 {{ font-size: 1.5rem; line-height: 1.25; margin: .5rem 0 1rem; }}
+_PAGE = PAGE_HEAD + """  h1 {{ font-size: 1.5rem; line-height: 1.25; margin: .5rem 0 1rem; }}
   a {{ color: #0b57d0; }}
   input[type=search] {{ width: 100%; box-sizing: border-box; font: inherit; padding: .5rem .6rem;
                        border: 1px solid #9aa0a6; border-radius: .3rem; }}

@@ -188,7 +188,7 @@ def with_repo_notes(markdown: str, notes: dict[str, str]) -> str:
 
 # HTML -------------------------------------------------------------------------------------------
 
-_PAGE = """<!doctype html>
+PAGE_HEAD = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -200,7 +200,11 @@ _PAGE = """<!doctype html>
   body {{ margin: 0 auto; padding: 1rem 1.1rem 3rem; max-width: 42rem;
          font: 1.0625rem/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
          color: #1b1b1f; background: #fff; }}
-  h1 {{ font-size: 1.5rem; line-height: 1.25; margin: .5rem 0 .25rem; }}
+"""
+"""The start of every page flashnews writes (an edition's, the archive's): a `str.format`
+template with `{title}`, up to the base rule of its inline stylesheet."""
+
+_PAGE = PAGE_HEAD + """  h1 {{ font-size: 1.5rem; line-height: 1.25; margin: .5rem 0 .25rem; }}
   h2 {{ font-size: 1.2rem; margin-top: 2rem; }}
   p, li {{ overflow-wrap: anywhere; }}
   a {{ color: #0b57d0; }}
